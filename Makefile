@@ -1,0 +1,45 @@
+# clausewatch: every target sets itself up (a .venv, dependencies, a Chromium).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+STORE  ?= ./archive
+# Prefect: no telemetry, quiet logs for the demo (the Prefect UI keeps the details)
+PREFECT_ENV := PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_LOGGING_LEVEL=WARNING
+
+.PHONY: install browser demo test check format schemas score clean
+
+install: $(STAMP) browser
+
+$(STAMP): pyproject.toml scripts/bootstrap-venv.sh
+	PYTHON=$(PYTHON) VENV=$(VENV) scripts/bootstrap-venv.sh
+	touch $(STAMP)
+
+browser: $(STAMP)
+	@VENV=$(VENV) scripts/install-browser.sh
+
+demo: install
+	$(PREFECT_ENV) $(BIN)/clausewatch demo --store $(STORE)
+
+test: install
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+check: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+schemas: $(STAMP)
+	$(BIN)/python -c "from clausewatch.schemas import write_model_schemas; write_model_schemas()"
+
+# Change-detection accuracy on the shared labelled corpus (see ../shared/corpus/README.md)
+CORPUS ?= ../shared/corpus
+score: $(STAMP)
+	$(BIN)/python $(CORPUS)/score.py $(CORPUS) --cli "$(BIN)/clausewatch"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,192 @@
+"""Rendering pages in Chromium with Playwright, and keeping the evidence.
+
+One browser and one context serve a whole run; at most ``pages`` pages render at once. A page
+is captured once it has settled: the ``load`` event, then network idle (bounded), then the
+``wait_for`` selector if the catalog names one, then a DOM quiet period (no mutations for
+``quiet_ms``, bounded by ``settle_timeout_ms``).
+
+The evidence kept: the main document's HTTP response body, status, headers and final URL; the
+rendered DOM; a full-page PNG screenshot; the browser version; timings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from clausewatch.catalog import CatalogDocument
+from clausewatch.errors import BrowserNotFound, CaptureTimeout, FetchError
+from clausewatch.record import Capture
+
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+_SYSTEM_CHROMIUMS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Resolves after `quiet` ms without DOM mutations, or after `limit` ms in any case.
+_DOM_QUIET_JS = """([quiet, limit]) => new Promise(resolve => {
+  let timer = setTimeout(done, quiet);
+  const stop = setTimeout(done, limit);
+  const observer = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, quiet); });
+  observer.observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
+  function done() { observer.disconnect(); clearTimeout(timer); clearTimeout(stop); resolve(true); }
+})"""
+# Transient network failures worth a retry; anything else (DNS, TLS, bad URL) is permanent.
+_TRANSIENT_NET = ("ERR_CONNECTION_REFUSED", "ERR_CONNECTION_RESET", "ERR_CONNECTION_CLOSED",
+                  "ERR_TIMED_OUT", "ERR_NETWORK_CHANGED", "ERR_EMPTY_RESPONSE")
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    """How pages are rendered; every timing is configuration, never guessed from context."""
+
+    pages: int = 4
+    navigation_timeout_ms: int = 30_000
+    idle_timeout_ms: int = 10_000
+    quiet_ms: int = 500
+    settle_timeout_ms: int = 5_000
+    viewport: tuple[int, int] = (1280, 900)
+    screenshot: bool = True
+    executable: str | None = None
+
+
+def find_chromium(explicit: str | None = None) -> str | None:
+    """The Chromium to launch: ``explicit`` or ``CLAUSEWATCH_CHROMIUM``, else None when
+    Playwright's own build is installed, else a system Chromium on the PATH.
+
+    Raises :class:`BrowserNotFound` with what to install when there is none.
+    """
+    chosen = explicit or os.environ.get("CLAUSEWATCH_CHROMIUM")
+    if chosen:
+        if not Path(chosen).is_file():
+            raise BrowserNotFound(f"Chromium not found at {chosen!r} (CLAUSEWATCH_CHROMIUM)")
+        return chosen
+    if _playwright_chromium_installed():
+        return None
+    for name in _SYSTEM_CHROMIUMS:
+        if found := shutil.which(name):
+            return found
+    raise BrowserNotFound(
+        "no Chromium found: run `make install` (or `.venv/bin/playwright install chromium`, or "
+        "`apt-get install chromium`), or set CLAUSEWATCH_CHROMIUM to a Chromium executable"
+    )
+
+
+def _playwright_chromium_installed() -> bool:
+    base = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright"))
+    return any(base.glob("chromium-*/chrome-linux*/chrome")) if base.is_dir() else False
+
+
+class Renderer:
+    """An open browser that captures pages; use as ``async with Renderer() as r``."""
+
+    def __init__(self, settings: CaptureSettings | None = None) -> None:
+        self.settings = settings or CaptureSettings()
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._context: BrowserContext | None = None
+        self._slots = asyncio.Semaphore(self.settings.pages)
+
+    async def __aenter__(self) -> Renderer:
+        executable = find_chromium(self.settings.executable)
+        self._playwright = await async_playwright().start()
+        try:
+            self._browser = await self._playwright.chromium.launch(
+                executable_path=executable, args=list(CHROMIUM_ARGS)
+            )
+            width, height = self.settings.viewport
+            self._context = await self._browser.new_context(viewport={"width": width, "height": height})
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._browser is not None:
+            await self._browser.close()
+        if self._playwright is not None:
+            await self._playwright.stop()
+        self._browser = self._context = self._playwright = None
+
+    @property
+    def version(self) -> str:
+        return f"Chromium {self._browser.version}" if self._browser else "unknown"
+
+    async def capture(self, doc: CatalogDocument) -> Capture:
+        """Render ``doc.url`` and return the evidence; raises FetchError or CaptureTimeout."""
+        if self._context is None:
+            raise RuntimeError("Renderer is not open: use `async with Renderer() as r`")
+        async with self._slots:
+            page = await self._context.new_page()
+            try:
+                return await self._capture(page, doc)
+            except PlaywrightTimeout as exc:
+                raise CaptureTimeout(f"{doc.id} ({doc.url}): timed out: {exc.message.splitlines()[0]}") from exc
+            except PlaywrightError as exc:
+                raise _fetch_error(doc, exc) from exc
+            finally:
+                await page.close()
+
+    async def _capture(self, page: Any, doc: CatalogDocument) -> Capture:
+        s = self.settings
+        captured_at = datetime.now(UTC)
+        t0 = time.monotonic()
+        response = await page.goto(doc.url, wait_until="load", timeout=s.navigation_timeout_ms)
+        if response is None:
+            raise FetchError(f"{doc.id} ({doc.url}): the browser got no response")
+        if response.status >= 400:
+            transient = response.status >= 500 or response.status == 429
+            raise FetchError(f"{doc.id} ({doc.url}): HTTP {response.status} {response.status_text}".rstrip(),
+                             status=response.status, transient=transient)
+        t_load = time.monotonic()
+        await _ignore_timeout(page.wait_for_load_state("networkidle", timeout=s.idle_timeout_ms))
+        if doc.wait_for:
+            await page.wait_for_selector(doc.wait_for, timeout=s.navigation_timeout_ms)
+        await page.evaluate(_DOM_QUIET_JS, [s.quiet_ms, s.settle_timeout_ms])
+        t_settled = time.monotonic()
+        body = await response.body()
+        dom = (await page.content()).encode()
+        shot = await page.screenshot(full_page=True, type="png") if s.screenshot else None
+        t_done = time.monotonic()
+        return Capture(
+            url=doc.url, captured_at=captured_at, source="browser", body=body, dom=dom, screenshot=shot,
+            final_url=page.url, status=response.status, headers=await response.all_headers(),
+            browser=self.version,
+            timings_ms={"load": _ms(t_load - t0), "settle": _ms(t_settled - t_load),
+                        "evidence": _ms(t_done - t_settled), "total": _ms(t_done - t0)},
+        )
+
+
+async def _ignore_timeout(awaitable: Any) -> None:
+    try:
+        await awaitable
+    except PlaywrightTimeout:
+        pass  # pages that poll forever never go idle; the DOM quiet period still bounds us
+
+
+def _fetch_error(doc: CatalogDocument, exc: PlaywrightError) -> FetchError:
+    first = (exc.message or str(exc)).splitlines()[0]
+    transient = any(code in first for code in _TRANSIENT_NET)
+    return FetchError(f"{doc.id} ({doc.url}): {first}", transient=transient)
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)

@@ -1,0 +1,129 @@
+"""The catalog: which documents to monitor, as YAML validated by pydantic.
+
+    documents:
+      - id: northwind-privacy          # unique slug; names the document in the store
+        entity: Northwind AI
+        title: Northwind AI Privacy Policy
+        type: privacy policy
+        url: https://northwind.example/privacy
+        select: ["main article"]       # optional CSS selectors holding the legal text
+        remove: [".share-buttons"]     # optional CSS selectors to drop inside them
+        wait_for: "#policy-loaded"     # optional selector to wait for before capture
+
+The JSON Schema is published as ``schemas/catalog.schema.json`` (``clausewatch schema``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlparse
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from clausewatch.errors import CatalogError
+from storage.models import DOCUMENT_ID, DocumentRef
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Selectors = Annotated[tuple[str, ...], BeforeValidator(_as_list)]
+
+
+class CatalogDocument(BaseModel):
+    """One monitored document."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(
+        pattern=DOCUMENT_ID.pattern,
+        description="Unique slug: lower-case letters, digits, '.', '-', '_'.",
+    )
+    entity: str = Field(min_length=1, description="Who publishes the document, e.g. 'Anthropic'.")
+    title: str = Field(min_length=1)
+    type: str = Field(min_length=1, description="e.g. 'privacy policy', 'terms of service'.")
+    url: str = Field(description="http(s) URL of the page.")
+    select: Selectors = Field(default=(), description="CSS selectors holding the legal text.")
+    remove: Selectors = Field(default=(), description="CSS selectors to drop from the text.")
+    wait_for: str | None = Field(default=None, description="CSS selector to wait for.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return value
+
+    def ref(self) -> DocumentRef:
+        return DocumentRef(
+            id=self.id, entity=self.entity, title=self.title, type=self.type, url=self.url
+        )
+
+
+class Catalog(BaseModel):
+    """A list of documents with unique ids."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    documents: tuple[CatalogDocument, ...] = Field(min_length=1)
+
+    @field_validator("documents")
+    @classmethod
+    def _unique_ids(cls, docs: tuple[CatalogDocument, ...]) -> tuple[CatalogDocument, ...]:
+        seen: set[str] = set()
+        for doc in docs:
+            if doc.id in seen:
+                raise ValueError(f"duplicate document id {doc.id!r}: ids must be unique")
+            seen.add(doc.id)
+        return docs
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Read and validate a catalog; errors name the file, the document and the field."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read the catalog: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_catalog(raw, str(path))
+
+
+def parse_catalog(raw: Any, source: str = "<catalog>") -> Catalog:
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{source}: a catalog is a mapping with a `documents:` list")
+    try:
+        return Catalog.model_validate(raw)
+    except ValidationError as exc:
+        raise CatalogError(_explain(exc, raw, source)) from None
+
+
+def _explain(exc: ValidationError, raw: dict[str, Any], source: str) -> str:
+    lines = []
+    docs = raw.get("documents") if isinstance(raw.get("documents"), list) else []
+    errors = exc.errors()
+    if len(errors) > 1:  # an empty list after failed entries is a consequence, not a cause
+        errors = [e for e in errors if e["type"] != "too_short"]
+    for err in errors:
+        loc = list(err["loc"])
+        where = ""
+        if len(loc) >= 2 and loc[0] == "documents" and isinstance(loc[1], int):
+            entry = docs[loc[1]] if loc[1] < len(docs) else None
+            ident = entry.get("id") if isinstance(entry, dict) else None
+            where = f"document {ident!r} (entry {loc[1] + 1})" if ident else f"entry {loc[1] + 1}"
+            loc = loc[2:]
+        field = ".".join(str(p) for p in loc) or "documents"
+        lines.append(f"{source}: {where + ': ' if where else ''}field {field!r}: {err['msg']}")
+    return (
+        "\n".join(lines) + "\nFix the catalog and run again (schema: clausewatch schema catalog)."
+    )
+
+
+def catalog_schema() -> str:
+    return json.dumps(Catalog.model_json_schema(), indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,273 @@
+"""The ``clausewatch`` command line (Typer).
+
+Every command takes ``--store URL`` (default ``./archive``, or ``CLAUSEWATCH_STORE``); commands
+whose output is data take ``--json``. Errors print one line naming what failed and what to do,
+and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from clausewatch.errors import ClausewatchError, InputError
+
+app = typer.Typer(
+    help="Verifiable evidence of what policy pages said, and alerts when their substance changes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+StoreOpt = Annotated[
+    str, typer.Option("--store", envvar="CLAUSEWATCH_STORE", help="Store URL: a path, file:///PATH or s3://BUCKET/PREFIX.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(fn: F) -> F:
+    """Turn clausewatch errors into one clear line on stderr and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ClausewatchError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False))
+
+
+@app.command("run")
+@friendly
+def run_cmd(
+    catalog: Annotated[Path, typer.Option("--catalog", help="Catalog YAML file.")],
+    store: StoreOpt = "./archive",
+    pages: Annotated[int, typer.Option(help="Pages rendered at once.", min=1, max=32)] = 4,
+    no_prefect: Annotated[bool, typer.Option("--no-prefect", help="Run without Prefect.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Monitor every document of a catalog once (the Prefect `monitor` flow)."""
+    from clausewatch.catalog import load_catalog
+
+    load_catalog(catalog)  # fail fast, with the catalog's own error message
+    if no_prefect:
+        results = asyncio.run(_run_plain(str(catalog), store, pages))
+    else:
+        from flows.monitor import monitor
+
+        results = asyncio.run(monitor(str(catalog), store, pages))
+    for r in results:
+        if as_json:
+            _echo_json(r)
+        else:
+            typer.echo(f"{r['document']:40s} {r['status']:9s} {r.get('error') or r.get('content_hash') or ''}")
+    if any(r["status"] == "error" for r in results):
+        raise typer.Exit(1)
+
+
+async def _run_plain(catalog: str, store: str, pages: int) -> list[dict[str, Any]]:
+    from clausewatch.capture import CaptureSettings, Renderer
+    from clausewatch.catalog import load_catalog
+    from clausewatch.monitor import monitor_documents
+    from storage.store import open_store
+
+    async with Renderer(CaptureSettings(pages=pages)) as renderer:
+        outcomes = await monitor_documents(renderer, open_store(store), load_catalog(catalog).documents)
+    return [o.as_json() for o in outcomes]
+
+
+@app.command("import")
+@friendly
+def import_cmd(
+    batch: Annotated[Path, typer.Option("--batch", help="JSON Lines: document, url, file, captured_at.")],
+    store: StoreOpt = "./archive",
+    catalog: Annotated[Path | None, typer.Option("--catalog", help="Catalog for document facts.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record saved pages without rendering them (back-fill); one result per input line."""
+    from clausewatch.catalog import load_catalog
+    from clausewatch.importer import import_batch
+    from storage.store import open_store
+
+    cat = load_catalog(catalog) if catalog else None
+    target = open_store(store)
+    try:
+        fh = batch.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read batch {batch}: {exc.strerror}") from None
+    with fh:
+        for outcome in import_batch(target, fh, cat, source=str(batch)):
+            if as_json:
+                _echo_json(outcome.as_json())
+            else:
+                detail = outcome.error or outcome.content_hash
+                typer.echo(f"{outcome.document:40s} {outcome.status:9s} {detail}")
+            sys.stdout.flush()
+
+
+@app.command("show")
+@friendly
+def show_cmd(
+    document: str,
+    store: StoreOpt = "./archive",
+    text: Annotated[bool, typer.Option("--text", help="Print the extracted legal text only.")] = False,
+    version: Annotated[str | None, typer.Option(help="Version number or manifest hash prefix.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a document's latest (or a given) version."""
+    from clausewatch import history
+
+    st = _store(store)
+    mh, manifest = history.find_version(st, document, version)
+    clauses = history.clauses_of(st, manifest)
+    if text:
+        typer.echo("\n\n".join(c.text for c in clauses))
+    elif as_json:
+        _echo_json({"manifest": mh, **manifest.model_dump(mode="json"),
+                    "clauses": [{"kind": c.kind, "path": list(c.path), "text": c.text} for c in clauses]})
+    else:
+        typer.echo(history.describe(mh, manifest))
+
+
+@app.command("get")
+@friendly
+def get_cmd(
+    hash: Annotated[str, typer.Argument(help="SHA-256 of a blob or manifest (or a unique prefix).")],
+    store: StoreOpt = "./archive",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
+) -> None:
+    """Retrieve an object by hash; the bytes are written only after they hash to HASH."""
+    st = _store(store)
+    full = st.resolve(hash)
+    _, data = st.get_object(full)  # raises IntegrityError before anything is written
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    fd, tmp = tempfile.mkstemp(prefix=".clausewatch-", dir=output.resolve().parent)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, output)
+    typer.echo(f"{output}: {len(data)} bytes, sha256 {full} (hash verified)", err=True)
+
+
+@app.command("verify")
+@friendly
+def verify_cmd(
+    store: StoreOpt = "./archive",
+    document: Annotated[str | None, typer.Option(help="Check only this document's history.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-hash every object and walk every hash chain; exit 1 naming each bad object."""
+    from storage.verify import dumps, report_text, verify_store
+
+    report = verify_store(_store(store), document)
+    typer.echo(dumps(report) if as_json else report_text(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("history")
+@friendly
+def history_cmd(document: str, store: StoreOpt = "./archive", as_json: JsonOpt = False) -> None:
+    """List a document's versions, newest first, with checks (first and last seen)."""
+    from clausewatch import history
+
+    rows = history.document_history(_store(store), document)
+    if as_json:
+        _echo_json(rows)
+    else:
+        typer.echo(history.history_text(document, rows))
+
+
+@app.command("diff")
+@friendly
+def diff_cmd(
+    document: str,
+    old: Annotated[str | None, typer.Argument(help="Version (number or hash prefix); default: the one before NEW.")] = None,
+    new: Annotated[str | None, typer.Argument(help="Version; default: the latest.")] = None,
+    store: StoreOpt = "./archive",
+    as_json: JsonOpt = False,
+) -> None:
+    """Clause diff between two versions of a document."""
+    from clausewatch import history, report
+
+    st = _store(store)
+    (oh, om), (nh, nm), diff = history.diff_versions(st, document, old, new)
+    if as_json:
+        _echo_json({"document": document, "old": oh, "new": nh, "counts": diff.counts,
+                    "changes": [c.as_json() for c in diff.changes]})
+        return
+    typer.echo(f"{document}: version {om.version} ({oh[:12]}) -> version {nm.version} ({nh[:12]})")
+    typer.echo(f"{report.counts_text(diff)}\n{report.diff_text(diff)}")
+
+
+@app.command("events")
+@friendly
+def events_cmd(
+    store: StoreOpt = "./archive",
+    since: Annotated[int, typer.Option(help="Only events after this cursor.", min=0)] = 0,
+    type_: Annotated[str | None, typer.Option("--type", help="Only this type (suffix ok: changed).")] = None,
+    document: Annotated[str | None, typer.Option(help="Only this document.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replay the event log (CloudEvents JSON, one per line with --json)."""
+    for cursor, event in _store(store).events(since):
+        etype = str(event.get("type", ""))
+        if type_ and not (etype == type_ or etype.endswith("." + type_)):
+            continue
+        if document and event.get("subject") != document:
+            continue
+        if as_json:
+            _echo_json(event)
+        else:
+            typer.echo(f"{cursor:>8} {event.get('time')} {etype.rsplit('.', 1)[-1]:18s} {event.get('subject')}")
+
+
+@app.command("schema")
+@friendly
+def schema_cmd(
+    name: Annotated[str, typer.Argument(help="catalog, manifest, head, check or an event type.")] = "catalog",
+) -> None:
+    """Print a published JSON Schema."""
+    from clausewatch.schemas import schema_text
+
+    typer.echo(schema_text(name), nl=False)
+
+
+@app.command("demo")
+@friendly
+def demo_cmd(
+    store: StoreOpt = "./archive",
+    fresh: Annotated[bool, typer.Option(help="Empty the demo store first.")] = True,
+) -> None:
+    """Run the offline demo: a bundled site, three monitor runs, what changed and why."""
+    from clausewatch.demo.run import run_demo
+
+    run_demo(store, fresh=fresh)
+
+
+def _store(url: str) -> Any:
+    from storage.store import open_store
+
+    return open_store(url)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

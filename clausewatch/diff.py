@@ -1,0 +1,177 @@
+"""Clause-level diff between two versions of a document: pure functions.
+
+Clauses are aligned in three passes:
+
+1. the longest common subsequence of identical clauses: unchanged, in place;
+2. identical clauses left over on both sides: ``moved``;
+3. left-over clauses paired by word similarity (>= 0.5, same heading path preferred):
+   ``modified``, with a word diff; the rest are ``added`` or ``removed``.
+
+>>> from extractors import Clause
+>>> a = (Clause("paragraph", "We keep data for 30 days."), Clause("paragraph", "Contact us."))
+>>> b = (Clause("paragraph", "Contact us."), Clause("paragraph", "We keep data for 14 days."))
+>>> [(c.change, c.word_diff) for c in diff_clauses(a, b).changes]
+[('modified', 'We keep data for [-30-]{+14+} days.')]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Literal
+
+from extractors import Clause
+
+ChangeKind = Literal["added", "removed", "modified", "moved"]
+_SIMILAR = 0.5
+_MAX_PAIRING = 400  # above this many left-over clauses per side, skip similarity pairing
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseChange:
+    change: ChangeKind
+    path: tuple[str, ...]
+    before: str | None
+    after: str | None
+    old_index: int | None
+    new_index: int | None
+    word_diff: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "change": self.change,
+            "path": list(self.path),
+            "before": self.before,
+            "after": self.after,
+            "old_index": self.old_index,
+            "new_index": self.new_index,
+            "word_diff": self.word_diff,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseDiff:
+    changes: tuple[ClauseChange, ...]
+    unchanged: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+
+def diff_clauses(old: Sequence[Clause], new: Sequence[Clause]) -> ClauseDiff:
+    """Align two clause sequences and describe what changed."""
+    keys_old = [(c.kind, c.text) for c in old]
+    keys_new = [(c.kind, c.text) for c in new]
+    matcher = SequenceMatcher(None, keys_old, keys_new, autojunk=False)
+    in_place = [(b.a + k, b.b + k) for b in matcher.get_matching_blocks() for k in range(b.size)]
+    left_old = sorted(set(range(len(old))) - {i for i, _ in in_place})
+    left_new = sorted(set(range(len(new))) - {j for _, j in in_place})
+    changes: list[ClauseChange] = []
+    left_old, left_new = _moved(old, new, left_old, left_new, changes)
+    left_old, left_new = _modified(old, new, left_old, left_new, changes)
+    changes += [_one("removed", old[i], i, None) for i in left_old]
+    changes += [_one("added", new[j], None, j) for j in left_new]
+    changes.sort(
+        key=lambda c: (c.new_index if c.new_index is not None else c.old_index or 0, c.change)
+    )
+    counts = {
+        kind: sum(1 for c in changes if c.change == kind)
+        for kind in ("added", "removed", "modified", "moved")
+    }
+    return ClauseDiff(changes=tuple(changes), unchanged=len(in_place), counts=counts)
+
+
+def _one(kind: ChangeKind, clause: Clause, i: int | None, j: int | None) -> ClauseChange:
+    before = clause.text if kind == "removed" else None
+    after = clause.text if kind == "added" else None
+    return ClauseChange(kind, clause.path, before, after, i, j)
+
+
+def _moved(
+    old: Sequence[Clause],
+    new: Sequence[Clause],
+    left_old: list[int],
+    left_new: list[int],
+    out: list[ClauseChange],
+) -> tuple[list[int], list[int]]:
+    pending: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i in left_old:
+        pending[(old[i].kind, old[i].text)].append(i)
+    rest_new = []
+    for j in left_new:
+        bucket = pending.get((new[j].kind, new[j].text))
+        if bucket:
+            i = bucket.pop(0)
+            out.append(ClauseChange("moved", new[j].path, old[i].text, new[j].text, i, j))
+        else:
+            rest_new.append(j)
+    rest_old = sorted(i for bucket in pending.values() for i in bucket)
+    return rest_old, rest_new
+
+
+def _modified(
+    old: Sequence[Clause],
+    new: Sequence[Clause],
+    left_old: list[int],
+    left_new: list[int],
+    out: list[ClauseChange],
+) -> tuple[list[int], list[int]]:
+    if not left_old or not left_new or max(len(left_old), len(left_new)) > _MAX_PAIRING:
+        return left_old, left_new
+    free = list(left_old)
+    rest_new = []
+    for j in left_new:
+        best = _best_match(new[j], [(i, old[i]) for i in free])
+        if best is None:
+            rest_new.append(j)
+            continue
+        free.remove(best)
+        a, b = old[best], new[j]
+        out.append(
+            ClauseChange("modified", b.path, a.text, b.text, best, j, word_diff(a.text, b.text))
+        )
+    return free, rest_new
+
+
+def _best_match(clause: Clause, candidates: list[tuple[int, Clause]]) -> int | None:
+    words = clause.text.split()
+    best, best_score = None, _SIMILAR
+    for i, other in candidates:
+        if other.kind != clause.kind:
+            continue
+        m = SequenceMatcher(None, other.text.split(), words, autojunk=False)
+        if m.real_quick_ratio() < best_score or m.quick_ratio() < best_score:
+            continue
+        score = m.ratio() + (0.01 if other.path == clause.path else 0.0)
+        if score >= best_score:
+            best, best_score = i, score
+    return best
+
+
+def word_diff(before: str, after: str, context: int | None = None) -> str:
+    """Inline word diff: ``[-removed-]`` and ``{+added+}``; with ``context``, unchanged runs
+    longer than twice that many words are shortened to ``...``.
+
+    >>> word_diff("you may opt out", "you may not opt out")
+    'you may {+not+} opt out'
+    """
+    a, b = before.split(), after.split()
+    parts: list[str] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            run = a[i1:i2]
+            if context is not None and len(run) > 2 * context:
+                run = (
+                    [*run[:context], "...", *run[-context:]] if parts else ["...", *run[-context:]]
+                )
+            parts.append(" ".join(run))
+            continue
+        if i2 > i1:
+            parts.append("[-" + " ".join(a[i1:i2]) + "-]")
+        if j2 > j1:
+            parts.append("{+" + " ".join(b[j1:j2]) + "+}")
+    return " ".join(p for p in parts if p)

@@ -1,0 +1,126 @@
+"""Change events: CloudEvents 1.0 in structured JSON mode.
+
+Every event is appended to the store's event log (the source of truth, replayable with
+``clausewatch events``) and emitted as a Prefect event by the flows. Event ids are derived from
+what the event is about, so recording the same fact twice yields the same id and the log keeps
+it once.
+
+Types (``type`` attribute), each with a JSON Schema in ``schemas/events/``:
+
+=========================================  ===============================================
+``dev.clausewatch.document.captured``      first version of a document recorded
+``dev.clausewatch.document.changed``       the legal text changed (substantive change)
+``dev.clausewatch.document.fetch_failed``  the page could not be captured
+``dev.clausewatch.document.extraction_failed``  the page gave no legal text
+=========================================  ===============================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from clausewatch.diff import ClauseDiff, word_diff
+from storage.models import DocumentRef, Manifest
+
+PREFIX = "dev.clausewatch.document."
+CAPTURED = PREFIX + "captured"
+CHANGED = PREFIX + "changed"
+FETCH_FAILED = PREFIX + "fetch_failed"
+EXTRACTION_FAILED = PREFIX + "extraction_failed"
+EVENT_TYPES = (CAPTURED, CHANGED, FETCH_FAILED, EXTRACTION_FAILED)
+MAX_CLAUSES_IN_EVENT = 50
+_WORD_CONTEXT = 6
+
+
+def source() -> str:
+    """The CloudEvents ``source``: this clausewatch instance (``CLAUSEWATCH_INSTANCE``)."""
+    return "urn:clausewatch:" + os.environ.get("CLAUSEWATCH_INSTANCE", "default")
+
+
+def event_id(*parts: str | None) -> str:
+    """A stable id from the facts an event is about."""
+    return hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()[:32]
+
+
+def cloudevent(
+    type_: str, ident: str, document: str, time: datetime, data: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": ident,
+        "source": source(),
+        "type": type_,
+        "subject": document,
+        "time": time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+def encode(event: dict[str, Any], cursor: int) -> bytes:
+    """The bytes logged for an event: the CloudEvent plus the ``sequence`` extension
+    attribute (the log cursor, zero-padded so it also sorts as a string)."""
+    logged = {**event, "sequence": f"{cursor:012d}"}
+    return json.dumps(logged, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _version(h: str, m: Manifest) -> dict[str, Any]:
+    return {
+        "manifest": h,
+        "content_hash": m.content_hash,
+        "version": m.version,
+        "captured_at": m.captured_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _document(ref: DocumentRef) -> dict[str, Any]:
+    return ref.model_dump(mode="json")
+
+
+def version_event(
+    current: tuple[str, Manifest], previous: tuple[str, Manifest] | None, diff: ClauseDiff | None
+) -> dict[str, Any]:
+    """The ``captured`` (first version) or ``changed`` event for a recorded version."""
+    h, m = current
+    data: dict[str, Any] = {
+        "document": _document(m.document),
+        "current": _version(h, m),
+        "links": {"content": f"sha256:{m.content_hash}", "manifest": f"sha256:{h}"},
+    }
+    if previous is None:
+        ident = event_id(CAPTURED, m.document.id, m.content_hash)
+        data["clause_count"] = m.extraction.clause_count
+        return cloudevent(CAPTURED, ident, m.document.id, m.captured_at, data)
+    ph, pm = previous
+    data["previous"] = _version(ph, pm)
+    data["summary"] = dict(diff.counts) if diff else {}
+    data["clauses"] = [_clause(c) for c in (diff.changes if diff else ())][:MAX_CLAUSES_IN_EVENT]
+    data["truncated"] = bool(diff and len(diff.changes) > MAX_CLAUSES_IN_EVENT)
+    ident = event_id(CHANGED, m.document.id, ph, pm.content_hash, m.content_hash)
+    return cloudevent(CHANGED, ident, m.document.id, m.captured_at, data)
+
+
+def _clause(change: Any) -> dict[str, Any]:
+    short = None
+    if change.change == "modified" and change.before and change.after:
+        short = word_diff(change.before, change.after, context=_WORD_CONTEXT)
+    return {
+        "change": change.change,
+        "path": list(change.path),
+        "before": change.before,
+        "after": change.after,
+        "word_diff": short,
+    }
+
+
+def failure_event(
+    type_: str, document: DocumentRef, at: datetime, error: str, status: int | None = None
+) -> dict[str, Any]:
+    """A ``fetch_failed`` or ``extraction_failed`` event for one check."""
+    data = {"document": _document(document), "error": error, "http_status": status}
+    ident = event_id(type_, document.id, at.isoformat(), error)
+    return cloudevent(type_, ident, document.id, at, data)

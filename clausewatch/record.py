@@ -1,0 +1,263 @@
+"""Recording a capture: extract, compare with the head, store the version, log the event.
+
+This is the core every entry point shares (the Prefect flow, ``clausewatch run --no-prefect``
+and ``clausewatch import``). It needs a :class:`storage.store.Store` and nothing else: no
+Prefect, no browser.
+
+Crash safety: blobs, then the manifest, then the head (compare-and-swap), then the event. A
+crash before the head moves leaves only unreferenced write-once objects; a crash after it
+leaves the head's event unlogged, and the next check of the document logs it (the head names
+its event id, and event ids are deterministic).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import extractors
+from clausewatch import events
+from clausewatch.diff import ClauseDiff, diff_clauses
+from clausewatch.errors import CaptureError, ConflictError, ExtractionError, FetchError
+from extractors import Extraction, canonical_bytes, parse_canonical
+from storage.models import BlobRef, CheckRecord, DocumentRef, ExtractionInfo, Head, Manifest
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+EXTRACTOR = "clausewatch.extractors/0.1"
+_MAX_SWAPS = 20
+
+Status = Literal["first", "changed", "unchanged", "error"]
+
+
+@dataclass(frozen=True)
+class Capture:
+    """The evidence of one visit to a page (from the browser, or a saved file)."""
+
+    url: str
+    captured_at: datetime
+    source: Literal["browser", "import"]
+    body: bytes
+    dom: bytes | None = None
+    screenshot: bytes | None = None
+    final_url: str | None = None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    browser: str | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check of one document found."""
+
+    document: str
+    status: Status
+    changed: bool = False
+    content_hash: str | None = None
+    manifest: str | None = None
+    previous_manifest: str | None = None
+    version: int | None = None
+    event: dict[str, Any] | None = None
+    diff: ClauseDiff | None = None
+    error: str | None = None
+    error_type: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "document": self.document,
+            "status": self.status,
+            "changed": self.changed,
+            "content_hash": self.content_hash,
+            "manifest": self.manifest,
+            "previous_manifest": self.previous_manifest,
+            "version": self.version,
+            "event_id": self.event["id"] if self.event else None,
+            "summary": dict(self.diff.counts) if self.diff else None,
+            "error": self.error,
+            "error_type": self.error_type,
+        }
+
+
+@dataclass(frozen=True)
+class Target:
+    """A document to record into: its catalog facts and extraction settings."""
+
+    ref: DocumentRef
+    select: Sequence[str] = ()
+    remove: Sequence[str] = ()
+
+
+def record_capture(store: Store, target: Target, capture: Capture) -> Outcome:
+    """Extract the capture's legal text and record it as a new version or a check."""
+    doc = target.ref.id
+    try:
+        page = capture.dom if capture.dom is not None else capture.body
+        extraction = extractors.extract(
+            page, select=target.select, remove=target.remove, content_type=capture.content_type
+        )
+    except ExtractionError as exc:
+        message = f"{doc} ({capture.url}): {exc}"
+        event = events.failure_event(
+            events.EXTRACTION_FAILED, target.ref, capture.captured_at, message
+        )
+        _append(store, event)
+        return Outcome(doc, "error", error=message, error_type="extraction", event=event)
+    return _record_extraction(store, target, capture, extraction)
+
+
+def record_failure(store: Store, target: Target, at: datetime, exc: CaptureError) -> Outcome:
+    """Log a capture that failed for good (after retries) as a ``fetch_failed`` event."""
+    status = exc.status if isinstance(exc, FetchError) else None
+    message = f"{target.ref.id} ({target.ref.url}): {exc}"
+    event = events.failure_event(events.FETCH_FAILED, target.ref, at, message, status)
+    _append(store, event)
+    return Outcome(target.ref.id, "error", error=message, error_type="fetch", event=event)
+
+
+def _record_extraction(
+    store: Store, target: Target, capture: Capture, extraction: Extraction
+) -> Outcome:
+    doc = target.ref.id
+    canonical = canonical_bytes(extraction.clauses)
+    content_hash = hashlib.sha256(canonical).hexdigest()
+    for _ in range(_MAX_SWAPS):
+        head, token = store.head(doc)
+        if head is not None:
+            ensure_head_event(store, head)
+            if head.content_hash == content_hash:
+                store.add_check(_check(doc, capture, head))
+                return Outcome(
+                    doc,
+                    "unchanged",
+                    content_hash=content_hash,
+                    manifest=head.manifest,
+                    previous_manifest=head.manifest,
+                    version=head.version,
+                )
+        manifest = _manifest(store, target, capture, extraction, canonical, head)
+        mh = store.put_manifest(manifest)
+        diff, previous = _against(store, head, extraction)
+        event = events.version_event((mh, manifest), previous, diff)
+        new_head = Head(
+            document=doc,
+            manifest=mh,
+            content_hash=content_hash,
+            version=manifest.version,
+            captured_at=capture.captured_at,
+            event_id=event["id"],
+        )
+        if store.swap_head(new_head, token):
+            _append(store, event)
+            return Outcome(
+                doc,
+                "first" if head is None else "changed",
+                changed=head is not None,
+                content_hash=content_hash,
+                manifest=mh,
+                previous_manifest=head.manifest if head else None,
+                version=manifest.version,
+                event=event,
+                diff=diff,
+            )
+        log.info("head of %s moved while recording; re-reading it", doc)
+    raise ConflictError(
+        f"{doc}: the head kept moving under {_MAX_SWAPS} concurrent writers; run again"
+    )
+
+
+def _against(
+    store: Store, head: Head | None, extraction: Extraction
+) -> tuple[ClauseDiff | None, tuple[str, Manifest] | None]:
+    """The clause diff from the head's version, and the head's manifest."""
+    if head is None:
+        return None, None
+    old = parse_canonical(store.get_blob(head.content_hash))
+    return diff_clauses(old, extraction.clauses), (head.manifest, store.get_manifest(head.manifest))
+
+
+def ensure_head_event(store: Store, head: Head) -> None:
+    """Log the head's event if a crash lost it between moving the head and logging."""
+    if store.has_event(head.event_id):
+        return
+    manifest = store.get_manifest(head.manifest)
+    previous = (
+        (manifest.previous, store.get_manifest(manifest.previous)) if manifest.previous else None
+    )
+    diff = None
+    if previous is not None:
+        old = parse_canonical(store.get_blob(previous[1].content_hash))
+        diff = diff_clauses(old, parse_canonical(store.get_blob(manifest.content_hash)))
+    event = events.version_event((head.manifest, manifest), previous, diff)
+    if event["id"] == head.event_id:
+        log.warning(
+            "%s: logging event %s that an interrupted run did not", head.document, head.event_id
+        )
+        _append(store, event)
+
+
+def _append(store: Store, event: dict[str, Any]) -> int:
+    return store.append_event(event["id"], lambda cursor: events.encode(event, cursor))
+
+
+def _check(doc: str, capture: Capture, head: Head) -> CheckRecord:
+    return CheckRecord(
+        document=doc,
+        checked_at=capture.captured_at,
+        manifest=head.manifest,
+        content_hash=head.content_hash,
+        page_sha256=hashlib.sha256(capture.body).hexdigest(),
+    )
+
+
+def _manifest(
+    store: Store,
+    target: Target,
+    capture: Capture,
+    extraction: Extraction,
+    canonical: bytes,
+    head: Head | None,
+) -> Manifest:
+    blobs = {
+        "clauses": _put(store, canonical, "application/json"),
+        "response": _put(store, capture.body, capture.content_type or "text/html"),
+    }
+    if capture.dom is not None:
+        blobs["dom"] = _put(store, capture.dom, "text/html; charset=utf-8")
+    if capture.screenshot is not None:
+        blobs["screenshot"] = _put(store, capture.screenshot, "image/png")
+    info = ExtractionInfo(
+        method=extraction.method,
+        extractor=EXTRACTOR,
+        select=tuple(target.select),
+        remove=tuple(target.remove),
+        clause_count=len(extraction.clauses),
+    )
+    return Manifest(
+        document=target.ref,
+        version=head.version + 1 if head else 1,
+        previous=head.manifest if head else None,
+        captured_at=capture.captured_at,
+        source=capture.source,
+        request_url=capture.url,
+        final_url=capture.final_url,
+        http_status=capture.status,
+        http_headers=capture.headers,
+        browser=capture.browser,
+        timings_ms=capture.timings_ms,
+        blobs=blobs,
+        content_hash=blobs["clauses"].sha256,
+        extraction=info,
+    )
+
+
+def _put(store: Store, data: bytes, media_type: str) -> BlobRef:
+    return BlobRef(sha256=store.put_blob(data), size=len(data), media_type=media_type)

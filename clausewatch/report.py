@@ -1,0 +1,72 @@
+"""Human-readable reports of outcomes and clause diffs: terminal text and Markdown.
+
+Captured page text is untrusted: in Markdown it is HTML-escaped and its Markdown
+metacharacters are backslash-escaped, so a page cannot inject links, HTML or table cells into
+a Prefect artifact.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+from clausewatch.diff import ClauseChange, ClauseDiff
+from clausewatch.record import Outcome
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_SYMBOL = {"added": "+", "removed": "-", "modified": "~", "moved": ">"}
+
+
+def md(text: str) -> str:
+    """Escape untrusted text for Markdown (and the HTML Markdown may contain)."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=True)).replace("\n", " ")
+
+
+def counts_text(diff: ClauseDiff) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in diff.counts.items() if n) or "no clause changes"
+
+
+def diff_text(diff: ClauseDiff) -> str:
+    """The clause changes for a terminal: one block per change, word diff for modifications."""
+    blocks = []
+    for c in diff.changes:
+        where = " > ".join(c.path) or "(top)"
+        blocks.append(f"{_SYMBOL[c.change]} {c.change.upper()} in {where}\n    {_body(c)}")
+    return "\n".join(blocks)
+
+
+def _body(c: ClauseChange) -> str:
+    if c.change == "modified":
+        return c.word_diff or ""
+    return (c.after if c.change in ("added", "moved") else c.before) or ""
+
+
+def run_table(outcomes: Iterable[Outcome], store_url: str) -> str:
+    rows = ["| document | status | version | content hash | detail |", "|---|---|---|---|---|"]
+    for o in outcomes:
+        detail = o.error or (counts_text(o.diff) if o.diff else "")
+        short = (o.content_hash or "")[:12]
+        rows.append(f"| {md(o.document)} | {o.status} | {o.version or ''} | `{short}` | {md(detail)} |")
+    return f"# clausewatch monitor run\n\nStore: `{md(store_url)}`\n\n" + "\n".join(rows) + "\n"
+
+
+def change_markdown(outcome: Outcome) -> str:
+    lines = [
+        f"# {md(outcome.document)} changed (version {outcome.version})",
+        "",
+        f"Content hash `{outcome.content_hash}`, manifest `{outcome.manifest}`.",
+        "",
+    ]
+    for c in outcome.diff.changes if outcome.diff else ():
+        lines.append(f"- **{c.change}** in _{md(' > '.join(c.path) or '(top)')}_: {_md_body(c)}")
+    return "\n".join(lines) + "\n"
+
+
+def _md_body(c: ClauseChange) -> str:
+    if c.change != "modified" or not c.word_diff:
+        return md(_body(c))
+    # render the word diff's markers as strike-through and bold after escaping the words
+    text = md(c.word_diff)
+    text = re.sub(r"\\\[\\-(.*?)\\-\\\]", r"~~\1~~", text)
+    return re.sub(r"\\\{\\\+(.*?)\\\+\\\}", r"**\1**", text)

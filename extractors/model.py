@@ -1,0 +1,37 @@
+"""Typed results of extraction: clauses and the extraction that holds them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ClauseKind = Literal["heading", "paragraph", "item", "row"]
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One unit of legal text: a heading, a paragraph, a list item or a table row.
+
+    ``path`` is the chain of headings above the clause (for a heading, the headings above it),
+    ``level`` the heading level (1-6) for headings and 0 otherwise.
+    """
+
+    kind: ClauseKind
+    text: str
+    path: tuple[str, ...] = ()
+    level: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What one page yielded: its clauses in document order, the page title and how the
+    legal text was located (``auto`` or ``select``)."""
+
+    clauses: tuple[Clause, ...]
+    title: str
+    method: Literal["auto", "select"]
+
+    @property
+    def text(self) -> str:
+        """The legal text: headings and clauses in order, separated by blank lines."""
+        return "\n\n".join(c.text for c in self.clauses)

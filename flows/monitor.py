@@ -1,0 +1,111 @@
+"""The ``monitor`` flow: check every document of a catalog once.
+
+Thin by design: the orchestration is :func:`clausewatch.monitor.monitor_documents`; this file
+wraps its I/O steps as Prefect tasks (retries only where I/O can fail transiently), publishes
+each outcome's event as a Prefect event, and leaves Markdown artifacts for operators.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import acreate_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
+
+from clausewatch import report
+from clausewatch.capture import CaptureSettings, Renderer
+from clausewatch.catalog import load_catalog
+from clausewatch.errors import is_transient
+from clausewatch.monitor import capture_document, monitor_documents
+from clausewatch.record import Outcome, record_capture, record_failure
+from storage.store import open_store
+
+
+def _retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
+    try:
+        state.result()
+    except Exception as exc:
+        return is_transient(exc)
+    return False
+
+
+capture_task = task(
+    capture_document,
+    name="capture",
+    task_run_name="capture {doc.id}",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=_retry_if_transient,
+)
+record_task = task(
+    record_capture,
+    name="record",
+    task_run_name="record {target.ref.id}",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[1, 5],
+    retry_condition_fn=_retry_if_transient,
+)
+failure_task = task(
+    record_failure,
+    name="record-failure",
+    task_run_name="record failure {target.ref.id}",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[1, 5],
+    retry_condition_fn=_retry_if_transient,
+)
+
+
+@flow(name="monitor", log_prints=False)
+async def monitor(catalog: str, store: str = "./archive", pages: int = 4) -> list[dict[str, Any]]:
+    """Render, extract, store by hash, detect and emit for every document in ``catalog``."""
+    logger = get_run_logger()
+    docs = load_catalog(catalog).documents
+    target_store = open_store(store)
+    async with Renderer(CaptureSettings(pages=pages)) as renderer:
+        outcomes = await monitor_documents(
+            renderer, target_store, docs, capture_task, record_task, failure_task
+        )
+    for outcome in outcomes:
+        publish(outcome)
+        logger.info("%s: %s", outcome.document, outcome.status)
+    await _artifacts(outcomes, target_store.url)
+    return [o.as_json() for o in outcomes]
+
+
+def publish(outcome: Outcome) -> None:
+    """Emit the outcome's CloudEvent as a Prefect event (resource clausewatch.document.<id>)."""
+    if outcome.event is None:
+        return
+    event = outcome.event
+    emit_event(
+        event=event["type"],
+        resource={
+            "prefect.resource.id": f"clausewatch.document.{outcome.document}",
+            "prefect.resource.name": event["data"]["document"].get("title") or outcome.document,
+        },
+        payload={"cloudevent": event},
+    )
+
+
+async def _artifacts(outcomes: list[Outcome], store_url: str) -> None:
+    await acreate_markdown_artifact(
+        key="monitor-run", markdown=report.run_table(outcomes, store_url),
+        description="Outcome of every document in this run",
+    )
+    for outcome in outcomes:
+        if outcome.changed and outcome.diff is not None:
+            await acreate_markdown_artifact(
+                key=f"change-{_artifact_key(outcome.document)}",
+                markdown=report.change_markdown(outcome),
+                description=f"Clause diff of {outcome.document}",
+            )
+
+
+def _artifact_key(document: str) -> str:
+    # artifact keys allow lower-case letters, digits and dashes only
+    return "".join(c if c.isalnum() else "-" for c in document.lower())

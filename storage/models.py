@@ -1,0 +1,115 @@
+"""Typed records kept in the store: manifests, head pointers and check records.
+
+Each has one serialiser (:func:`dump`) producing canonical JSON, so a manifest's bytes, and so
+its hash, are a pure function of its fields. JSON Schemas are published in ``schemas/``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MANIFEST_FORMAT = "clausewatch.manifest/1"
+HEAD_FORMAT = "clausewatch.head/1"
+CHECK_FORMAT = "clausewatch.check/1"
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+DOCUMENT_ID = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?$")
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamps must carry a timezone")
+    return value.astimezone(UTC)
+
+
+class DocumentRef(Record):
+    """The catalog facts about a document, copied into each of its manifests."""
+
+    id: str = Field(pattern=DOCUMENT_ID.pattern)
+    entity: str = ""
+    title: str = ""
+    type: str = ""
+    url: str
+
+
+class BlobRef(Record):
+    """A blob named by its SHA-256, with its size and media type."""
+
+    sha256: str = Field(pattern=SHA256.pattern)
+    size: int = Field(ge=0)
+    media_type: str
+
+
+class ExtractionInfo(Record):
+    method: Literal["auto", "select"]
+    extractor: str
+    select: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    clause_count: int = Field(ge=0)
+
+
+class Manifest(Record):
+    """One version of a document: what was captured, when, from where, and its blobs.
+
+    ``previous`` is the hash of the previous version's manifest, so a document's history is a
+    hash chain from its head back to its first version.
+    """
+
+    format: Literal["clausewatch.manifest/1"] = MANIFEST_FORMAT
+    document: DocumentRef
+    version: int = Field(ge=1)
+    previous: str | None = Field(default=None, pattern=SHA256.pattern)
+    captured_at: datetime
+    source: Literal["browser", "import"]
+    request_url: str
+    final_url: str | None = None
+    http_status: int | None = None
+    http_headers: dict[str, str] = Field(default_factory=dict)
+    browser: str | None = None
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    blobs: dict[str, BlobRef]
+    content_hash: str = Field(pattern=SHA256.pattern)
+    extraction: ExtractionInfo
+
+    _check_time = field_validator("captured_at")(_utc)
+
+
+class Head(Record):
+    """The pointer to a document's latest version; moved only by compare-and-swap."""
+
+    format: Literal["clausewatch.head/1"] = HEAD_FORMAT
+    document: str
+    manifest: str = Field(pattern=SHA256.pattern)
+    content_hash: str = Field(pattern=SHA256.pattern)
+    version: int = Field(ge=1)
+    captured_at: datetime
+    event_id: str
+
+    _check_time = field_validator("captured_at")(_utc)
+
+
+class CheckRecord(Record):
+    """An unchanged check: a few hundred bytes saying the head was still current."""
+
+    format: Literal["clausewatch.check/1"] = CHECK_FORMAT
+    document: str
+    checked_at: datetime
+    manifest: str = Field(pattern=SHA256.pattern)
+    content_hash: str = Field(pattern=SHA256.pattern)
+    page_sha256: str | None = None
+
+    _check_time = field_validator("checked_at")(_utc)
+
+
+def dump(record: BaseModel) -> bytes:
+    """Canonical JSON bytes of a record: sorted keys, compact, UTF-8."""
+    data = record.model_dump(mode="json", exclude_none=False)
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()

@@ -1,0 +1,228 @@
+"""The content-addressed store: blobs and manifests by SHA-256, heads, checks and the event log.
+
+Layout (identical on every backend)::
+
+    blobs/<h[:2]>/<h>              write-once bytes (page, DOM, screenshot, clauses), h = SHA-256
+    manifests/<h[:2]>/<h>.json     write-once manifests, h = SHA-256 of the manifest bytes
+    heads/<document>.json          latest version of a document (compare-and-swap)
+    checks/<document>/<time>-<h8>.json   unchanged checks
+    events/log/<cursor>.json       the event log, cursor = 12-digit sequence number
+    events/ids/<event id>          which cursor holds an event (de-duplication)
+    events/cursor                  a hint: the highest cursor written (may lag)
+
+Every read of a blob or manifest is re-hashed and raises :class:`IntegrityError` on mismatch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from urllib.parse import urlparse
+
+from clausewatch.errors import InputError, IntegrityError, ObjectNotFound, StoreError
+from storage.backend import Backend
+from storage.local import LocalBackend
+from storage.models import DOCUMENT_ID, SHA256, CheckRecord, Head, Manifest, dump
+from storage.s3 import S3Backend
+
+HASH_PREFIX_LEN = 6  # shortest hash prefix accepted by lookups
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def blob_key(h: str) -> str:
+    return f"blobs/{h[:2]}/{h}"
+
+
+def manifest_key(h: str) -> str:
+    return f"manifests/{h[:2]}/{h}.json"
+
+
+def check_document_id(document: str) -> str:
+    if not DOCUMENT_ID.match(document):
+        raise InputError(
+            f"invalid document id {document!r}: use lower-case letters, digits, '.', '-' and '_' "
+            "(no slashes or '..'), starting and ending with a letter or digit"
+        )
+    return document
+
+
+def check_hash(h: str) -> str:
+    if not SHA256.match(h):
+        raise InputError(f"{h!r} is not a SHA-256: expected 64 lower-case hex digits")
+    return h
+
+
+class Store:
+    """Typed operations over a :class:`Backend`; written once, shared by every backend."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @property
+    def url(self) -> str:
+        return self.backend.url
+
+    # -- blobs and manifests -------------------------------------------------------------
+    def put_blob(self, data: bytes) -> str:
+        h = sha256(data)
+        self.backend.create(blob_key(h), data, sha256=h)
+        return h
+
+    def get_blob(self, h: str) -> bytes:
+        return self._verified(blob_key(check_hash(h)), h)
+
+    def put_manifest(self, manifest: Manifest) -> str:
+        data = dump(manifest)
+        h = sha256(data)
+        self.backend.create(manifest_key(h), data, sha256=h)
+        return h
+
+    def get_manifest(self, h: str) -> Manifest:
+        data = self._verified(manifest_key(check_hash(h)), h)
+        try:
+            return Manifest.model_validate_json(data)
+        except ValueError as exc:
+            raise IntegrityError(
+                f"manifest {h} in {self.url} is not a valid manifest: {exc}"
+            ) from exc
+
+    def get_object(self, h: str) -> tuple[str, bytes]:
+        """A blob or manifest by full hash: ("blob" | "manifest", verified bytes)."""
+        check_hash(h)
+        for kind, key in (("blob", blob_key(h)), ("manifest", manifest_key(h))):
+            if self.backend.exists(key):
+                return kind, self._verified(key, h)
+        raise ObjectNotFound(
+            f"no blob or manifest {h} in {self.url}: check the hash (see `clausewatch history`)"
+        )
+
+    def resolve(self, prefix: str) -> str:
+        """The full hash of the one blob or manifest starting with ``prefix``."""
+        prefix = prefix.lower()
+        if SHA256.match(prefix):
+            return prefix
+        if len(prefix) < HASH_PREFIX_LEN or not all(c in "0123456789abcdef" for c in prefix):
+            raise InputError(
+                f"{prefix!r} is not a hash: give a SHA-256 or at least {HASH_PREFIX_LEN} of its "
+                "leading hex digits"
+            )
+        found = {
+            key.rsplit("/", 1)[1].removesuffix(".json")
+            for area in ("blobs", "manifests")
+            for key in self.backend.list(f"{area}/{prefix[:2]}/{prefix}")
+        }
+        if len(found) != 1:
+            what = "no object" if not found else f"{len(found)} objects"
+            raise InputError(f"{what} in {self.url} with a hash starting {prefix!r}")
+        return found.pop()
+
+    def _verified(self, key: str, h: str) -> bytes:
+        data = self.backend.read(key)
+        actual = sha256(data)
+        if actual != h:
+            raise IntegrityError(
+                f"object {h} in {self.url} is corrupt: its bytes hash to {actual}. Do not use it; "
+                "restore it from a replica or the Wayback copy, and run `clausewatch verify`"
+            )
+        return data
+
+    # -- heads and checks ----------------------------------------------------------------
+    def head(self, document: str) -> tuple[Head | None, str | None]:
+        """The document's head and its version token (both None for a new document)."""
+        found = self.backend.read_versioned(f"heads/{check_document_id(document)}.json")
+        if found is None:
+            return None, None
+        try:
+            return Head.model_validate_json(found[0]), found[1]
+        except ValueError as exc:
+            raise StoreError(f"head of {document!r} in {self.url} is unreadable: {exc}") from exc
+
+    def swap_head(self, head: Head, expected: str | None) -> bool:
+        key = f"heads/{check_document_id(head.document)}.json"
+        return self.backend.swap(key, dump(head), expected)
+
+    def documents(self) -> list[str]:
+        return [k[len("heads/") : -len(".json")] for k in self.backend.list("heads/")]
+
+    def add_check(self, check: CheckRecord) -> str:
+        data = dump(check)
+        stamp = check.checked_at.strftime("%Y%m%dT%H%M%S%fZ")
+        key = f"checks/{check_document_id(check.document)}/{stamp}-{sha256(data)[:8]}.json"
+        self.backend.create(key, data)
+        return key
+
+    def checks(self, document: str) -> Iterator[CheckRecord]:
+        for key in self.backend.list(f"checks/{check_document_id(document)}/"):
+            yield CheckRecord.model_validate_json(self.backend.read(key))
+
+    def chain(self, document: str) -> Iterator[tuple[str, Manifest]]:
+        """(manifest hash, manifest) from the head back to the first version."""
+        head, _ = self.head(document)
+        h = head.manifest if head else None
+        while h is not None:
+            manifest = self.get_manifest(h)
+            yield h, manifest
+            h = manifest.previous
+
+    # -- event log -----------------------------------------------------------------------
+    def append_event(self, event_id: str, build: Callable[[int], bytes]) -> int:
+        """Append an event once: returns its cursor (the existing one if already logged).
+
+        ``build(cursor)`` returns the event's bytes for that cursor. The log entry is written
+        before the id marker, so a crash in between can repeat an event (same id) but never
+        lose one.
+        """
+        id_key = f"events/ids/{_safe_id(event_id)}"
+        if (known := self.backend.read_versioned(id_key)) is not None:
+            return int(known[0])
+        cursor = self._last_cursor()
+        while True:
+            cursor += 1
+            if self.backend.create(f"events/log/{cursor:012d}.json", build(cursor)):
+                break
+            cursor = max(cursor, self._last_cursor())
+        self.backend.create(id_key, str(cursor).encode())
+        self.backend.overwrite("events/cursor", str(cursor).encode())
+        return cursor
+
+    def has_event(self, event_id: str) -> bool:
+        return self.backend.exists(f"events/ids/{_safe_id(event_id)}")
+
+    def events(self, since: int = 0) -> Iterator[tuple[int, dict[str, object]]]:
+        """(cursor, event) for every logged event after ``since``, in order."""
+        for key in self.backend.list("events/log/", start_after=f"events/log/{since:012d}.json"):
+            cursor = int(key.rsplit("/", 1)[1].removesuffix(".json"))
+            yield cursor, json.loads(self.backend.read(key))
+
+    def _last_cursor(self) -> int:
+        hint = self.backend.read_versioned("events/cursor")
+        last = int(hint[0]) if hint else 0
+        for key in self.backend.list("events/log/", start_after=f"events/log/{last:012d}.json"):
+            last = max(last, int(key.rsplit("/", 1)[1].removesuffix(".json")))
+        return last
+
+
+def _safe_id(event_id: str) -> str:
+    if not event_id or not all(c.isalnum() or c in "-_." for c in event_id):
+        raise InputError(f"invalid event id {event_id!r}")
+    return event_id
+
+
+def open_store(url: str) -> Store:
+    """Open a store from a URL: ``file:///path``, a plain path, or ``s3://bucket/prefix``."""
+    parsed = urlparse(url)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise InputError(f"store URL {url!r} names no bucket: use s3://BUCKET/PREFIX")
+        return Store(S3Backend(parsed.netloc, parsed.path))
+    if parsed.scheme == "file":
+        return Store(LocalBackend(parsed.path))
+    if parsed.scheme and len(parsed.scheme) > 1:
+        raise InputError(
+            f"unsupported store URL {url!r}: use file:///PATH, a path, or s3://BUCKET/PREFIX"
+        )
+    return Store(LocalBackend(url))
