@@ -12,6 +12,7 @@ rendered DOM; a full-page PNG screenshot; the browser version; timings.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import time
@@ -48,8 +49,14 @@ _DOM_QUIET_JS = """([quiet, limit]) => new Promise(resolve => {
   function done() { observer.disconnect(); clearTimeout(timer); clearTimeout(stop); resolve(true); }
 })"""
 # Transient network failures worth a retry; anything else (DNS, TLS, bad URL) is permanent.
-_TRANSIENT_NET = ("ERR_CONNECTION_REFUSED", "ERR_CONNECTION_RESET", "ERR_CONNECTION_CLOSED",
-                  "ERR_TIMED_OUT", "ERR_NETWORK_CHANGED", "ERR_EMPTY_RESPONSE")
+_TRANSIENT_NET = (
+    "ERR_CONNECTION_REFUSED",
+    "ERR_CONNECTION_RESET",
+    "ERR_CONNECTION_CLOSED",
+    "ERR_TIMED_OUT",
+    "ERR_NETWORK_CHANGED",
+    "ERR_EMPTY_RESPONSE",
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,9 @@ def find_chromium(explicit: str | None = None) -> str | None:
 
 
 def _playwright_chromium_installed() -> bool:
-    base = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright"))
+    base = Path(
+        os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright")
+    )
     return any(base.glob("chromium-*/chrome-linux*/chrome")) if base.is_dir() else False
 
 
@@ -111,7 +120,9 @@ class Renderer:
                 executable_path=executable, args=list(CHROMIUM_ARGS)
             )
             width, height = self.settings.viewport
-            self._context = await self._browser.new_context(viewport={"width": width, "height": height})
+            self._context = await self._browser.new_context(
+                viewport={"width": width, "height": height}
+            )
         except BaseException:
             await self.__aexit__(None, None, None)
             raise
@@ -139,7 +150,9 @@ class Renderer:
             try:
                 return await self._capture(page, doc)
             except PlaywrightTimeout as exc:
-                raise CaptureTimeout(f"{doc.id} ({doc.url}): timed out: {exc.message.splitlines()[0]}") from exc
+                raise CaptureTimeout(
+                    f"{doc.id} ({doc.url}): timed out: {exc.message.splitlines()[0]}"
+                ) from exc
             except PlaywrightError as exc:
                 raise _fetch_error(doc, exc) from exc
             finally:
@@ -154,8 +167,11 @@ class Renderer:
             raise FetchError(f"{doc.id} ({doc.url}): the browser got no response")
         if response.status >= 400:
             transient = response.status >= 500 or response.status == 429
-            raise FetchError(f"{doc.id} ({doc.url}): HTTP {response.status} {response.status_text}".rstrip(),
-                             status=response.status, transient=transient)
+            raise FetchError(
+                f"{doc.id} ({doc.url}): HTTP {response.status} {response.status_text}".rstrip(),
+                status=response.status,
+                transient=transient,
+            )
         t_load = time.monotonic()
         await _ignore_timeout(page.wait_for_load_state("networkidle", timeout=s.idle_timeout_ms))
         if doc.wait_for:
@@ -167,19 +183,29 @@ class Renderer:
         shot = await page.screenshot(full_page=True, type="png") if s.screenshot else None
         t_done = time.monotonic()
         return Capture(
-            url=doc.url, captured_at=captured_at, source="browser", body=body, dom=dom, screenshot=shot,
-            final_url=page.url, status=response.status, headers=await response.all_headers(),
+            url=doc.url,
+            captured_at=captured_at,
+            source="browser",
+            body=body,
+            dom=dom,
+            screenshot=shot,
+            final_url=page.url,
+            status=response.status,
+            headers=await response.all_headers(),
             browser=self.version,
-            timings_ms={"load": _ms(t_load - t0), "settle": _ms(t_settled - t_load),
-                        "evidence": _ms(t_done - t_settled), "total": _ms(t_done - t0)},
+            timings_ms={
+                "load": _ms(t_load - t0),
+                "settle": _ms(t_settled - t_load),
+                "evidence": _ms(t_done - t_settled),
+                "total": _ms(t_done - t0),
+            },
         )
 
 
 async def _ignore_timeout(awaitable: Any) -> None:
-    try:
+    # pages that poll forever never go idle; the DOM quiet period still bounds the wait
+    with contextlib.suppress(PlaywrightTimeout):
         await awaitable
-    except PlaywrightTimeout:
-        pass  # pages that poll forever never go idle; the DOM quiet period still bounds us
 
 
 def _fetch_error(doc: CatalogDocument, exc: PlaywrightError) -> FetchError:

@@ -106,7 +106,8 @@ def parse_catalog(raw: Any, source: str = "<catalog>") -> Catalog:
 
 def _explain(exc: ValidationError, raw: dict[str, Any], source: str) -> str:
     lines = []
-    docs = raw.get("documents") if isinstance(raw.get("documents"), list) else []
+    listed = raw.get("documents")
+    docs: list[Any] = listed if isinstance(listed, list) else []
     errors = exc.errors()
     if len(errors) > 1:  # an empty list after failed entries is a consequence, not a cause
         errors = [e for e in errors if e["type"] != "too_short"]

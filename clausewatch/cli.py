@@ -29,7 +29,12 @@ app = typer.Typer(
 )
 
 StoreOpt = Annotated[
-    str, typer.Option("--store", envvar="CLAUSEWATCH_STORE", help="Store URL: a path, file:///PATH or s3://BUCKET/PREFIX.")
+    str,
+    typer.Option(
+        "--store",
+        envvar="CLAUSEWATCH_STORE",
+        help="Store URL: a path, file:///PATH or s3://BUCKET/PREFIX.",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,7 +81,9 @@ def run_cmd(
         if as_json:
             _echo_json(r)
         else:
-            typer.echo(f"{r['document']:40s} {r['status']:9s} {r.get('error') or r.get('content_hash') or ''}")
+            typer.echo(
+                f"{r['document']:40s} {r['status']:9s} {r.get('error') or r.get('content_hash') or ''}"
+            )
     if any(r["status"] == "error" for r in results):
         raise typer.Exit(1)
 
@@ -88,16 +95,22 @@ async def _run_plain(catalog: str, store: str, pages: int) -> list[dict[str, Any
     from storage.store import open_store
 
     async with Renderer(CaptureSettings(pages=pages)) as renderer:
-        outcomes = await monitor_documents(renderer, open_store(store), load_catalog(catalog).documents)
+        outcomes = await monitor_documents(
+            renderer, open_store(store), load_catalog(catalog).documents
+        )
     return [o.as_json() for o in outcomes]
 
 
 @app.command("import")
 @friendly
 def import_cmd(
-    batch: Annotated[Path, typer.Option("--batch", help="JSON Lines: document, url, file, captured_at.")],
+    batch: Annotated[
+        Path, typer.Option("--batch", help="JSON Lines: document, url, file, captured_at.")
+    ],
     store: StoreOpt = "./archive",
-    catalog: Annotated[Path | None, typer.Option("--catalog", help="Catalog for document facts.")] = None,
+    catalog: Annotated[
+        Path | None, typer.Option("--catalog", help="Catalog for document facts.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record saved pages without rendering them (back-fill); one result per input line."""
@@ -126,8 +139,12 @@ def import_cmd(
 def show_cmd(
     document: str,
     store: StoreOpt = "./archive",
-    text: Annotated[bool, typer.Option("--text", help="Print the extracted legal text only.")] = False,
-    version: Annotated[str | None, typer.Option(help="Version number or manifest hash prefix.")] = None,
+    text: Annotated[
+        bool, typer.Option("--text", help="Print the extracted legal text only.")
+    ] = False,
+    version: Annotated[
+        str | None, typer.Option(help="Version number or manifest hash prefix.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show a document's latest (or a given) version."""
@@ -139,8 +156,15 @@ def show_cmd(
     if text:
         typer.echo("\n\n".join(c.text for c in clauses))
     elif as_json:
-        _echo_json({"manifest": mh, **manifest.model_dump(mode="json"),
-                    "clauses": [{"kind": c.kind, "path": list(c.path), "text": c.text} for c in clauses]})
+        _echo_json(
+            {
+                "manifest": mh,
+                **manifest.model_dump(mode="json"),
+                "clauses": [
+                    {"kind": c.kind, "path": list(c.path), "text": c.text} for c in clauses
+                ],
+            }
+        )
     else:
         typer.echo(history.describe(mh, manifest))
 
@@ -148,7 +172,9 @@ def show_cmd(
 @app.command("get")
 @friendly
 def get_cmd(
-    hash: Annotated[str, typer.Argument(help="SHA-256 of a blob or manifest (or a unique prefix).")],
+    hash: Annotated[
+        str, typer.Argument(help="SHA-256 of a blob or manifest (or a unique prefix).")
+    ],
     store: StoreOpt = "./archive",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
 ) -> None:
@@ -171,7 +197,9 @@ def get_cmd(
 @friendly
 def verify_cmd(
     store: StoreOpt = "./archive",
-    document: Annotated[str | None, typer.Option(help="Check only this document's history.")] = None,
+    document: Annotated[
+        str | None, typer.Option(help="Check only this document's history.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Re-hash every object and walk every hash chain; exit 1 naming each bad object."""
@@ -200,7 +228,10 @@ def history_cmd(document: str, store: StoreOpt = "./archive", as_json: JsonOpt =
 @friendly
 def diff_cmd(
     document: str,
-    old: Annotated[str | None, typer.Argument(help="Version (number or hash prefix); default: the one before NEW.")] = None,
+    old: Annotated[
+        str | None,
+        typer.Argument(help="Version (number or hash prefix); default: the one before NEW."),
+    ] = None,
     new: Annotated[str | None, typer.Argument(help="Version; default: the latest.")] = None,
     store: StoreOpt = "./archive",
     as_json: JsonOpt = False,
@@ -211,8 +242,15 @@ def diff_cmd(
     st = _store(store)
     (oh, om), (nh, nm), diff = history.diff_versions(st, document, old, new)
     if as_json:
-        _echo_json({"document": document, "old": oh, "new": nh, "counts": diff.counts,
-                    "changes": [c.as_json() for c in diff.changes]})
+        _echo_json(
+            {
+                "document": document,
+                "old": oh,
+                "new": nh,
+                "counts": diff.counts,
+                "changes": [c.as_json() for c in diff.changes],
+            }
+        )
         return
     typer.echo(f"{document}: version {om.version} ({oh[:12]}) -> version {nm.version} ({nh[:12]})")
     typer.echo(f"{report.counts_text(diff)}\n{report.diff_text(diff)}")
@@ -223,7 +261,9 @@ def diff_cmd(
 def events_cmd(
     store: StoreOpt = "./archive",
     since: Annotated[int, typer.Option(help="Only events after this cursor.", min=0)] = 0,
-    type_: Annotated[str | None, typer.Option("--type", help="Only this type (suffix ok: changed).")] = None,
+    type_: Annotated[
+        str | None, typer.Option("--type", help="Only this type (suffix ok: changed).")
+    ] = None,
     document: Annotated[str | None, typer.Option(help="Only this document.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -237,13 +277,17 @@ def events_cmd(
         if as_json:
             _echo_json(event)
         else:
-            typer.echo(f"{cursor:>8} {event.get('time')} {etype.rsplit('.', 1)[-1]:18s} {event.get('subject')}")
+            typer.echo(
+                f"{cursor:>8} {event.get('time')} {etype.rsplit('.', 1)[-1]:18s} {event.get('subject')}"
+            )
 
 
 @app.command("schema")
 @friendly
 def schema_cmd(
-    name: Annotated[str, typer.Argument(help="catalog, manifest, head, check or an event type.")] = "catalog",
+    name: Annotated[
+        str, typer.Argument(help="catalog, manifest, head, check or an event type.")
+    ] = "catalog",
 ) -> None:
     """Print a published JSON Schema."""
     from clausewatch.schemas import schema_text

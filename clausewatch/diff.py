@@ -11,7 +11,7 @@ Clauses are aligned in three passes:
 >>> a = (Clause("paragraph", "We keep data for 30 days."), Clause("paragraph", "Contact us."))
 >>> b = (Clause("paragraph", "Contact us."), Clause("paragraph", "We keep data for 14 days."))
 >>> [(c.change, c.word_diff) for c in diff_clauses(a, b).changes]
-[('modified', 'We keep data for [-30-]{+14+} days.')]
+[('modified', 'We keep data for [-30-] {+14+} days.')]
 """
 
 from __future__ import annotations

@@ -28,7 +28,9 @@ def find_version(store: Store, document: str, ref: str | None) -> Version:
     if ref is None:
         return chain[0]
     for h, m in chain:
-        if (ref.isdigit() and m.version == int(ref)) or (len(ref) >= 6 and h.startswith(ref.lower())):
+        if (ref.isdigit() and m.version == int(ref)) or (
+            len(ref) >= 6 and h.startswith(ref.lower())
+        ):
             return h, m
     raise InputError(f"{document} has no version {ref!r}: see `clausewatch history {document}`")
 
@@ -45,7 +47,9 @@ def diff_versions(
     if old is None:
         index = [h for h, _ in chain].index(newer[0])
         if index + 1 >= len(chain):
-            raise InputError(f"{document} version {newer[1].version} is the first: name two versions")
+            raise InputError(
+                f"{document} version {newer[1].version} is the first: name two versions"
+            )
         older = chain[index + 1]
     else:
         older = find_version(store, document, old)
@@ -102,7 +106,10 @@ def describe(h: str, m: Manifest) -> str:
         f"  manifest      {h}",
         f"  content hash  {m.content_hash} ({m.extraction.clause_count} clauses, {m.extraction.method})",
     ]
-    lines += [f"  {name:13s} {ref.sha256} ({ref.size} bytes, {ref.media_type})" for name, ref in m.blobs.items()]
+    lines += [
+        f"  {name:13s} {ref.sha256} ({ref.size} bytes, {ref.media_type})"
+        for name, ref in m.blobs.items()
+    ]
     return "\n".join(lines)
 
 

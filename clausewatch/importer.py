@@ -29,8 +29,9 @@ from storage.store import Store, check_document_id
 _REQUIRED = ("document", "url", "file", "captured_at")
 
 
-def import_batch(store: Store, lines: Iterable[str], catalog: Catalog | None = None,
-                 source: str = "<batch>") -> Iterator[Outcome]:
+def import_batch(
+    store: Store, lines: Iterable[str], catalog: Catalog | None = None, source: str = "<batch>"
+) -> Iterator[Outcome]:
     """Record every line of a batch; yields one outcome per non-blank line, in order."""
     known = {d.id: d for d in catalog.documents} if catalog else {}
     for number, line in enumerate(lines, start=1):
@@ -47,7 +48,9 @@ def import_batch(store: Store, lines: Iterable[str], catalog: Catalog | None = N
             target = target_of(doc) if doc else _target(spec)
             yield record_capture(store, target, _capture(spec, where))
         except ClausewatchError as exc:
-            yield Outcome(spec["document"], "error", error=f"{where}: {exc}", error_type=type(exc).__name__)
+            yield Outcome(
+                spec["document"], "error", error=f"{where}: {exc}", error_type=type(exc).__name__
+            )
 
 
 def _parse(line: str, where: str) -> dict[str, Any]:
@@ -74,8 +77,11 @@ def _document_of(line: str) -> str:
 
 def _target(spec: dict[str, Any]) -> Target:
     ref = DocumentRef(
-        id=spec["document"], url=spec["url"], entity=str(spec.get("entity", "")),
-        title=str(spec.get("title", "")), type=str(spec.get("type", "")),
+        id=spec["document"],
+        url=spec["url"],
+        entity=str(spec.get("entity", "")),
+        title=str(spec.get("title", "")),
+        type=str(spec.get("type", "")),
     )
     return Target(ref=ref)
 

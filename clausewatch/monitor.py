@@ -55,8 +55,12 @@ async def check_document(
         return Outcome(doc.id, "error", error=str(exc), error_type=type(exc).__name__)
     except Exception as exc:  # a bug must not take the other documents down with it
         log.exception("%s (%s): unexpected error", doc.id, doc.url)
-        return Outcome(doc.id, "error", error=f"{doc.id}: unexpected {type(exc).__name__}: {exc}",
-                       error_type="internal")
+        return Outcome(
+            doc.id,
+            "error",
+            error=f"{doc.id}: unexpected {type(exc).__name__}: {exc}",
+            error_type="internal",
+        )
 
 
 async def monitor_documents(

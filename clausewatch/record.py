@@ -204,7 +204,7 @@ def ensure_head_event(store: Store, head: Head) -> None:
         _append(store, event)
 
 
-def _append(store: Store, event: dict[str, Any]) -> int:
+def _append(store: Store, event: dict[str, Any]) -> int | None:
     return store.append_event(event["id"], lambda cursor: events.encode(event, cursor))
 
 

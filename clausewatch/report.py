@@ -47,7 +47,9 @@ def run_table(outcomes: Iterable[Outcome], store_url: str) -> str:
     for o in outcomes:
         detail = o.error or (counts_text(o.diff) if o.diff else "")
         short = (o.content_hash or "")[:12]
-        rows.append(f"| {md(o.document)} | {o.status} | {o.version or ''} | `{short}` | {md(detail)} |")
+        rows.append(
+            f"| {md(o.document)} | {o.status} | {o.version or ''} | `{short}` | {md(detail)} |"
+        )
     return f"# clausewatch monitor run\n\nStore: `{md(store_url)}`\n\n" + "\n".join(rows) + "\n"
 
 

@@ -10,13 +10,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from clausewatch import events
 from clausewatch.catalog import Catalog
 from clausewatch.errors import InputError
 from storage.models import CheckRecord, Head, Manifest
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-_MODELS = {"catalog": Catalog, "manifest": Manifest, "head": Head, "check": CheckRecord}
+_MODELS: dict[str, type[BaseModel]] = {
+    "catalog": Catalog,
+    "manifest": Manifest,
+    "head": Head,
+    "check": CheckRecord,
+}
 
 
 def _event_schema(type_: str) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
     """Decode page bytes; undeclared pages are read as UTF-8, falling back to cp1252.
 
     >>> decode_html("<p>caf\\u00e9</p>".encode("cp1252"))
-    '<p>caf\\u00e9</p>'
+    '<p>café</p>'
     """
     declared = sniff_encoding(data, content_type)
     if declared:

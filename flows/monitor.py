@@ -32,32 +32,29 @@ def _retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
 
 
 capture_task = task(
-    capture_document,
     name="capture",
     task_run_name="capture {doc.id}",
     cache_policy=NO_CACHE,
     retries=2,
     retry_delay_seconds=[2, 10],
     retry_condition_fn=_retry_if_transient,
-)
+)(capture_document)
 record_task = task(
-    record_capture,
     name="record",
     task_run_name="record {target.ref.id}",
     cache_policy=NO_CACHE,
     retries=2,
     retry_delay_seconds=[1, 5],
     retry_condition_fn=_retry_if_transient,
-)
+)(record_capture)
 failure_task = task(
-    record_failure,
     name="record-failure",
     task_run_name="record failure {target.ref.id}",
     cache_policy=NO_CACHE,
     retries=2,
     retry_delay_seconds=[1, 5],
     retry_condition_fn=_retry_if_transient,
-)
+)(record_failure)
 
 
 @flow(name="monitor", log_prints=False)
@@ -94,7 +91,8 @@ def publish(outcome: Outcome) -> None:
 
 async def _artifacts(outcomes: list[Outcome], store_url: str) -> None:
     await acreate_markdown_artifact(
-        key="monitor-run", markdown=report.run_table(outcomes, store_url),
+        key="monitor-run",
+        markdown=report.run_table(outcomes, store_url),
         description="Outcome of every document in this run",
     )
     for outcome in outcomes:

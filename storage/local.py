@@ -85,13 +85,16 @@ class LocalBackend:
         os.replace(self._write_temp(path, data), path)
 
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[str]:
-        base = self.root / prefix if prefix else self.root
+        directory = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        base = self.root / directory if directory else self.root
         if not base.is_dir():
             return
         keys = sorted(
-            p.relative_to(self.root).as_posix()
+            key
             for p in base.rglob("*")
-            if p.is_file() and not p.name.startswith(".")
+            if p.is_file()
+            and not p.name.startswith(".")
+            and (key := p.relative_to(self.root).as_posix()).startswith(prefix)
         )
         yield from (k for k in keys if start_after is None or k > start_after)
 

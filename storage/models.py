@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-MANIFEST_FORMAT = "clausewatch.manifest/1"
-HEAD_FORMAT = "clausewatch.head/1"
-CHECK_FORMAT = "clausewatch.check/1"
+MANIFEST_FORMAT: Final = "clausewatch.manifest/1"
+HEAD_FORMAT: Final = "clausewatch.head/1"
+CHECK_FORMAT: Final = "clausewatch.check/1"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 DOCUMENT_ID = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?$")
 

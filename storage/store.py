@@ -7,7 +7,7 @@ Layout (identical on every backend)::
     heads/<document>.json          latest version of a document (compare-and-swap)
     checks/<document>/<time>-<h8>.json   unchanged checks
     events/log/<cursor>.json       the event log, cursor = 12-digit sequence number
-    events/ids/<event id>          which cursor holds an event (de-duplication)
+    events/ids/<event id>          the cursor holding an event, or a writer's claim on it
     events/cursor                  a hint: the highest cursor written (may lag)
 
 Every read of a blob or manifest is re-hashed and raises :class:`IntegrityError` on mismatch.
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 from clausewatch.errors import InputError, IntegrityError, ObjectNotFound, StoreError
@@ -59,8 +61,9 @@ def check_hash(h: str) -> str:
 class Store:
     """Typed operations over a :class:`Backend`; written once, shared by every backend."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, claim_lease_s: float = 120.0) -> None:
         self.backend = backend
+        self.claim_lease_s = claim_lease_s
 
     @property
     def url(self) -> str:
@@ -169,30 +172,43 @@ class Store:
             h = manifest.previous
 
     # -- event log -----------------------------------------------------------------------
-    def append_event(self, event_id: str, build: Callable[[int], bytes]) -> int:
-        """Append an event once: returns its cursor (the existing one if already logged).
+    def append_event(self, event_id: str, build: Callable[[int], bytes]) -> int | None:
+        """Append an event once; returns its cursor, or None while another writer appends it.
 
-        ``build(cursor)`` returns the event's bytes for that cursor. The log entry is written
-        before the id marker, so a crash in between can repeat an event (same id) but never
-        lose one.
+        ``build(cursor)`` returns the event's bytes for that cursor. A writer first claims the
+        id (``events/ids/<id>`` created if absent), then writes the log entry, then replaces the
+        claim with the cursor. A claim older than ``claim_lease_s`` is taken over, so an event
+        whose writer crashed is still logged by the next writer; in the worst case (a crash
+        between the log entry and the cursor) the event is logged twice under one id, never lost.
         """
         id_key = f"events/ids/{_safe_id(event_id)}"
-        if (known := self.backend.read_versioned(id_key)) is not None:
-            return int(known[0])
+        claim = json.dumps({"claimed_at": time.time()}).encode()
+        while not self.backend.create(id_key, claim):
+            found = self.backend.read_versioned(id_key)
+            if found is None:
+                continue  # vanished between the two calls: try to claim again
+            state = json.loads(found[0])
+            if isinstance(state, int):
+                return state
+            if time.time() - float(state.get("claimed_at", 0)) < self.claim_lease_s:
+                return None  # another writer is appending it now
+            if self.backend.swap(id_key, claim, found[1]):
+                break  # took over an abandoned claim
         cursor = self._last_cursor()
         while True:
             cursor += 1
             if self.backend.create(f"events/log/{cursor:012d}.json", build(cursor)):
                 break
             cursor = max(cursor, self._last_cursor())
-        self.backend.create(id_key, str(cursor).encode())
+        self.backend.overwrite(id_key, str(cursor).encode())
         self.backend.overwrite("events/cursor", str(cursor).encode())
         return cursor
 
     def has_event(self, event_id: str) -> bool:
+        """Whether an event is logged or being logged (its id is claimed)."""
         return self.backend.exists(f"events/ids/{_safe_id(event_id)}")
 
-    def events(self, since: int = 0) -> Iterator[tuple[int, dict[str, object]]]:
+    def events(self, since: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
         """(cursor, event) for every logged event after ``since``, in order."""
         for key in self.backend.list("events/log/", start_after=f"events/log/{since:012d}.json"):
             cursor = int(key.rsplit("/", 1)[1].removesuffix(".json"))

@@ -67,7 +67,11 @@ async def _demo(root: Path) -> None:
         catalog = Path(tmp) / "catalog.yaml"
         catalog.write_text(site.catalog_yaml())
         _say(f"Demo site on {site.base_url}, store {root}, Prefect ephemeral API")
-        for version, title in ((1, "first capture"), (2, "the policies change"), (3, "only noise changes")):
+        for version, title in (
+            (1, "first capture"),
+            (2, "the policies change"),
+            (3, "only noise changes"),
+        ):
             site.set_version(version)
             cursor = _last_cursor(store)
             _say(f"Run {version}: site version {version} ({title})")
@@ -94,14 +98,18 @@ def _print_changes(store: Store, results: list[dict[str, Any]], root: Path) -> N
     changed = [r for r in results if r["changed"]]
     print(f"\nChanged: {', '.join(r['document'] for r in changed) or 'nothing'}")
     for r in changed:
-        (nh, new), (oh, old) = versions(store, r["document"])[:2]
+        (_, new), (_, old) = versions(store, r["document"])[:2]
         diff = diff_clauses(clauses_of(store, old), clauses_of(store, new))
-        print(f"\n--- {r['document']}: version {old.version} -> {new.version}: {report.counts_text(diff)}")
+        print(
+            f"\n--- {r['document']}: version {old.version} -> {new.version}: {report.counts_text(diff)}"
+        )
         print(report.diff_text(diff))
     if changed:
         first = changed[0]
         event = next(e for _, e in store.events() if e["id"] == first["event_id"])
-        print(f"\nThe change event for {first['document']} (CloudEvents 1.0, from the store's event log):")
+        print(
+            f"\nThe change event for {first['document']} (CloudEvents 1.0, from the store's event log):"
+        )
         print(json.dumps(event, indent=2, ensure_ascii=False))
         print("\nWhat an auditor runs to retrieve and check the evidence:")
         print(f"  .venv/bin/clausewatch get {first['content_hash']} --store {root} -o clauses.json")
@@ -115,17 +123,23 @@ def _print_quiet(store: Store, results: list[dict[str, Any]], cursor: int) -> No
     changed = [r["document"] for r in results if r["changed"]]
     new_events = list(store.events(cursor))
     if changed or new_events:
-        print(f"\nUNEXPECTED: noise was reported: changed={changed}, {len(new_events)} new event(s)")
+        print(
+            f"\nUNEXPECTED: noise was reported: changed={changed}, {len(new_events)} new event(s)"
+        )
     else:
-        print("\nNothing reported: the banner, promo, timestamps, link nonces and nav order changed, "
-              "the legal text did not; each check was recorded in a few hundred bytes.")
+        print(
+            "\nNothing reported: the banner, promo, timestamps, link nonces and nav order changed, "
+            "the legal text did not; each check was recorded in a few hundred bytes."
+        )
 
 
 def _print_verify(store: Store, root: Path) -> None:
     result = verify_store(store)
     _say("Verify")
-    print(f"  {result.blobs} blobs, {result.manifests} manifests, {result.versions} versions: "
-          + ("hash verified" if result.ok else f"{len(result.problems)} PROBLEM(S)"))
+    print(
+        f"  {result.blobs} blobs, {result.manifests} manifests, {result.versions} versions: "
+        + ("hash verified" if result.ok else f"{len(result.problems)} PROBLEM(S)")
+    )
     print(f"  Explore: .venv/bin/clausewatch events --store {root}")
 
 

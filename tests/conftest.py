@@ -1,0 +1,90 @@
+"""Shared fixtures: real local parts only.
+
+- stores: a local directory and S3 through moto's HTTP server (``ThreadedMotoServer``);
+- pages: the bundled demo site on 127.0.0.1, rendered by a real Chromium;
+- Prefect: one ``prefect_test_harness`` per session, with a temporary PREFECT_HOME and
+  result storage so nothing leaks between runs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+# Prefect reads its settings when imported: isolate it before anything imports it.
+_PREFECT_TMP = tempfile.mkdtemp(prefix="clausewatch-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_TMP
+os.environ["PREFECT_RESULTS_LOCAL_STORAGE_PATH"] = os.path.join(_PREFECT_TMP, "results")
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+
+from clausewatch.demo.site import DemoSite  # noqa: E402
+from storage.local import LocalBackend  # noqa: E402
+from storage.s3 import S3Backend  # noqa: E402
+from storage.store import Store  # noqa: E402
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def s3_client(endpoint: str) -> S3Client:
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+
+
+@pytest.fixture
+def s3_bucket(moto_endpoint: str) -> str:
+    bucket = f"cw-{uuid.uuid4().hex[:12]}"
+    s3_client(moto_endpoint).create_bucket(Bucket=bucket)
+    return bucket
+
+
+@pytest.fixture
+def s3_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point boto3 at moto the standard way (AWS_ENDPOINT_URL_S3), as users point it at MinIO."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_endpoint)
+    return moto_endpoint
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """The same tests run against both backends."""
+    if request.param == "local":
+        return Store(LocalBackend(tmp_path / "store"))
+    endpoint = request.getfixturevalue("moto_endpoint")
+    bucket = request.getfixturevalue("s3_bucket")
+    return Store(S3Backend(bucket, "archive", client=s3_client(endpoint)))
+
+
+@pytest.fixture
+def demo_site() -> Iterator[DemoSite]:
+    with DemoSite() as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -1,0 +1,83 @@
+"""Rendering real pages from the bundled demo site with a real Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+from clausewatch.capture import CaptureSettings, Renderer
+from clausewatch.catalog import CatalogDocument
+from clausewatch.demo.site import DemoSite
+from clausewatch.errors import CaptureTimeout, FetchError, is_transient
+from extractors import extract
+
+pytestmark = pytest.mark.browser
+FAST = CaptureSettings(pages=4, navigation_timeout_ms=10_000, idle_timeout_ms=2_000, quiet_ms=400)
+
+
+def doc(url: str, wait_for: str | None = None) -> CatalogDocument:
+    return CatalogDocument(
+        id="demo",
+        entity="Northwind AI",
+        title="T",
+        type="privacy policy",
+        url=url,
+        wait_for=wait_for,
+    )
+
+
+async def capture_all(*docs: CatalogDocument, settings: CaptureSettings = FAST) -> list[object]:
+    async with Renderer(settings) as renderer:
+        return list(
+            await asyncio.gather(*(renderer.capture(d) for d in docs), return_exceptions=True)
+        )
+
+
+def test_capture_keeps_the_evidence_and_the_script_built_section(demo_site: DemoSite) -> None:
+    [cap] = asyncio.run(capture_all(doc(demo_site.url("northwind-privacy"))))
+    assert not isinstance(cap, BaseException), cap
+    assert cap.status == 200 and cap.final_url == demo_site.url("northwind-privacy")  # type: ignore[attr-defined]
+    assert cap.headers["content-type"].startswith("text/html")  # type: ignore[attr-defined]
+    assert cap.screenshot[:8] == b"\x89PNG\r\n\x1a\n"  # type: ignore[attr-defined]
+    assert cap.browser.startswith("Chromium ")  # type: ignore[attr-defined]
+    assert set(cap.timings_ms) == {"load", "settle", "evidence", "total"}  # type: ignore[attr-defined]
+    rendered = [c.text for c in extract(cap.dom).clauses]  # type: ignore[attr-defined]
+    served = [c.text for c in extract(cap.body).clauses]  # type: ignore[attr-defined]
+    assert "Your choices and rights" in rendered  # built by JavaScript after load
+    assert "Your choices and rights" not in served
+    assert not any("cookie" in t.lower() and "accept" in t.lower() for t in rendered)
+
+
+def test_many_pages_share_one_browser(demo_site: DemoSite) -> None:
+    docs = [
+        doc(demo_site.url(p))
+        for p in ("northwind-privacy", "northwind-terms", "northwind-acceptable-use")
+    ] * 3
+    caps = asyncio.run(capture_all(*docs))
+    assert all(not isinstance(c, BaseException) for c in caps)
+
+
+def test_http_errors_and_unreachable_hosts(demo_site: DemoSite) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    missing, refused, waiting = asyncio.run(
+        capture_all(
+            doc(demo_site.base_url + "/no-such-page"),
+            doc(f"http://127.0.0.1:{dead}/privacy"),
+            doc(demo_site.url("northwind-terms"), wait_for="#never-there"),
+            settings=CaptureSettings(
+                navigation_timeout_ms=3_000, idle_timeout_ms=1_000, quiet_ms=200
+            ),
+        )
+    )
+    assert isinstance(missing, FetchError) and missing.status == 404 and not is_transient(missing)
+    assert "404" in str(missing) and "/no-such-page" in str(missing)
+    assert (
+        isinstance(refused, FetchError)
+        and is_transient(refused)
+        and "ERR_CONNECTION_REFUSED" in str(refused)
+    )
+    assert isinstance(waiting, CaptureTimeout) and is_transient(waiting)

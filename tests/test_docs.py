@@ -1,0 +1,54 @@
+"""Docs that cannot drift: every command, event type and setting is in the README, and every
+deployment entrypoint imports."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clausewatch import events
+from clausewatch.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    assert README.index("make demo") < README.index("make test") < 400
+
+
+@pytest.mark.parametrize("command", [c.name for c in app.registered_commands])
+def test_every_command_is_documented(command: str) -> None:
+    assert f"clausewatch {command}" in README
+
+
+@pytest.mark.parametrize("event_type", events.EVENT_TYPES)
+def test_every_event_type_is_documented(event_type: str) -> None:
+    assert f"`{event_type}`" in README
+    assert (ROOT / "schemas" / "events" / f"{event_type.rsplit('.', 1)[1]}.schema.json").is_file()
+
+
+def test_every_setting_is_documented() -> None:
+    used = set()
+    for path in [
+        *ROOT.glob("clausewatch/**/*.py"),
+        *ROOT.glob("storage/*.py"),
+        *ROOT.glob("flows/*.py"),
+    ]:
+        used |= set(re.findall(r"\"(CLAUSEWATCH_[A-Z_]+)\"", path.read_text()))
+    assert used, "no settings found: the pattern is stale"
+    assert sorted(s for s in used if f"`{s}`" not in README) == []
+
+
+def test_deployment_entrypoints_import() -> None:
+    spec = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text())
+    assert spec["deployments"]
+    for deployment in spec["deployments"]:
+        module, _, name = deployment["entrypoint"].partition(":")
+        flow = getattr(importlib.import_module(module.removesuffix(".py").replace("/", ".")), name)
+        assert getattr(flow, "name", None), f"{deployment['entrypoint']} is not a Prefect flow"
+        assert set(deployment.get("parameters", {})) <= set(flow.parameters.properties)

@@ -1,0 +1,149 @@
+"""Recording captures: versions, checks, failures and events, on both backends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from clausewatch import events
+from clausewatch.errors import FetchError
+from clausewatch.record import record_capture, record_failure
+from storage.local import LocalBackend
+from storage.store import Store
+from tests.helpers import T0, capture, page, target
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas" / "events"
+
+
+def validate(event: dict[str, object]) -> None:
+    name = str(event["type"]).rsplit(".", 1)[-1]
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
+        event
+    )
+
+
+def test_first_changed_unchanged(store: Store) -> None:
+    t = target()
+    first = record_capture(store, t, capture(page("We keep data for 30 days.", "Contact us.")))
+    assert (first.status, first.changed, first.version) == ("first", False, 1)
+    changed = record_capture(store, t, capture(page("We keep data for 14 days.", "Contact us."), 1))
+    assert (changed.status, changed.changed, changed.version) == ("changed", True, 2)
+    assert changed.previous_manifest == first.manifest
+    assert changed.diff is not None and changed.diff.counts["modified"] == 1
+    assert changed.event is not None
+    assert (
+        changed.event["data"]["clauses"][0]["word_diff"] == "We keep data for [-30-] {+14+} days."
+    )
+    same = record_capture(
+        store, t, capture(page("We keep data for 14 days.", "Contact us.", noise="x"), 2)
+    )
+    assert (same.status, same.changed, same.manifest) == ("unchanged", False, changed.manifest)
+    assert [e["type"] for _, e in store.events()] == [events.CAPTURED, events.CHANGED]
+
+
+def test_every_logged_event_matches_its_schema(store: Store) -> None:
+    t = target()
+    record_capture(store, t, capture(page("One.")))
+    record_capture(store, t, capture(page("One.", "Two."), 1))
+    record_capture(store, target(select=("#missing",)), capture(page("One."), 2))
+    record_failure(store, t, T0, FetchError("acme-privacy: HTTP 404 Not Found", status=404))
+    logged = [e for _, e in store.events()]
+    assert {e["type"] for e in logged} == set(events.EVENT_TYPES)
+    for event in logged:
+        validate(event)
+
+
+def test_selector_matching_nothing_is_an_extraction_failure_not_an_empty_document(
+    store: Store,
+) -> None:
+    t = target()
+    ok = record_capture(store, t, capture(page("Clause.")))
+    failed = record_capture(store, target(select=("#policy",)), capture(page("Clause."), 1))
+    assert failed.status == "error" and failed.error_type == "extraction"
+    assert "acme-privacy" in (failed.error or "") and "#policy" in (failed.error or "")
+    head, _ = store.head(t.ref.id)
+    assert head is not None and head.manifest == ok.manifest  # history untouched
+
+
+def test_empty_page_is_an_extraction_failure(store: Store) -> None:
+    failed = record_capture(store, target(), capture(b""))
+    assert failed.status == "error" and "empty" in (failed.error or "")
+    assert store.head("acme-privacy") == (None, None)
+
+
+def test_recording_again_never_makes_a_second_event(store: Store) -> None:
+    t = target()
+    record_capture(store, t, capture(page("A.")))
+    out = record_capture(store, t, capture(page("B."), 1))
+    assert out.event is not None
+    # the same fact logged again (a retried task) keeps one entry
+    assert store.append_event(out.event["id"], lambda c: events.encode(out.event or {}, c)) == 2
+    assert len(list(store.events())) == 2
+
+
+def test_event_id_is_derived_from_document_and_hashes(tmp_path: Path) -> None:
+    """Two stores given the same captures give the same event ids; a new text, a new id."""
+    ids = []
+    for run in range(2):
+        st = Store(LocalBackend(tmp_path / f"s{run}"))
+        record_capture(st, target(), capture(page("A.")))
+        out = record_capture(st, target(), capture(page("B."), 1))
+        assert out.event is not None
+        ids.append(out.event["id"])
+        expected = events.event_id(
+            events.CHANGED,
+            "acme-privacy",
+            out.previous_manifest,
+            out.event["data"]["previous"]["content_hash"],
+            out.content_hash,
+        )
+        assert out.event["id"] == expected
+    assert ids[0] == ids[1]
+
+
+def test_an_event_lost_in_a_crash_is_logged_by_the_next_check(store: Store) -> None:
+    t = target()
+    record_capture(store, t, capture(page("A.")))
+    out = record_capture(store, t, capture(page("B."), 1))
+    event_id = (out.event or {})["id"]
+    # the state a crash leaves after the head moved and before the event was logged
+    _delete(store, f"events/ids/{event_id}")
+    _delete(store, "events/log/000000000002.json")
+    store.backend.overwrite("events/cursor", b"1")
+    assert event_id not in [e["id"] for _, e in store.events()]
+    again = record_capture(store, t, capture(page("B."), 2))
+    assert again.status == "unchanged"
+    assert [e["id"] for _, e in store.events()][-1] == event_id
+
+
+def _delete(store: Store, key: str) -> None:
+    backend = store.backend
+    if hasattr(backend, "root"):
+        (backend.root / key).unlink()
+    else:
+        backend.client.delete_object(Bucket=backend.bucket, Key=backend.prefix + key)  # type: ignore[attr-defined]
+
+
+def test_fetch_failure_is_an_event_with_the_status(store: Store) -> None:
+    out = record_failure(store, target(), T0, FetchError("acme-privacy: HTTP 410 Gone", status=410))
+    assert out.status == "error" and out.error_type == "fetch"
+    [(_, event)] = list(store.events())
+    assert event["type"] == events.FETCH_FAILED and event["data"]["http_status"] == 410
+
+
+@pytest.mark.parametrize("kind", ["added", "removed", "moved"])
+def test_clause_changes_are_classified(store: Store, kind: str) -> None:
+    before = {"added": ("A.", "B."), "removed": ("A.", "B.", "C."), "moved": ("A.", "B.", "C.")}[
+        kind
+    ]
+    after = {"added": ("A.", "B.", "New."), "removed": ("A.", "C."), "moved": ("C.", "A.", "B.")}[
+        kind
+    ]
+    t = target()
+    record_capture(store, t, capture(page(*before)))
+    out = record_capture(store, t, capture(page(*after), 1))
+    assert out.diff is not None and out.diff.counts[kind] == 1
