@@ -27,6 +27,8 @@ from extractors import Clause
 ChangeKind = Literal["added", "removed", "modified", "moved"]
 _SIMILAR = 0.5
 _MAX_PAIRING = 400  # above this many left-over clauses per side, skip similarity pairing
+_MAX_CROSS_PAIRING = 60  # edits paired across stretches only when this few are left
+_WINDOW = 12  # an edited clause is looked for this many places around its old position
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ class ClauseDiff:
     changes: tuple[ClauseChange, ...]
     unchanged: int
     counts: dict[str, int] = field(default_factory=dict)
+    matched: tuple[tuple[int, int], ...] = ()  # (old index, new index) of every clause kept
 
     @property
     def empty(self) -> bool:
@@ -66,13 +69,24 @@ def diff_clauses(old: Sequence[Clause], new: Sequence[Clause]) -> ClauseDiff:
     """Align two clause sequences and describe what changed."""
     keys_old = [(c.kind, c.text) for c in old]
     keys_new = [(c.kind, c.text) for c in new]
-    matcher = SequenceMatcher(None, keys_old, keys_new, autojunk=False)
-    in_place = [(b.a + k, b.b + k) for b in matcher.get_matching_blocks() for k in range(b.size)]
-    left_old = sorted(set(range(len(old))) - {i for i, _ in in_place})
-    left_new = sorted(set(range(len(new))) - {j for _, j in in_place})
+    opcodes = SequenceMatcher(None, keys_old, keys_new, autojunk=False).get_opcodes()
+    in_place = [
+        (i1 + k, j1 + k) for op, i1, i2, j1, _ in opcodes if op == "equal" for k in range(i2 - i1)
+    ]
+    left_old = [i for op, i1, i2, _, _ in opcodes if op != "equal" for i in range(i1, i2)]
+    left_new = [j for op, _, _, j1, j2 in opcodes if op != "equal" for j in range(j1, j2)]
     changes: list[ClauseChange] = []
     left_old, left_new = _moved(old, new, left_old, left_new, changes)
-    left_old, left_new = _modified(old, new, left_old, left_new, changes)
+    # edits are paired inside each changed stretch between unchanged anchors, then across
+    for op, i1, i2, j1, j2 in opcodes:
+        if op == "replace":
+            hunk_old = [i for i in left_old if i1 <= i < i2]
+            hunk_new = [j for j in left_new if j1 <= j < j2]
+            rest_old, rest_new = _modified(old, new, hunk_old, hunk_new, changes)
+            left_old = [i for i in left_old if not i1 <= i < i2 or i in rest_old]
+            left_new = [j for j in left_new if not j1 <= j < j2 or j in rest_new]
+    if max(len(left_old), len(left_new)) <= _MAX_CROSS_PAIRING:
+        left_old, left_new = _modified(old, new, left_old, left_new, changes)
     changes += [_one("removed", old[i], i, None) for i in left_old]
     changes += [_one("added", new[j], None, j) for j in left_new]
     changes.sort(
@@ -82,7 +96,17 @@ def diff_clauses(old: Sequence[Clause], new: Sequence[Clause]) -> ClauseDiff:
         kind: sum(1 for c in changes if c.change == kind)
         for kind in ("added", "removed", "modified", "moved")
     }
-    return ClauseDiff(changes=tuple(changes), unchanged=len(in_place), counts=counts)
+    matched = sorted(
+        in_place
+        + [
+            (c.old_index, c.new_index)
+            for c in changes
+            if c.old_index is not None and c.new_index is not None
+        ]
+    )
+    return ClauseDiff(
+        changes=tuple(changes), unchanged=len(in_place), counts=counts, matched=tuple(matched)
+    )
 
 
 def _one(kind: ChangeKind, clause: Clause, i: int | None, j: int | None) -> ClauseChange:
@@ -120,12 +144,17 @@ def _modified(
     left_new: list[int],
     out: list[ClauseChange],
 ) -> tuple[list[int], list[int]]:
+    """Pair similar clauses as ``modified``; returns the old and new indices left unpaired."""
     if not left_old or not left_new or max(len(left_old), len(left_new)) > _MAX_PAIRING:
         return left_old, left_new
+    words = {i: old[i].text.split() for i in left_old}
     free = list(left_old)
     rest_new = []
-    for j in left_new:
-        best = _best_match(new[j], [(i, old[i]) for i in free])
+    scale = len(left_old) / len(left_new)
+    for n, j in enumerate(left_new):
+        # compare with the old clauses near the same relative place (all of them in small stretches)
+        near = set(left_old[max(0, int(n * scale) - _WINDOW) : int(n * scale) + _WINDOW + 1])
+        best = _best_match(new[j], [(i, old[i], words[i]) for i in free if i in near])
         if best is None:
             rest_new.append(j)
             continue
@@ -137,16 +166,22 @@ def _modified(
     return free, rest_new
 
 
-def _best_match(clause: Clause, candidates: list[tuple[int, Clause]]) -> int | None:
-    words = clause.text.split()
+def _best_match(clause: Clause, candidates: list[tuple[int, Clause, list[str]]]) -> int | None:
+    """The candidate most similar to ``clause`` (word-level ratio >= 0.5), or None.
+
+    The matcher analyses the new clause once (``set_seq2``); the cheap upper bounds
+    (lengths, then word counts) rule most candidates out before the full ratio.
+    """
+    matcher = SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(clause.text.split())
     best, best_score = None, _SIMILAR
-    for i, other in candidates:
+    for i, other, other_words in candidates:
         if other.kind != clause.kind:
             continue
-        m = SequenceMatcher(None, other.text.split(), words, autojunk=False)
-        if m.real_quick_ratio() < best_score or m.quick_ratio() < best_score:
+        matcher.set_seq1(other_words)
+        if matcher.real_quick_ratio() < best_score or matcher.quick_ratio() < best_score:
             continue
-        score = m.ratio() + (0.01 if other.path == clause.path else 0.0)
+        score = matcher.ratio() + (0.01 if other.path == clause.path else 0.0)
         if score >= best_score:
             best, best_score = i, score
     return best

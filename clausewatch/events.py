@@ -9,7 +9,8 @@ Types (``type`` attribute), each with a JSON Schema in ``schemas/events/``:
 
 =========================================  ===============================================
 ``dev.clausewatch.document.captured``      first version of a document recorded
-``dev.clausewatch.document.changed``       the legal text changed (substantive change)
+``dev.clausewatch.document.changed``       the legal text changed (substantive, or reverted)
+``dev.clausewatch.document.flapping``      the page started alternating between versions
 ``dev.clausewatch.document.fetch_failed``  the page could not be captured
 ``dev.clausewatch.document.extraction_failed``  the page gave no legal text
 =========================================  ===============================================
@@ -31,7 +32,8 @@ CAPTURED = PREFIX + "captured"
 CHANGED = PREFIX + "changed"
 FETCH_FAILED = PREFIX + "fetch_failed"
 EXTRACTION_FAILED = PREFIX + "extraction_failed"
-EVENT_TYPES = (CAPTURED, CHANGED, FETCH_FAILED, EXTRACTION_FAILED)
+FLAPPING = PREFIX + "flapping"
+EVENT_TYPES = (CAPTURED, CHANGED, FLAPPING, FETCH_FAILED, EXTRACTION_FAILED)
 MAX_CLAUSES_IN_EVENT = 50
 _WORD_CONTEXT = 6
 
@@ -83,20 +85,29 @@ def _document(ref: DocumentRef) -> dict[str, Any]:
 
 def version_event(
     current: tuple[str, Manifest], previous: tuple[str, Manifest] | None, diff: ClauseDiff | None
-) -> dict[str, Any]:
-    """The ``captured`` (first version) or ``changed`` event for a recorded version."""
+) -> dict[str, Any] | None:
+    """The event a recorded version raises, by its change class; None when it raises none
+    (cosmetic versions, and flapping that was already announced)."""
     h, m = current
     data: dict[str, Any] = {
         "document": _document(m.document),
         "current": _version(h, m),
         "links": {"content": f"sha256:{m.content_hash}", "manifest": f"sha256:{h}"},
     }
-    if previous is None:
+    if previous is None or m.change_class == "first":
         ident = event_id(CAPTURED, m.document.id, m.content_hash)
         data["clause_count"] = m.extraction.clause_count
         return cloudevent(CAPTURED, ident, m.document.id, m.captured_at, data)
     ph, pm = previous
     data["previous"] = _version(ph, pm)
+    if m.change_class == "flapping":
+        if pm.change_class != "reverted":
+            return None  # announced when the alternation began
+        ident = event_id(FLAPPING, m.document.id, ph, m.content_hash)
+        return cloudevent(FLAPPING, ident, m.document.id, m.captured_at, data)
+    if m.change_class not in ("substantive", "reverted"):
+        return None
+    data["change_class"] = m.change_class
     data["summary"] = dict(diff.counts) if diff else {}
     data["clauses"] = [_clause(c) for c in (diff.changes if diff else ())][:MAX_CLAUSES_IN_EVENT]
     data["truncated"] = bool(diff and len(diff.changes) > MAX_CLAUSES_IN_EVENT)

@@ -21,10 +21,19 @@ from typing import Any, Literal
 
 import extractors
 from clausewatch import events
+from clausewatch.classify import WORD_CHANGES, classify, recent_after
 from clausewatch.diff import ClauseDiff, diff_clauses
 from clausewatch.errors import CaptureError, ConflictError, ExtractionError, FetchError
-from extractors import Extraction, canonical_bytes, parse_canonical
-from storage.models import BlobRef, CheckRecord, DocumentRef, ExtractionInfo, Head, Manifest
+from extractors import Extraction, canonical_bytes, parse_canonical, substance_hash
+from storage.models import (
+    BlobRef,
+    ChangeClass,
+    CheckRecord,
+    DocumentRef,
+    ExtractionInfo,
+    Head,
+    Manifest,
+)
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -49,6 +58,7 @@ class Capture:
     headers: dict[str, str] = field(default_factory=dict)
     browser: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    settled: bool | None = None  # False: the DOM was still changing when capture stopped waiting
 
     @property
     def content_type(self) -> str | None:
@@ -66,6 +76,7 @@ class Outcome:
     manifest: str | None = None
     previous_manifest: str | None = None
     version: int | None = None
+    change_class: ChangeClass | None = None
     event: dict[str, Any] | None = None
     diff: ClauseDiff | None = None
     error: str | None = None
@@ -76,6 +87,7 @@ class Outcome:
             "document": self.document,
             "status": self.status,
             "changed": self.changed,
+            "change_class": self.change_class,
             "content_hash": self.content_hash,
             "manifest": self.manifest,
             "previous_manifest": self.previous_manifest,
@@ -129,6 +141,7 @@ def _record_extraction(
     doc = target.ref.id
     canonical = canonical_bytes(extraction.clauses)
     content_hash = hashlib.sha256(canonical).hexdigest()
+    substance = substance_hash(extraction.clauses)
     for _ in range(_MAX_SWAPS):
         head, token = store.head(doc)
         if head is not None:
@@ -143,24 +156,35 @@ def _record_extraction(
                     previous_manifest=head.manifest,
                     version=head.version,
                 )
-        manifest = _manifest(store, target, capture, extraction, canonical, head)
+        change_class = classify(head, substance)
+        manifest = _manifest(
+            store, target, capture, extraction, canonical, head, substance, change_class
+        )
         mh = store.put_manifest(manifest)
-        diff, previous = _against(store, head, extraction)
+        previous = (head.manifest, store.get_manifest(head.manifest)) if head else None
+        diff = (
+            _diff(store, head, extraction) if change_class in ("substantive", "reverted") else None
+        )
         event = events.version_event((mh, manifest), previous, diff)
         new_head = Head(
             document=doc,
             manifest=mh,
             content_hash=content_hash,
+            substance_hash=substance,
+            change_class=change_class,
+            recent=recent_after(head, substance),
             version=manifest.version,
             captured_at=capture.captured_at,
-            event_id=event["id"],
+            event_id=event["id"] if event else None,
         )
         if store.swap_head(new_head, token):
-            _append(store, event)
+            if event is not None:
+                _append(store, event)
             return Outcome(
                 doc,
                 "first" if head is None else "changed",
-                changed=head is not None,
+                changed=change_class in WORD_CHANGES,
+                change_class=change_class,
                 content_hash=content_hash,
                 manifest=mh,
                 previous_manifest=head.manifest if head else None,
@@ -174,19 +198,16 @@ def _record_extraction(
     )
 
 
-def _against(
-    store: Store, head: Head | None, extraction: Extraction
-) -> tuple[ClauseDiff | None, tuple[str, Manifest] | None]:
-    """The clause diff from the head's version, and the head's manifest."""
+def _diff(store: Store, head: Head | None, extraction: Extraction) -> ClauseDiff | None:
+    """The clause diff from the head's version."""
     if head is None:
-        return None, None
-    old = parse_canonical(store.get_blob(head.content_hash))
-    return diff_clauses(old, extraction.clauses), (head.manifest, store.get_manifest(head.manifest))
+        return None
+    return diff_clauses(parse_canonical(store.get_blob(head.content_hash)), extraction.clauses)
 
 
 def ensure_head_event(store: Store, head: Head) -> None:
     """Log the head's event if a crash lost it between moving the head and logging."""
-    if store.has_event(head.event_id):
+    if head.event_id is None or store.has_event(head.event_id):
         return
     manifest = store.get_manifest(head.manifest)
     previous = (
@@ -197,7 +218,7 @@ def ensure_head_event(store: Store, head: Head) -> None:
         old = parse_canonical(store.get_blob(previous[1].content_hash))
         diff = diff_clauses(old, parse_canonical(store.get_blob(manifest.content_hash)))
     event = events.version_event((head.manifest, manifest), previous, diff)
-    if event["id"] == head.event_id:
+    if event is not None and event["id"] == head.event_id:
         log.warning(
             "%s: logging event %s that an interrupted run did not", head.document, head.event_id
         )
@@ -225,6 +246,8 @@ def _manifest(
     extraction: Extraction,
     canonical: bytes,
     head: Head | None,
+    substance: str,
+    change_class: ChangeClass,
 ) -> Manifest:
     blobs = {
         "clauses": _put(store, canonical, "application/json"),
@@ -255,6 +278,9 @@ def _manifest(
         timings_ms=capture.timings_ms,
         blobs=blobs,
         content_hash=blobs["clauses"].sha256,
+        substance_hash=substance,
+        change_class=change_class,
+        settled=capture.settled,
         extraction=info,
     )
 

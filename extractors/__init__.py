@@ -1,6 +1,13 @@
 """Pure extraction: page bytes in, clauses out. No network, clock or storage."""
 
-from extractors.canonical import CANONICAL_VERSION, canonical_bytes, content_hash, parse_canonical
+from extractors.canonical import (
+    CANONICAL_VERSION,
+    canonical_bytes,
+    content_hash,
+    parse_canonical,
+    substance_hash,
+    substance_tokens,
+)
 from extractors.html import extract
 from extractors.model import Clause, Extraction
 from extractors.text import normalize_text
@@ -14,4 +21,6 @@ __all__ = [
     "extract",
     "normalize_text",
     "parse_canonical",
+    "substance_hash",
+    "substance_tokens",
 ]

@@ -1,8 +1,10 @@
 """Split a cleaned HTML subtree into clauses: headings, paragraphs, list items, table rows.
 
-Walks the tree with ``iterwalk`` (no recursion, so deep pages cannot overflow the stack).
-Inline text accumulates until a block element starts or ends; each flushed block becomes a
-clause whose ``path`` is the chain of headings above it.
+Walks the tree with ``iterwalk`` (no recursion, so deep pages cannot overflow the stack), but
+only as deep as it must: an element with no block element inside it is read whole with
+``text_content()`` (in C) and its subtree skipped. Inline text between blocks accumulates until
+a block starts or ends; each flushed block becomes a clause whose ``path`` is the chain of
+headings above it.
 """
 
 from __future__ import annotations
@@ -21,88 +23,116 @@ _BLOCKS = frozenset(
     "figure footer form header hgroup hr li main nav ol p pre section summary table tbody td "
     "tfoot th thead tr ul".split()
 ) | frozenset(_HEADINGS)
+_ITEMS = frozenset({"li", "dd", "dt"})
 _CELLS = frozenset({"td", "th"})
 _CELL_SEPARATOR = " | "
+
+
+def _prepare(root: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
+    """Space out line breaks and blocks inside table rows; return the elements that contain
+    block elements (the only ones the walk must enter)."""
+    for br in root.iter("br"):
+        br.tail = " " + (br.tail or "")
+    for row in root.iter("tr"):
+        for block in row.iter(*_BLOCKS):
+            block.text = " " + (block.text or "")
+            block.tail = " " + (block.tail or "")
+    containers: set[lxml.html.HtmlElement] = set()
+    for block in root.iter(*_BLOCKS):
+        parent = block.getparent()
+        while parent is not None and parent not in containers:
+            containers.add(parent)
+            if parent is root:
+                break
+            parent = parent.getparent()
+    return containers
 
 
 class _Splitter:
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.headings: list[tuple[int, str]] = []  # (level, text) of the open sections
-        self.kinds: list[ClauseKind] = []  # kind of each open block element
-        self.row_depth = 0  # > 0 inside a table row: nested blocks are cells' inline text
-        self.cells = 0
+        self.kinds: list[ClauseKind] = ["paragraph"]  # kind of each open block element
 
-    def flush(self) -> Clause | None:
-        text = normalize_text("".join(self.parts))
-        self.parts.clear()
+    def clause(self, text: str, kind: ClauseKind) -> Clause | None:
+        text = normalize_text(text)
         if not text:
             return None
-        kind: ClauseKind = self.kinds[-1] if self.kinds else "paragraph"
         return Clause(kind=kind, text=text, path=tuple(h for _, h in self.headings))
 
-    def start(self, el: lxml.html.HtmlElement) -> Clause | None:
-        tag = el.tag
-        if self.row_depth:
-            if tag in _CELLS:
-                if self.cells:
-                    self.parts.append(_CELL_SEPARATOR)
-                self.cells += 1
-            elif tag == "br" or tag in _BLOCKS:
-                self.parts.append(" ")
-            return None
-        clause = self.flush() if tag in _BLOCKS else None
-        if tag == "br":
-            self.parts.append(" ")
-        elif tag == "tr":
-            self.row_depth, self.cells = 1, 0
-            self.kinds.append("row")
-        elif tag in _HEADINGS:
-            self.kinds.append("heading")
-        elif tag == "li" or tag == "dd" or tag == "dt":
-            self.kinds.append("item")
-        elif tag in _BLOCKS:
-            self.kinds.append(
-                self.kinds[-1] if self.kinds and self.kinds[-1] == "item" else "paragraph"
-            )
+    def flush(self) -> Clause | None:
+        clause = self.clause("".join(self.parts), self.kinds[-1])
+        self.parts.clear()
         return clause
 
-    def end(self, el: lxml.html.HtmlElement) -> Clause | None:
-        tag = el.tag
-        if self.row_depth:
-            if tag != "tr":
-                return None
-            self.row_depth = 0
-        if tag not in _BLOCKS:
+    def heading(self, text: str, level: int) -> Clause | None:
+        text = normalize_text(text)
+        if not text:
             return None
+        while self.headings and self.headings[-1][0] >= level:
+            self.headings.pop()
+        clause = Clause(
+            kind="heading", text=text, path=tuple(h for _, h in self.headings), level=level
+        )
+        self.headings.append((level, text))
+        return clause
+
+    def kind_of(self, tag: str) -> ClauseKind:
+        if tag in _HEADINGS:
+            return "heading"
+        if tag in _ITEMS or self.kinds[-1] == "item":
+            return "item"
+        return "paragraph"
+
+    def leaf(self, el: lxml.html.HtmlElement) -> Clause | None:
+        """A block with no block inside: one clause from its whole text."""
+        if el.tag in _HEADINGS:
+            return self.heading(el.text_content(), _HEADINGS[el.tag])
+        return self.clause(el.text_content(), self.kind_of(el.tag))
+
+    def row(self, el: lxml.html.HtmlElement) -> Clause | None:
+        cells = [c.text_content() for c in el if c.tag in _CELLS]
+        return self.clause(_CELL_SEPARATOR.join(cells), "row")
+
+    def close(self, el: lxml.html.HtmlElement) -> Clause | None:
+        """The end of a block that contains blocks: flush its trailing inline text."""
         clause = self.flush()
         self.kinds.pop()
-        if tag in _HEADINGS and clause is not None:
-            level = _HEADINGS[tag]
-            while self.headings and self.headings[-1][0] >= level:
-                self.headings.pop()
-            path = tuple(h for _, h in self.headings)
-            clause = Clause(kind="heading", text=clause.text, path=path, level=level)
-            self.headings.append((level, clause.text))
+        if el.tag in _HEADINGS and clause is not None:
+            return self.heading(clause.text, _HEADINGS[el.tag])
         return clause
 
 
 def split_blocks(root: lxml.html.HtmlElement) -> Iterator[Clause]:
     """Yield the clauses under ``root`` in document order."""
+    containers = _prepare(root)
     splitter = _Splitter()
-    splitter.kinds.append("paragraph")
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        if not isinstance(el.tag, str):
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        tag = el.tag
+        if not isinstance(tag, str):
             continue
+        found: list[Clause | None] = []
         if event == "start":
-            clause = splitter.start(el)
-            splitter.parts.append(el.text or "")
+            if tag == "tr" or el not in containers:
+                walker.skip_subtree()
+                if tag == "tr":
+                    found += [splitter.flush(), splitter.row(el)]
+                elif tag in _BLOCKS:
+                    found += [splitter.flush(), splitter.leaf(el)]
+                else:
+                    splitter.parts.append(el.text_content())
+            else:
+                if tag in _BLOCKS:
+                    found.append(splitter.flush())
+                    splitter.kinds.append(splitter.kind_of(tag))
+                splitter.parts.append(el.text or "")
         else:
-            clause = splitter.end(el)
+            if tag in _BLOCKS and tag != "tr" and el in containers:
+                found.append(splitter.close(el))
             if el is not root:
                 splitter.parts.append(el.tail or "")
-        if clause is not None:
-            yield clause
+        yield from (c for c in found if c is not None)
     last = splitter.flush()
     if last is not None:
         yield last

@@ -1,19 +1,34 @@
-"""The canonical serialisation of clauses, whose SHA-256 is a version's content hash.
+"""Canonical forms of clauses: what is hashed, and what counts as substance.
 
-Compact JSON, keys sorted, UTF-8, one array per clause: ``[kind, level, path, text]``. Link
-targets, markup and white space never reach it, so they never change the hash.
+- :func:`canonical_bytes` serialises clauses exactly (compact JSON, sorted keys, UTF-8, one
+  array per clause: ``[kind, level, path, text]``); its SHA-256 is a version's *content hash*.
+  Link targets and markup never reach it.
+- :func:`substance_tokens` reduces clauses to the words of the terms: compatibility forms and
+  case folded, punctuation and typographic variants gone, list numbering ("1.", "(a)", "IV.")
+  dropped, clause boundaries and heading levels ignored. Its hash, the *substance hash*, tells
+  a substantive change (different words) from a cosmetic one (same words, other form).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any, cast
 
 from extractors.model import Clause, ClauseKind
 
 CANONICAL_VERSION = "clausewatch.clauses/1"
+SUBSTANCE_VERSION = "clausewatch.substance/1"
+
+_WORD = re.compile(r"\w+")
+# List and section numbering at the start of a clause: "1.", "1.2.3", "(a)", "a)", "IV.", "§ 4".
+_ENUMERATOR = re.compile(
+    r"^\s*(?:§+\s*)?(?:\(?\d{1,3}(?:\.\d{1,3})*[.)]?|\(?[a-z][.)]|\([a-z]{1,2}\)|\(?[ivxlc]{1,6}[.)])(?=\s)",
+    re.IGNORECASE,
+)
 
 
 def canonical_bytes(clauses: Iterable[Clause]) -> bytes:
@@ -40,3 +55,23 @@ def parse_canonical(data: bytes) -> tuple[Clause, ...]:
         Clause(kind=cast(ClauseKind, k), level=int(lv), path=tuple(p), text=str(t))
         for k, lv, p, t in rows
     )
+
+
+def substance_tokens(clauses: Iterable[Clause]) -> list[str]:
+    """The words of the terms, in order, in folded form.
+
+    >>> from extractors.model import Clause
+    >>> substance_tokens([Clause("item", "2. The “Service” isn’t free—€36,982.92")])
+    ['the', 'service', 'isn', 't', 'free', '36', '982', '92']
+    """
+    tokens: list[str] = []
+    for clause in clauses:
+        text = _ENUMERATOR.sub("", clause.text, count=1)
+        tokens += _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    return tokens
+
+
+def substance_hash(clauses: Iterable[Clause]) -> str:
+    """SHA-256 of the substance tokens: equal for versions that differ only in form."""
+    data = "\n".join([SUBSTANCE_VERSION, *substance_tokens(clauses)])
+    return hashlib.sha256(data.encode()).hexdigest()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any, cast
 
 import lxml.etree as etree
 import lxml.html
@@ -35,6 +36,9 @@ _FURNITURE_TOKENS = re.compile(
     r"subscribe|modal|popup|overlay|breadcrumbs?|sidebar|share|social|skip|toast)(?:$|[-_\s])",
     re.I,
 )
+_MAYBE_HIDDEN = etree.XPath(".//*[@hidden or @aria-hidden or @style]")
+_ROLES = etree.XPath(".//*[@role]")
+_IDS_AND_CLASSES = etree.XPath(".//@id|.//@class")  # attribute values that know their element
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 # libxml2 keeps at most 256 levels of nesting by default (and drops deeper text); huge_tree
@@ -104,11 +108,9 @@ def _title(doc: lxml.html.HtmlElement) -> str:
 
 
 def _drop_junk(doc: lxml.html.HtmlElement) -> None:
-    doomed = [
-        el
-        for el in doc.iter()
-        if not isinstance(el.tag, str) or el.tag in _JUNK_TAGS or _is_hidden(el)
-    ]
+    doomed: list[lxml.html.HtmlMixin] = list(doc.iter(*_JUNK_TAGS))
+    doomed += doc.iter(etree.Comment, etree.ProcessingInstruction)
+    doomed += (el for el in _found(_MAYBE_HIDDEN, doc) if _is_hidden(el))
     _drop_all(doomed)
 
 
@@ -126,48 +128,52 @@ def _drop_all(elements: Sequence[lxml.html.HtmlMixin]) -> None:
             el.drop_tree()  # keeps the tail text, which belongs to the parent
 
 
-def _text_lengths(root: lxml.html.HtmlElement) -> dict[lxml.html.HtmlElement, int]:
-    """Characters of text under every element, computed bottom-up in one pass."""
-    size: dict[lxml.html.HtmlElement, int] = {}
-    for el in reversed(list(root.iter())):
-        n = len((el.text or "").strip()) + size.get(el, 0)
-        size[el] = n
-        parent = el.getparent()
-        if parent is not None:
-            size[parent] = size.get(parent, 0) + n + len((el.tail or "").strip())
-    return size
+def _found(xpath: etree.XPath, node: lxml.html.HtmlElement) -> list[Any]:
+    """An XPath's node-set (elements, or attribute values that know their element)."""
+    return cast(list[Any], xpath(node))
+
+
+def _size(el: lxml.html.HtmlElement) -> int:
+    """Characters of visible text under an element, white space not counted."""
+    text: str = el.text_content()
+    return len(text) - sum(text.count(space) for space in " \n\t\r\xa0")
 
 
 def _drop_furniture(body: lxml.html.HtmlElement) -> None:
-    sizes = _text_lengths(body)
-    total = max(1, sizes.get(body, 0))
-    doomed = [el for el in body.iter() if _is_furniture(el, sizes.get(el, 0) / total)]
-    _drop_all(doomed)
+    total = max(1, _size(body))
+    candidates = {*body.iter(*_FURNITURE_TAGS, *_PAGE_EDGE_TAGS), *_found(_ROLES, body)}
+    candidates.update(
+        v.getparent() for v in _found(_IDS_AND_CLASSES, body) if _FURNITURE_TOKENS.search(v)
+    )
+    _drop_all([el for el in candidates if _is_furniture(el, total)])
 
 
-def _is_furniture(el: lxml.html.HtmlElement, share: float) -> bool:
+def _is_furniture(el: lxml.html.HtmlElement, total: int) -> bool:
     tag = el.tag
+    if tag == "nav":
+        return True
     if tag in _FURNITURE_TAGS or el.get("role", "") in _FURNITURE_ROLES:
-        return share < _FURNITURE_MAX_SHARE or tag == "nav"
+        return _size(el) < _FURNITURE_MAX_SHARE * total
     if tag in _PAGE_EDGE_TAGS:
         return not any(a.tag in ("main", "article") for a in el.iterancestors())
-    tokens = f"{el.get('id', '')} {el.get('class', '')}"
-    return share < _FURNITURE_MAX_SHARE and bool(_FURNITURE_TOKENS.search(tokens))
+    named = any(_FURNITURE_TOKENS.search(el.get(a, "")) for a in ("id", "class"))
+    return named and _size(el) < _FURNITURE_MAX_SHARE * total
 
 
 def _main_content(body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
-    sizes = _text_lengths(body)
-    total = sizes.get(body, 0)
+    total = _size(body)
     for landmark in body.xpath('.//main|.//*[@role="main"]|.//article'):
-        if sizes.get(landmark, 0) >= _LANDMARK_SHARE * total:
+        if _size(landmark) >= _LANDMARK_SHARE * total:
             return landmark
-    node = body
+    node, size = body, total
     while True:
-        children = [c for c in node if isinstance(c.tag, str)]
-        best = max(children, key=lambda c: sizes.get(c, 0), default=None)
-        if best is None or sizes.get(best, 0) < _DESCENT_SHARE * sizes.get(node, 0):
+        sized = [(_size(c), c) for c in node if isinstance(c.tag, str)]
+        if not sized:
             return node
-        node = best
+        best_size, best = max(sized, key=lambda pair: pair[0])
+        if best_size < _DESCENT_SHARE * size:
+            return node
+        node, size = best, best_size
 
 
 def _select(body: lxml.html.HtmlElement, selectors: Sequence[str]) -> list[lxml.html.HtmlElement]:

@@ -1,30 +1,83 @@
-"""Text normalisation applied to every clause: pure string functions."""
+"""Text normalisation applied to every clause: pure string functions.
+
+:func:`normalize_text` folds what never carries meaning (white space, invisible characters,
+Unicode forms); :func:`fold_noise` replaces page noise that would otherwise make a new version
+of unchanged terms: relative dates ("3 days ago"), obfuscated e-mail addresses, tracking query
+strings in URLs written out in the text, and replacement characters from broken encodings.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-# Characters that render as nothing (or as a break opportunity) and carry no meaning.
-_INVISIBLE = dict.fromkeys(
-    map(
-        ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-    ),
-    None,
+# Characters that render as nothing (or as a break opportunity) and carry no meaning, and the
+# replacement character that a broken encoding leaves behind.
+_INVISIBLE = re.compile(
+    "[\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e\u200e\u200f\u202a-\u202e\ufffd]"
 )
-_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+
+RELATIVE_DATE = "[relative date]"
+EMAIL_PROTECTED = "[email protected]"
+_RELATIVE_DATE = re.compile(
+    r"\b(?:\d+|an?|one)\s+(?:second|minute|hour|day|week|month|year)s?\s+ago\b"
+    r"|\bil y a\s+\d+\s+(?:secondes?|minutes?|heures?|jours?|semaines?|mois|ans?)\b"
+    r"|\bvor\s+\d+\s+(?:Sekunden?|Minuten?|Stunden?|Tag(?:en)?|Wochen?|Monat(?:en)?|Jahr(?:en)?)\b"
+    r"|\bhace\s+\d+\s+(?:segundos?|minutos?|horas?|d[ií]as?|semanas?|mes(?:es)?|años?)\b",
+    re.IGNORECASE,
+)
+# Cloudflare's e-mail obfuscation renders "[email protected]", sometimes glued to the
+# neighbouring characters of the address it replaced.
+_OBFUSCATED_EMAIL = re.compile(
+    r"[\w.+-]*\[email\s*protected\](?:[\w-]+(?:\.[\w-]+)*)?", re.IGNORECASE
+)
+_URL_WITH_QUERY = re.compile(r"https?://[^\s?#]+\?[^\s#]+")
+_TRACKING_PARAM = re.compile(
+    r"utm_\w+|fbclid|gclid|dclid|msclkid|mc_[ce]id|_ga|_gl|yclid|igshid", re.IGNORECASE
+)
 
 
 def normalize_text(text: str) -> str:
-    """Fold a block of text to its canonical form.
+    r"""Fold a block of text to its canonical form.
 
     Unicode NFC, invisible characters removed, every run of white space (including no-break
-    and typographic spaces) collapsed to one space, ends stripped.
+    and typographic spaces, which ``str.split`` knows) collapsed to one space, ends stripped,
+    then :func:`fold_noise`.
 
-    >>> normalize_text("  Data\\u00a0we\\u200b collect\\n\\tand  use ")
+    >>> normalize_text("  Data\u00a0we\u200b collect\n\tand  use ")
     'Data we collect and use'
-    >>> normalize_text("Cafe\\u0301") == "Caf\\u00e9"
+    >>> normalize_text("Cafe\u0301") == "Caf\u00e9"
     True
     """
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    return _SPACES.sub(" ", text).strip()
+    if not text.isascii():
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        text = _INVISIBLE.sub("", text)
+    return fold_noise(" ".join(text.split()))
+
+
+def fold_noise(text: str) -> str:
+    """Replace relative dates, obfuscated e-mail addresses and tracking parameters.
+
+    >>> fold_noise("Updated 3 days ago by s[email protected].")
+    'Updated [relative date] by [email protected].'
+    >>> fold_noise("See https://x.example/p?utm_source=mail&id=4 now")
+    'See https://x.example/p?id=4 now'
+    """
+    lowered = text.lower()
+    if " ago" in lowered or "il y a" in lowered or "vor " in lowered or "hace " in lowered:
+        text = _RELATIVE_DATE.sub(RELATIVE_DATE, text)
+    if "protected]" in lowered:
+        text = _OBFUSCATED_EMAIL.sub(EMAIL_PROTECTED, text)
+    if "://" in text and "?" in text:
+        text = _URL_WITH_QUERY.sub(_drop_tracking, text)
+    return text
+
+
+def _drop_tracking(match: re.Match[str]) -> str:
+    url = match.group(0)
+    trailing = len(url) - len(url.rstrip(".,;:)"))  # sentence punctuation after the URL
+    url, tail = url[: len(url) - trailing], url[len(url) - trailing :]
+    base, _, query = url.partition("?")
+    kept = [p for p in query.split("&") if p and not _TRACKING_PARAM.fullmatch(p.split("=", 1)[0])]
+    return (f"{base}?{'&'.join(kept)}" if kept else base) + tail

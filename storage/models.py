@@ -17,6 +17,8 @@ MANIFEST_FORMAT: Final = "clausewatch.manifest/1"
 HEAD_FORMAT: Final = "clausewatch.head/1"
 CHECK_FORMAT: Final = "clausewatch.check/1"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+ChangeClass = Literal["first", "substantive", "cosmetic", "reverted", "flapping"]
+RECENT_VERSIONS = 8  # how many earlier substances a head remembers, to recognise reverts
 DOCUMENT_ID = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?$")
 
 
@@ -68,7 +70,7 @@ class Manifest(Record):
     version: int = Field(ge=1)
     previous: str | None = Field(default=None, pattern=SHA256.pattern)
     captured_at: datetime
-    source: Literal["browser", "import"]
+    source: Literal["browser", "import", "reextract"]
     request_url: str
     final_url: str | None = None
     http_status: int | None = None
@@ -77,6 +79,12 @@ class Manifest(Record):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     blobs: dict[str, BlobRef]
     content_hash: str = Field(pattern=SHA256.pattern)
+    substance_hash: str = Field(pattern=SHA256.pattern)
+    change_class: ChangeClass
+    settled: bool | None = Field(
+        default=None, description="False when capture stopped waiting for the DOM to go quiet."
+    )
+    reextracted_from: str | None = Field(default=None, pattern=SHA256.pattern)
     extraction: ExtractionInfo
 
     _check_time = field_validator("captured_at")(_utc)
@@ -89,9 +97,16 @@ class Head(Record):
     document: str
     manifest: str = Field(pattern=SHA256.pattern)
     content_hash: str = Field(pattern=SHA256.pattern)
+    substance_hash: str = Field(pattern=SHA256.pattern)
+    change_class: ChangeClass
+    recent: tuple[str, ...] = Field(
+        default=(),
+        max_length=RECENT_VERSIONS,
+        description="Earlier substance hashes, newest first.",
+    )
     version: int = Field(ge=1)
     captured_at: datetime
-    event_id: str
+    event_id: str | None
 
     _check_time = field_validator("captured_at")(_utc)
 

@@ -49,7 +49,9 @@ def test_every_logged_event_matches_its_schema(store: Store) -> None:
     t = target()
     record_capture(store, t, capture(page("One.")))
     record_capture(store, t, capture(page("One.", "Two."), 1))
-    record_capture(store, target(select=("#missing",)), capture(page("One."), 2))
+    record_capture(store, t, capture(page("One."), 2))  # reverted
+    record_capture(store, t, capture(page("One.", "Two."), 3))  # flapping
+    record_capture(store, target(select=("#missing",)), capture(page("One."), 4))
     record_failure(store, t, T0, FetchError("acme-privacy: HTTP 404 Not Found", status=404))
     logged = [e for _, e in store.events()]
     assert {e["type"] for e in logged} == set(events.EVENT_TYPES)
@@ -147,3 +149,24 @@ def test_clause_changes_are_classified(store: Store, kind: str) -> None:
     record_capture(store, t, capture(page(*before)))
     out = record_capture(store, t, capture(page(*after), 1))
     assert out.diff is not None and out.diff.counts[kind] == 1
+
+
+def test_change_classes(store: Store) -> None:
+    t = target()
+    steps = [
+        ("We keep data for 30 days.", "first", False, "captured"),
+        ("We keep data for 30 days!", "cosmetic", False, None),  # punctuation
+        ("WE KEEP DATA FOR 30 DAYS!", "cosmetic", False, None),  # casing
+        ("1. We keep data for 30 days!", "cosmetic", False, None),  # list numbering
+        ("We keep data for 14 days.", "substantive", True, "changed"),
+        ("We keep data for 30 days.", "reverted", True, "changed"),
+        ("We keep data for 14 days.", "flapping", True, "flapping"),  # announced once
+        ("We keep data for 30 days.", "flapping", True, None),
+        ("We keep data for 7 days.", "substantive", True, "changed"),
+    ]
+    for minute, (text, cls, changed, event) in enumerate(steps):
+        out = record_capture(store, t, capture(page(text), minute))
+        assert (out.change_class, out.changed) == (cls, changed), text
+        assert (out.event["type"].rsplit(".", 1)[1] if out.event else None) == event, text
+    history = [m.change_class for _, m in store.chain(t.ref.id)]
+    assert history == [s[1] for s in reversed(steps)]

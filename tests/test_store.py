@@ -138,6 +138,8 @@ def test_verify_reports_a_history_cut_short(store: Store) -> None:
         document=t.ref.id,
         manifest=out.manifest or "",
         content_hash=out.content_hash or "",
+        substance_hash="0" * 64,
+        change_class="substantive",
         version=3,
         captured_at=datetime.now(UTC),
         event_id="x",
