@@ -111,11 +111,15 @@ def import_cmd(
     catalog: Annotated[
         Path | None, typer.Option("--catalog", help="Catalog for document facts.")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Processes extracting ahead (default: one per CPU).", min=1, max=64),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record saved pages without rendering them (back-fill); one result per input line."""
     from clausewatch.catalog import load_catalog
-    from clausewatch.importer import import_batch
+    from clausewatch.importer import default_workers, import_batch
     from storage.store import open_store
 
     cat = load_catalog(catalog) if catalog else None
@@ -125,7 +129,7 @@ def import_cmd(
     except OSError as exc:
         raise InputError(f"cannot read batch {batch}: {exc.strerror}") from None
     with fh:
-        for outcome in import_batch(target, fh, cat, source=str(batch)):
+        for outcome in import_batch(target, fh, cat, str(batch), workers or default_workers()):
             if as_json:
                 _echo_json(outcome.as_json())
             else:

@@ -39,7 +39,13 @@ class ClauseChange:
     after: str | None
     old_index: int | None
     new_index: int | None
-    word_diff: str | None = None
+
+    @property
+    def word_diff(self) -> str | None:
+        """For a modified clause, the inline word diff (computed when asked for)."""
+        if self.change != "modified" or self.before is None or self.after is None:
+            return None
+        return word_diff(self.before, self.after)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -160,9 +166,7 @@ def _modified(
             continue
         free.remove(best)
         a, b = old[best], new[j]
-        out.append(
-            ClauseChange("modified", b.path, a.text, b.text, best, j, word_diff(a.text, b.text))
-        )
+        out.append(ClauseChange("modified", b.path, a.text, b.text, best, j))
     return free, rest_new
 
 

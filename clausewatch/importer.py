@@ -9,48 +9,125 @@ Optional keys: ``entity``, ``title``, ``type``. A document that is in the catalo
 ``--catalog`` takes its facts and selectors from there; one that is not is allowed (back-fill
 without a catalog). One result per line, in order; an error on a line is reported on that line
 and the batch goes on.
+
+Extraction is pure, so with ``workers > 1`` it runs ahead in a pool of processes while this
+process records the results strictly in input order (a bounded window: memory stays flat
+whatever the batch size).
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import extractors
 from clausewatch.catalog import Catalog
-from clausewatch.errors import ClausewatchError, InputError
-from clausewatch.monitor import target_of
-from clausewatch.record import Capture, Outcome, Target, record_capture
+from clausewatch.errors import ClausewatchError, ExtractionError, InputError
+from clausewatch.record import Capture, Outcome, Target, extract_capture, record_capture
+from extractors import Extraction
 from storage.models import DocumentRef
 from storage.store import Store, check_document_id
 
 _REQUIRED = ("document", "url", "file", "captured_at")
+Job = tuple[Target, Capture, str]  # what to record, and where the line came from
+Extracted = Extraction | ExtractionError
+
+
+def default_workers() -> int:
+    return max(1, min(8, os.cpu_count() or 1))
 
 
 def import_batch(
-    store: Store, lines: Iterable[str], catalog: Catalog | None = None, source: str = "<batch>"
+    store: Store,
+    lines: Iterable[str],
+    catalog: Catalog | None = None,
+    source: str = "<batch>",
+    workers: int = 1,
 ) -> Iterator[Outcome]:
     """Record every line of a batch; yields one outcome per non-blank line, in order."""
     known = {d.id: d for d in catalog.documents} if catalog else {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    jobs = (
+        _job(number, line, known, source)
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
+    )
+    for job, extracted in _extracted(jobs, workers):
+        if isinstance(job, Outcome):
+            yield job
             continue
-        where = f"{source} line {number}"
+        target, capture, where = job
         try:
-            spec = _parse(line, where)
-        except InputError as exc:
-            yield Outcome(_document_of(line), "error", error=str(exc), error_type="input")
-            continue
-        try:
-            doc = known.get(spec["document"])
-            target = target_of(doc) if doc else _target(spec)
-            yield record_capture(store, target, _capture(spec, where))
+            yield record_capture(store, target, capture, extracted)
         except ClausewatchError as exc:
             yield Outcome(
-                spec["document"], "error", error=f"{where}: {exc}", error_type=type(exc).__name__
+                target.ref.id, "error", error=f"{where}: {exc}", error_type=type(exc).__name__
             )
+
+
+def _extracted(
+    jobs: Iterator[Job | Outcome], workers: int
+) -> Iterator[tuple[Job | Outcome, Extracted | None]]:
+    """Pair each job with its extraction, computed ``workers`` processes ahead."""
+    if workers <= 1:
+        for job in jobs:
+            yield job, _extract_here(job)
+        return
+    window: deque[tuple[Job | Outcome, Future[Extraction] | None]] = deque()
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for job in jobs:
+            window.append((job, _submit(pool, job)))
+            if len(window) >= 4 * workers:
+                yield _settle(*window.popleft())
+        while window:
+            yield _settle(*window.popleft())
+
+
+def _extract_here(job: Job | Outcome) -> Extracted | None:
+    if isinstance(job, Outcome):
+        return None
+    try:
+        return extract_capture(job[0], job[1])
+    except ExtractionError as exc:
+        return exc
+
+
+def _submit(pool: ProcessPoolExecutor, job: Job | Outcome) -> Future[Extraction] | None:
+    if isinstance(job, Outcome):
+        return None
+    target, capture, _ = job
+    return pool.submit(extractors.extract, capture.body, select=target.select, remove=target.remove)
+
+
+def _settle(
+    job: Job | Outcome, future: Future[Extraction] | None
+) -> tuple[Job | Outcome, Extracted | None]:
+    if future is None:
+        return job, None
+    try:
+        return job, future.result()
+    except ExtractionError as exc:
+        return job, exc
+
+
+def _job(number: int, line: str, known: dict[str, Any], source: str) -> Job | Outcome:
+    where = f"{source} line {number}"
+    try:
+        spec = _parse(line, where)
+        doc = known.get(spec["document"])
+        target = (
+            Target(ref=doc.ref(), select=doc.select, remove=doc.remove) if doc else _target(spec)
+        )
+        return target, _capture(spec, where), where
+    except InputError as exc:
+        return Outcome(_document_of(line), "error", error=str(exc), error_type="input")
 
 
 def _parse(line: str, where: str) -> dict[str, Any]:
@@ -63,7 +140,10 @@ def _parse(line: str, where: str) -> dict[str, Any]:
     missing = [k for k in _REQUIRED if not isinstance(spec.get(k), str) or not spec[k]]
     if missing:
         raise InputError(f"{where}: missing or empty {', '.join(missing)}")
-    check_document_id(spec["document"])
+    try:
+        check_document_id(spec["document"])
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
     return spec
 
 

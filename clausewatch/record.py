@@ -108,14 +108,28 @@ class Target:
     remove: Sequence[str] = ()
 
 
-def record_capture(store: Store, target: Target, capture: Capture) -> Outcome:
-    """Extract the capture's legal text and record it as a new version or a check."""
+def extract_capture(target: Target, capture: Capture) -> Extraction:
+    """The legal text of a capture (its rendered DOM, else its HTTP body); pure."""
+    page = capture.dom if capture.dom is not None else capture.body
+    return extractors.extract(
+        page, select=target.select, remove=target.remove, content_type=capture.content_type
+    )
+
+
+def record_capture(
+    store: Store,
+    target: Target,
+    capture: Capture,
+    extraction: Extraction | ExtractionError | None = None,
+) -> Outcome:
+    """Record a capture as a new version or a check; ``extraction`` may be computed ahead
+    (by :func:`extract_capture`, possibly in another process), else it is computed here."""
     doc = target.ref.id
     try:
-        page = capture.dom if capture.dom is not None else capture.body
-        extraction = extractors.extract(
-            page, select=target.select, remove=target.remove, content_type=capture.content_type
-        )
+        if extraction is None:
+            extraction = extract_capture(target, capture)
+        if isinstance(extraction, ExtractionError):
+            raise extraction
     except ExtractionError as exc:
         message = f"{doc} ({capture.url}): {exc}"
         event = events.failure_event(

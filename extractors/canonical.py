@@ -24,6 +24,7 @@ CANONICAL_VERSION = "clausewatch.clauses/1"
 SUBSTANCE_VERSION = "clausewatch.substance/1"
 
 _WORD = re.compile(r"\w+")
+_NON_WORD = re.compile(r"\W+")
 # List and section numbering at the start of a clause: "1.", "1.2.3", "(a)", "a)", "IV.", "§ 4".
 _ENUMERATOR = re.compile(
     r"^\s*(?:§+\s*)?(?:\(?\d{1,3}(?:\.\d{1,3})*[.)]?|\(?[a-z][.)]|\([a-z]{1,2}\)|\(?[ivxlc]{1,6}[.)])(?=\s)",
@@ -64,14 +65,22 @@ def substance_tokens(clauses: Iterable[Clause]) -> list[str]:
     >>> substance_tokens([Clause("item", "2. The “Service” isn’t free—€36,982.92")])
     ['the', 'service', 'isn', 't', 'free', '36', '982', '92']
     """
-    tokens: list[str] = []
-    for clause in clauses:
-        text = _ENUMERATOR.sub("", clause.text, count=1)
-        tokens += _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-    return tokens
+    return _WORD.findall(_folded(clauses))
 
 
 def substance_hash(clauses: Iterable[Clause]) -> str:
     """SHA-256 of the substance tokens: equal for versions that differ only in form."""
-    data = "\n".join([SUBSTANCE_VERSION, *substance_tokens(clauses)])
-    return hashlib.sha256(data.encode()).hexdigest()
+    words = _NON_WORD.sub(" ", _folded(clauses)).strip()
+    return hashlib.sha256(f"{SUBSTANCE_VERSION}\n{words}".encode()).hexdigest()
+
+
+def _unnumbered(text: str) -> str:
+    numbering = _ENUMERATOR.match(text)
+    return text[numbering.end() :] if numbering else text
+
+
+def _folded(clauses: Iterable[Clause]) -> str:
+    text = "\n".join(_unnumbered(clause.text) for clause in clauses)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return text.casefold()

@@ -194,12 +194,12 @@ class Store:
                 return None  # another writer is appending it now
             if self.backend.swap(id_key, claim, found[1]):
                 break  # took over an abandoned claim
-        cursor = self._last_cursor()
+        cursor = self._cursor_hint()
         while True:
             cursor += 1
             if self.backend.create(f"events/log/{cursor:012d}.json", build(cursor)):
                 break
-            cursor = max(cursor, self._last_cursor())
+            cursor = max(cursor, self._last_cursor())  # the hint lagged: look at the log
         self.backend.overwrite(id_key, str(cursor).encode())
         self.backend.overwrite("events/cursor", str(cursor).encode())
         return cursor
@@ -214,9 +214,12 @@ class Store:
             cursor = int(key.rsplit("/", 1)[1].removesuffix(".json"))
             yield cursor, json.loads(self.backend.read(key))
 
-    def _last_cursor(self) -> int:
+    def _cursor_hint(self) -> int:
         hint = self.backend.read_versioned("events/cursor")
-        last = int(hint[0]) if hint else 0
+        return int(hint[0]) if hint else 0
+
+    def _last_cursor(self) -> int:
+        last = self._cursor_hint()
         for key in self.backend.list("events/log/", start_after=f"events/log/{last:012d}.json"):
             last = max(last, int(key.rsplit("/", 1)[1].removesuffix(".json")))
         return last

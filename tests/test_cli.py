@@ -188,3 +188,23 @@ def test_every_command_has_help() -> None:
     for command in app.registered_commands:
         result = runner.invoke(app, [command.name or "", "--help"])
         assert result.exit_code == 0 and "--help" in result.output
+
+
+def test_import_with_and_without_extraction_workers_agree(tmp_path: Path) -> None:
+    texts = [
+        ("doc-a", "One.|Two."),
+        ("doc-b", "Other."),
+        ("doc-a", "One.|Three."),
+        ("doc-a", "One.|Three."),
+    ]
+    batch = write_pages(tmp_path, texts)
+    results = []
+    for workers in ("1", "2"):
+        store = str(tmp_path / f"store-{workers}")
+        out = runner.invoke(
+            app, ["import", "--batch", str(batch), "--store", store, "--json", "--workers", workers]
+        )
+        assert out.exit_code == 0, out.output
+        results.append([json.loads(line) for line in out.output.splitlines()])
+    assert results[0] == results[1]
+    assert [r["status"] for r in results[0]] == ["first", "first", "changed", "unchanged"]

@@ -1,0 +1,128 @@
+"""Parsing and cleaning: a page's tree without the parts nobody sees.
+
+Scripts, styles, templates, form controls, comments and hidden elements (``hidden``,
+``aria-hidden="true"``, inline ``display:none`` / ``visibility:hidden``) are dropped; e-mail
+addresses that Cloudflare obfuscates in the served page are decoded back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, cast
+
+import lxml.etree as etree
+import lxml.html
+
+from clausewatch.errors import ExtractionError
+from extractors.decode import decode_html
+
+# Elements whose content is never legal text.
+JUNK_TAGS = frozenset(
+    "script style noscript template svg canvas iframe object embed button select input "
+    "textarea option datalist dialog link meta head".split()
+)
+# Controls that mark a block as an interface (a consent banner, a menu) rather than text.
+CONTROL_TAGS = ("button", "input", "select", "textarea")
+_CONTROLS = etree.XPath(
+    ".//button|.//input|.//select|.//textarea|.//*[@role='button' or @role='switch' or @role='checkbox']"
+)
+_MAYBE_HIDDEN = etree.XPath(".//*[@hidden or @aria-hidden or @style]")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_CF_EMAIL = etree.XPath(".//*[@data-cfemail]|.//a[contains(@href, '/cdn-cgi/l/email-protection#')]")
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+# libxml2 keeps at most 256 levels of nesting by default (and drops deeper text); huge_tree
+# raises that to 2048, more than any real page needs.
+_PARSER = lxml.html.HTMLParser(huge_tree=True)
+
+
+def parse_html(page: bytes | str, content_type: str | None = None) -> lxml.html.HtmlElement:
+    """Parse a page into an lxml tree (never raises on malformed markup)."""
+    text = page if isinstance(page, str) else decode_html(page, content_type)
+    text = _XML_DECL.sub("", text)
+    if not text.strip():
+        raise ExtractionError("the page is empty: there is no text to extract")
+    try:
+        return lxml.html.document_fromstring(text, parser=_PARSER)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"the page could not be parsed as HTML: {exc}") from exc
+
+
+def found(xpath: etree.XPath, node: lxml.html.HtmlElement) -> list[Any]:
+    """An XPath's node-set (elements, or attribute values that know their element)."""
+    return cast(list[Any], xpath(node))
+
+
+def size(el: lxml.html.HtmlElement) -> int:
+    """Characters of visible text under an element, white space not counted."""
+    text: str = el.text_content()
+    return len(text) - sum(text.count(space) for space in " \n\t\r\xa0")
+
+
+def drop_all(elements: Iterable[lxml.html.HtmlMixin]) -> None:
+    for el in elements:
+        if el.getparent() is not None:
+            el.drop_tree()  # keeps the tail text, which belongs to the parent
+
+
+def with_controls(doc: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
+    """Every element that contains a form control (read before :func:`drop_invisible`)."""
+    marked: set[lxml.html.HtmlElement] = set()
+    for control in found(_CONTROLS, doc):
+        for ancestor in control.iterancestors():
+            if ancestor in marked:
+                break
+            marked.add(ancestor)
+    return marked
+
+
+def drop_invisible(doc: lxml.html.HtmlElement) -> None:
+    """Drop junk elements, comments and hidden elements."""
+    doomed: list[lxml.html.HtmlMixin] = list(doc.iter(*JUNK_TAGS))
+    doomed += doc.iter(etree.Comment, etree.ProcessingInstruction)
+    doomed += (el for el in found(_MAYBE_HIDDEN, doc) if _is_hidden(el))
+    drop_all(doomed)
+
+
+def _is_hidden(el: lxml.html.HtmlElement) -> bool:
+    attrib = el.attrib
+    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+        return True
+    style = attrib.get("style")
+    return bool(style and _HIDDEN_STYLE.search(style))
+
+
+def decode_cloudflare_emails(doc: lxml.html.HtmlElement) -> None:
+    """Put back the addresses Cloudflare's e-mail protection hides in served pages.
+
+    The address is hex in ``data-cfemail`` (or after ``#`` in an ``email-protection`` link):
+    the first byte is a key XORed with every following byte.
+    """
+    if not doc.xpath("boolean(.//@data-cfemail|.//a/@href[contains(., 'email-protection')])"):
+        return
+    for el in found(_CF_EMAIL, doc):
+        encoded = el.get("data-cfemail") or el.get("href", "").rpartition("#")[2]
+        address = decode_cfemail(encoded)
+        if address is None:
+            continue
+        for child in list(el):
+            el.remove(child)
+        el.text = address
+
+
+def decode_cfemail(encoded: str) -> str | None:
+    """
+    >>> decode_cfemail("543a3b1439353d387a313a33")
+    'no@mail.eng'
+    """
+    try:
+        data = bytes.fromhex(encoded)
+    except ValueError:
+        return None
+    if len(data) < 2:
+        return None
+    key = data[0]
+    try:
+        return bytes(b ^ key for b in data[1:]).decode("utf-8")
+    except UnicodeDecodeError:
+        return None

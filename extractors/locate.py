@@ -1,0 +1,151 @@
+"""Locating the legal text in a cleaned page, without per-site rules.
+
+1. **Furniture** is dropped: ``<nav>``; ``<aside>`` and landmark roles of page furniture
+   (navigation, banner, dialog, ...) unless they hold much of the text; ``<header>`` and
+   ``<footer>`` outside ``<main>``/``<article>``; and interface blocks named like consent
+   banners, promos or rails (``id``/``class`` tokens) that contain form controls.
+2. **The root**: a ``<main>``/``role=main``/``<article>`` holding half the text, otherwise the
+   element reached by descending from ``<body>`` into the child that holds 80% of the text.
+3. **The title**: when the root holds no ``<h1>`` and the page has exactly one elsewhere, it is
+   kept as the first clause, so a redesign that moves the title in or out of the content
+   wrapper does not change the text.
+4. **Edges**: when the root is ``<body>`` itself, its leading and trailing children that are
+   mostly links or short phrases (menus, app banners, language pickers) are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.etree as etree
+import lxml.html
+
+from extractors.clean import drop_all, found, size
+
+_FURNITURE_TAGS = frozenset({"nav", "aside"})
+_PAGE_EDGE_TAGS = frozenset({"header", "footer"})
+_FURNITURE_ROLES = frozenset(
+    "navigation banner contentinfo complementary dialog alertdialog search menu menubar "
+    "toolbar".split()
+)
+# id/class tokens of consent managers: strong signals.
+_CONSENT_TOKENS = re.compile(
+    r"(?:^|[-_\s])(cookies?|consent|gdpr|ccpa|onetrust|didomi|usercentrics|cookiebot|truste|cmp|"
+    r"privacy-?banner)(?:$|[-_\s])",
+    re.I,
+)
+# id/class tokens of other interface blocks: promos, rails, pop-ups.
+_INTERFACE_TOKENS = re.compile(
+    r"(?:^|[-_\s])(promo|promotion|advert|ads|newsletter|subscribe|modal|popup|overlay|"
+    r"breadcrumbs?|sidebar|share|social|skip|toast|banner)(?:$|[-_\s])",
+    re.I,
+)
+_ROLES = etree.XPath(".//*[@role or @aria-modal]")
+_IDS_AND_CLASSES = etree.XPath(".//@id|.//@class")  # attribute values that know their element
+_LANDMARKS = etree.XPath('.//main|.//*[@role="main"]|.//article')
+# A main landmark is trusted when it holds at least this share of the page's text ...
+LANDMARK_SHARE = 0.5
+# ... otherwise we descend from <body> into the child holding at least this share.
+DESCENT_SHARE = 0.8
+# Furniture is dropped only while it holds less than this share of the page's text: a
+# "sidebar" or "dialog" holding most of it is where the content is.
+FURNITURE_MAX_SHARE = 0.3
+CONSENT_MAX_SHARE = 0.5
+# Edges of a <body> root: blocks under this share of the text that are mostly links, or have
+# no sentence-long run of text.
+EDGE_MAX_SHARE = 0.02
+EDGE_LINK_DENSITY = 0.5
+SENTENCE_CHARS = 60
+
+
+def drop_furniture(body: lxml.html.HtmlElement, controls: set[lxml.html.HtmlElement]) -> None:
+    """Drop page furniture; ``controls`` holds the elements that contain form controls."""
+    total = max(1, size(body))
+    candidates = {*body.iter(*_FURNITURE_TAGS, *_PAGE_EDGE_TAGS), *found(_ROLES, body)}
+    candidates.update(
+        v.getparent()
+        for v in found(_IDS_AND_CLASSES, body)
+        if _CONSENT_TOKENS.search(v) or _INTERFACE_TOKENS.search(v)
+    )
+    drop_all([el for el in candidates if _is_furniture(el, total, controls)])
+
+
+def _is_furniture(
+    el: lxml.html.HtmlElement, total: int, controls: set[lxml.html.HtmlElement]
+) -> bool:
+    tag = el.tag
+    if tag == "nav":
+        return True
+    if tag in _PAGE_EDGE_TAGS:
+        return not any(a.tag in ("main", "article") for a in el.iterancestors())
+    role = el.get("role", "")
+    if role in ("dialog", "alertdialog") or el.get("aria-modal") == "true":
+        return size(el) < CONSENT_MAX_SHARE * total
+    if tag in _FURNITURE_TAGS or role in _FURNITURE_ROLES:
+        return size(el) < FURNITURE_MAX_SHARE * total
+    if el not in controls:
+        return False  # a section named "cookies" in a privacy policy is text, not a banner
+    names = [el.get("id", ""), el.get("class", "")]
+    if any(_CONSENT_TOKENS.search(n) for n in names):
+        return size(el) < CONSENT_MAX_SHARE * total
+    return (
+        any(_INTERFACE_TOKENS.search(n) for n in names) and size(el) < FURNITURE_MAX_SHARE * total
+    )
+
+
+def main_content(body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """The element that holds the legal text."""
+    total = size(body)
+    for landmark in found(_LANDMARKS, body):
+        if size(landmark) >= LANDMARK_SHARE * total:
+            return landmark
+    node, node_size = body, total
+    while True:
+        sized = [(size(c), c) for c in node if isinstance(c.tag, str)]
+        if not sized:
+            return node
+        best_size, best = max(sized, key=lambda pair: pair[0])
+        if best_size < DESCENT_SHARE * node_size:
+            return node
+        node, node_size = best, best_size
+
+
+def outside_title(
+    body: lxml.html.HtmlElement, root: lxml.html.HtmlElement
+) -> lxml.html.HtmlElement | None:
+    """The page's only ``<h1>``, when it lies outside ``root`` and ``root`` has none."""
+    if root.tag == "h1" or root.find(".//h1") is not None:
+        return None
+    titles = list(body.iter("h1"))
+    if len(titles) != 1:
+        return None
+    title = titles[0]
+    if any(a is root for a in title.iterancestors()):
+        return None
+    return title
+
+
+def trim_edges(root: lxml.html.HtmlElement) -> None:
+    """Drop menu-like blocks at the start and end of a ``<body>`` root."""
+    total = max(1, size(root))
+    children = [c for c in root if isinstance(c.tag, str)]
+    doomed = []
+    for sequence in (children, list(reversed(children))):
+        for child in sequence:
+            if child in doomed or not _is_edge_furniture(child, total):
+                break
+            doomed.append(child)
+    drop_all(doomed)
+
+
+def _is_edge_furniture(el: lxml.html.HtmlElement, total: int) -> bool:
+    el_size = size(el)
+    if el_size >= EDGE_MAX_SHARE * total:
+        return False
+    if el_size == 0:
+        return True
+    links = sum(size(a) for a in el.iter("a"))
+    if links > EDGE_LINK_DENSITY * el_size:
+        return True
+    longest = max((len(t.strip()) for t in el.itertext()), default=0)
+    return longest < SENTENCE_CHARS
