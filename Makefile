@@ -7,7 +7,7 @@ STORE  ?= ./archive
 # Prefect: no telemetry, quiet logs for the demo (the Prefect UI keeps the details)
 PREFECT_ENV := PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_LOGGING_LEVEL=WARNING
 
-.PHONY: install browser demo test check format schemas score clean
+.PHONY: install browser demo test check format schemas score bench-accuracy clean
 
 install: $(STAMP) browser
 
@@ -40,6 +40,10 @@ schemas: $(STAMP)
 CORPUS ?= ../shared/corpus
 score: $(STAMP)
 	$(BIN)/python $(CORPUS)/score.py $(CORPUS) --cli "$(BIN)/clausewatch"
+
+# The scorer, the naive yardstick and a bare lxml pass side by side, as one JSON summary
+bench-accuracy: $(STAMP)
+	$(BIN)/python scripts/bench_accuracy.py $(CORPUS) --cli "$(BIN)/clausewatch"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -40,13 +40,15 @@ CHROMIUM_ARGS = (
     "--no-first-run",
 )
 _SYSTEM_CHROMIUMS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-# Resolves after `quiet` ms without DOM mutations, or after `limit` ms in any case.
+# Resolves true after `quiet` ms without DOM mutations, or false after `limit` ms in any case.
 _DOM_QUIET_JS = """([quiet, limit]) => new Promise(resolve => {
-  let timer = setTimeout(done, quiet);
-  const stop = setTimeout(done, limit);
-  const observer = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, quiet); });
+  let timer = setTimeout(() => done(true), quiet);
+  const stop = setTimeout(() => done(false), limit);
+  const observer = new MutationObserver(() => {
+    clearTimeout(timer); timer = setTimeout(() => done(true), quiet);
+  });
   observer.observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
-  function done() { observer.disconnect(); clearTimeout(timer); clearTimeout(stop); resolve(true); }
+  function done(quiet) { observer.disconnect(); clearTimeout(timer); clearTimeout(stop); resolve(quiet); }
 })"""
 # Transient network failures worth a retry; anything else (DNS, TLS, bad URL) is permanent.
 _TRANSIENT_NET = (
@@ -176,7 +178,7 @@ class Renderer:
         await _ignore_timeout(page.wait_for_load_state("networkidle", timeout=s.idle_timeout_ms))
         if doc.wait_for:
             await page.wait_for_selector(doc.wait_for, timeout=s.navigation_timeout_ms)
-        await page.evaluate(_DOM_QUIET_JS, [s.quiet_ms, s.settle_timeout_ms])
+        settled = bool(await page.evaluate(_DOM_QUIET_JS, [s.quiet_ms, s.settle_timeout_ms]))
         t_settled = time.monotonic()
         body = await response.body()
         dom = (await page.content()).encode()
@@ -193,6 +195,7 @@ class Renderer:
             status=response.status,
             headers=await response.all_headers(),
             browser=self.version,
+            settled=settled,
             timings_ms={
                 "load": _ms(t_load - t0),
                 "settle": _ms(t_settled - t_load),

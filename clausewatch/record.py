@@ -24,7 +24,7 @@ from clausewatch import events
 from clausewatch.classify import WORD_CHANGES, classify, recent_after
 from clausewatch.diff import ClauseDiff, diff_clauses
 from clausewatch.errors import CaptureError, ConflictError, ExtractionError, FetchError
-from extractors import Extraction, canonical_bytes, parse_canonical, substance_hash
+from extractors import Extraction, parse_canonical
 from storage.models import (
     BlobRef,
     ChangeClass,
@@ -153,9 +153,8 @@ def _record_extraction(
     store: Store, target: Target, capture: Capture, extraction: Extraction
 ) -> Outcome:
     doc = target.ref.id
-    canonical = canonical_bytes(extraction.clauses)
-    content_hash = hashlib.sha256(canonical).hexdigest()
-    substance = substance_hash(extraction.clauses)
+    canonical, content_hash = extraction.canonical, extraction.content_hash
+    substance = extraction.substance_hash
     for _ in range(_MAX_SWAPS):
         head, token = store.head(doc)
         if head is not None:

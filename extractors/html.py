@@ -7,6 +7,7 @@ The steps live in :mod:`extractors.clean`, :mod:`extractors.locate` and
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import lxml.html
@@ -14,6 +15,7 @@ from cssselect import SelectorError
 
 from clausewatch.errors import ExtractionError
 from extractors.blocks import split_blocks
+from extractors.canonical import canonical_bytes, substance_hash
 from extractors.clean import (
     decode_cloudflare_emails,
     drop_all,
@@ -58,7 +60,15 @@ def extract(
     if not clauses:
         where = f"the elements matching {list(select)}" if select else "the page"
         raise ExtractionError(f"no legal text found in {where}: the page has no visible text")
-    return Extraction(clauses=clauses, title=title, method="select" if select else "auto")
+    canonical = canonical_bytes(clauses)
+    return Extraction(
+        clauses=clauses,
+        title=title,
+        method="select" if select else "auto",
+        canonical=canonical,
+        content_hash=hashlib.sha256(canonical).hexdigest(),
+        substance_hash=substance_hash(clauses),
+    )
 
 
 def _automatic(

@@ -24,12 +24,17 @@ class Clause:
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    """What one page yielded: its clauses in document order, the page title and how the
-    legal text was located (``auto`` or ``select``)."""
+    """What one page yielded: its clauses in document order, the page title, how the legal
+    text was located (``auto`` or ``select``), and the clauses' canonical bytes, content hash
+    and substance hash (computed where the extraction runs, so a worker process pays for
+    them; see :mod:`extractors.canonical`)."""
 
     clauses: tuple[Clause, ...]
     title: str
     method: Literal["auto", "select"]
+    canonical: bytes
+    content_hash: str
+    substance_hash: str
 
     @property
     def text(self) -> str:

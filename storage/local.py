@@ -108,7 +108,7 @@ class LocalBackend:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
-                os.fsync(fh.fileno())
+                os.fdatasync(fh.fileno())
         except OSError as exc:
             Path(name).unlink(missing_ok=True)
             raise self._write_error(str(path), exc) from exc

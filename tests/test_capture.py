@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from clausewatch.capture import CaptureSettings, Renderer
 from clausewatch.catalog import CatalogDocument
 from clausewatch.demo.site import DemoSite
 from clausewatch.errors import CaptureTimeout, FetchError, is_transient
+from clausewatch.record import Capture
 from extractors import extract
 
 pytestmark = pytest.mark.browser
@@ -28,7 +30,9 @@ def doc(url: str, wait_for: str | None = None) -> CatalogDocument:
     )
 
 
-async def capture_all(*docs: CatalogDocument, settings: CaptureSettings = FAST) -> list[object]:
+async def capture_all(
+    *docs: CatalogDocument, settings: CaptureSettings = FAST
+) -> list[Capture | BaseException]:
     async with Renderer(settings) as renderer:
         return list(
             await asyncio.gather(*(renderer.capture(d) for d in docs), return_exceptions=True)
@@ -37,14 +41,15 @@ async def capture_all(*docs: CatalogDocument, settings: CaptureSettings = FAST) 
 
 def test_capture_keeps_the_evidence_and_the_script_built_section(demo_site: DemoSite) -> None:
     [cap] = asyncio.run(capture_all(doc(demo_site.url("northwind-privacy"))))
-    assert not isinstance(cap, BaseException), cap
-    assert cap.status == 200 and cap.final_url == demo_site.url("northwind-privacy")  # type: ignore[attr-defined]
-    assert cap.headers["content-type"].startswith("text/html")  # type: ignore[attr-defined]
-    assert cap.screenshot[:8] == b"\x89PNG\r\n\x1a\n"  # type: ignore[attr-defined]
-    assert cap.browser.startswith("Chromium ")  # type: ignore[attr-defined]
-    assert set(cap.timings_ms) == {"load", "settle", "evidence", "total"}  # type: ignore[attr-defined]
-    rendered = [c.text for c in extract(cap.dom).clauses]  # type: ignore[attr-defined]
-    served = [c.text for c in extract(cap.body).clauses]  # type: ignore[attr-defined]
+    assert isinstance(cap, Capture), cap
+    assert cap.status == 200 and cap.final_url == demo_site.url("northwind-privacy")
+    assert cap.headers["content-type"].startswith("text/html")
+    assert cap.screenshot is not None and cap.screenshot[:8] == b"\x89PNG\r\n\x1a\n"
+    assert cap.browser is not None and cap.browser.startswith("Chromium ")
+    assert cap.dom is not None
+    assert set(cap.timings_ms) == {"load", "settle", "evidence", "total"}
+    rendered = [c.text for c in extract(cap.dom).clauses]
+    served = [c.text for c in extract(cap.body).clauses]
     assert "Your choices and rights" in rendered  # built by JavaScript after load
     assert "Your choices and rights" not in served
     assert not any("cookie" in t.lower() and "accept" in t.lower() for t in rendered)
@@ -81,3 +86,21 @@ def test_http_errors_and_unreachable_hosts(demo_site: DemoSite) -> None:
         and "ERR_CONNECTION_REFUSED" in str(refused)
     )
     assert isinstance(waiting, CaptureTimeout) and is_transient(waiting)
+
+
+def test_capture_records_whether_the_page_settled(
+    demo_site: DemoSite, static_site: tuple[str, Path]
+) -> None:
+    base, root = static_site
+    (root / "busy.html").write_text(
+        "<html><body><main><p>Terms.</p><p id=t>0</p></main>"
+        "<script>setInterval(() => { t.textContent = Date.now(); }, 50)</script></body></html>"
+    )
+    settings = CaptureSettings(idle_timeout_ms=1_000, quiet_ms=300, settle_timeout_ms=1_500)
+    busy, calm = asyncio.run(
+        capture_all(
+            doc(f"{base}/busy.html"), doc(demo_site.url("northwind-terms")), settings=settings
+        )
+    )
+    assert isinstance(busy, Capture) and busy.settled is False
+    assert isinstance(calm, Capture) and calm.settled is True

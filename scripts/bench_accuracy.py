@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Change-detection accuracy and import throughput on a labelled corpus, in one run.
+
+Runs, side by side on the same pages:
+  1. the corpus scorer over `clausewatch import` / `clausewatch show` (automatic mode);
+  2. the naive yardstick: a change whenever the whole page's text differs;
+  3. a bare `lxml.html.fromstring(page).text_content()` pass: the floor any HTML extraction
+     pays here, against which import throughput is given as a share.
+
+usage: bench_accuracy.py CORPUS [--cli PATH]    (make bench-accuracy CORPUS=../shared/corpus)
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import lxml.html
+
+
+def steps(corpus: Path) -> list[tuple[str, str, Path]]:
+    found = []
+    for doc in sorted(os.listdir(corpus)):
+        labels = corpus / doc / "labels.json"
+        if labels.is_file():
+            for step in json.loads(labels.read_text())["steps"]:
+                found.append((doc, step.get("truth"), corpus / doc / step["file"]))
+    return found
+
+
+def naive(pages: list[tuple[str, str, bytes]]) -> dict[str, float]:
+    conf = {"TP": 0, "FN": 0, "FP": 0, "TN": 0}
+    previous: dict[str, str] = {}
+    for doc, truth, page in pages:
+        tree = lxml.html.fromstring(page)
+        for junk in tree.xpath("//script|//style|//noscript|//template"):
+            junk.drop_tree()
+        text = " ".join(tree.text_content().split())
+        if doc in previous and truth in ("change", "same", "link-only"):
+            changed = text != previous[doc]
+            key = ("TP" if changed else "FN") if truth == "change" else ("FP" if changed else "TN")
+            conf[key] += 1
+        previous[doc] = text
+    return {
+        "false_change_rate": round(conf["FP"] / max(1, conf["FP"] + conf["TN"]), 4),
+        "recall": round(conf["TP"] / max(1, conf["TP"] + conf["FN"]), 4),
+    }
+
+
+def bare_lxml_mb_per_s(pages: list[bytes]) -> float:
+    started = time.perf_counter()
+    for page in pages:
+        lxml.html.fromstring(page).text_content()
+    return sum(map(len, pages)) / 1e6 / (time.perf_counter() - started)
+
+
+def score(corpus: Path, cli: str) -> dict[str, object]:
+    out = Path(tempfile.mkdtemp(prefix="bench-accuracy-")) / "score.json"
+    scorer = corpus / "score.py"
+    done = subprocess.run(
+        [sys.executable, str(scorer), str(corpus), "--cli", cli, "--json", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"the scorer failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    summary: dict[str, object] = json.loads(out.read_text())["summary"]
+    return summary
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("corpus", type=Path)
+    ap.add_argument("--cli", default=str(Path(sys.executable).parent / "clausewatch"))
+    args = ap.parse_args()
+    found = steps(args.corpus)
+    pages = [(doc, truth, path.read_bytes()) for doc, truth, path in found]
+    bare = bare_lxml_mb_per_s([p for _, _, p in pages])
+    ours = score(args.corpus, args.cli)
+    bare_again = bare_lxml_mb_per_s([p for _, _, p in pages])  # the machine's speed may drift
+    floor = (bare + bare_again) / 2
+    print(
+        json.dumps(
+            {
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+                "pages": len(pages),
+                "clausewatch": ours,
+                "naive_whole_page_text": naive(pages),
+                "bare_lxml_mb_per_s": round(floor, 2),
+                "import_throughput_share": round(float(ours["html_mb_per_s"]) / floor, 3),  # type: ignore[arg-type]
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
