@@ -242,9 +242,10 @@ def diff_cmd(
 ) -> None:
     """Clause diff between two versions of a document."""
     from clausewatch import history, report
+    from clausewatch.lineage import clause_id
 
     st = _store(store)
-    (oh, om), (nh, nm), diff = history.diff_versions(st, document, old, new)
+    (oh, om), (nh, nm), diff, lineages = history.diff_versions(st, document, old, new)
     if as_json:
         _echo_json(
             {
@@ -252,12 +253,14 @@ def diff_cmd(
                 "old": oh,
                 "new": nh,
                 "counts": diff.counts,
-                "changes": [c.as_json() for c in diff.changes],
+                "changes": [
+                    {"clause": clause_id(c, *lineages), **c.as_json()} for c in diff.changes
+                ],
             }
         )
         return
     typer.echo(f"{document}: version {om.version} ({oh[:12]}) -> version {nm.version} ({nh[:12]})")
-    typer.echo(f"{report.counts_text(diff)}\n{report.diff_text(diff)}")
+    typer.echo(f"{report.counts_text(diff)}\n{report.diff_text(diff, lineages)}")
 
 
 @app.command("events")

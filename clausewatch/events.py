@@ -24,7 +24,8 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from clausewatch.diff import ClauseDiff, word_diff
+from clausewatch.diff import ClauseChange, ClauseDiff, word_diff
+from clausewatch.lineage import Lineage, clause_id
 from storage.models import DocumentRef, Manifest
 
 PREFIX = "dev.clausewatch.document."
@@ -84,7 +85,10 @@ def _document(ref: DocumentRef) -> dict[str, Any]:
 
 
 def version_event(
-    current: tuple[str, Manifest], previous: tuple[str, Manifest] | None, diff: ClauseDiff | None
+    current: tuple[str, Manifest],
+    previous: tuple[str, Manifest] | None,
+    diff: ClauseDiff | None,
+    lineages: tuple[Lineage | None, Lineage | None] = (None, None),
 ) -> dict[str, Any] | None:
     """The event a recorded version raises, by its change class; None when it raises none
     (cosmetic versions, and flapping that was already announced)."""
@@ -109,17 +113,21 @@ def version_event(
         return None
     data["change_class"] = m.change_class
     data["summary"] = dict(diff.counts) if diff else {}
-    data["clauses"] = [_clause(c) for c in (diff.changes if diff else ())][:MAX_CLAUSES_IN_EVENT]
+    changes = diff.changes if diff else ()
+    data["clauses"] = [_clause(c, lineages) for c in changes[:MAX_CLAUSES_IN_EVENT]]
     data["truncated"] = bool(diff and len(diff.changes) > MAX_CLAUSES_IN_EVENT)
     ident = event_id(CHANGED, m.document.id, ph, pm.content_hash, m.content_hash)
     return cloudevent(CHANGED, ident, m.document.id, m.captured_at, data)
 
 
-def _clause(change: Any) -> dict[str, Any]:
+def _clause(
+    change: ClauseChange, lineages: tuple[Lineage | None, Lineage | None]
+) -> dict[str, Any]:
     short = None
     if change.change == "modified" and change.before and change.after:
         short = word_diff(change.before, change.after, context=_WORD_CONTEXT)
     return {
+        "clause": clause_id(change, *lineages),
         "change": change.change,
         "path": list(change.path),
         "before": change.before,

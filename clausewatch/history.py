@@ -6,6 +6,8 @@ from typing import Any
 
 from clausewatch.diff import ClauseDiff, diff_clauses
 from clausewatch.errors import InputError
+from clausewatch.lineage import Lineage
+from clausewatch.record import lineage_of
 from extractors import Clause, parse_canonical
 from storage.models import Manifest
 from storage.store import Store
@@ -41,7 +43,7 @@ def clauses_of(store: Store, manifest: Manifest) -> tuple[Clause, ...]:
 
 def diff_versions(
     store: Store, document: str, old: str | None, new: str | None
-) -> tuple[Version, Version, ClauseDiff]:
+) -> tuple[Version, Version, ClauseDiff, tuple[Lineage | None, Lineage | None]]:
     chain = versions(store, document)
     newer = find_version(store, document, new)
     if old is None:
@@ -54,7 +56,7 @@ def diff_versions(
     else:
         older = find_version(store, document, old)
     diff = diff_clauses(clauses_of(store, older[1]), clauses_of(store, newer[1]))
-    return older, newer, diff
+    return older, newer, diff, (lineage_of(store, older[1]), lineage_of(store, newer[1]))
 
 
 def document_history(store: Store, document: str) -> dict[str, Any]:

@@ -20,10 +20,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 import extractors
-from clausewatch import events
+from clausewatch import events, lineage
 from clausewatch.classify import WORD_CHANGES, classify, recent_after
 from clausewatch.diff import ClauseDiff, diff_clauses
 from clausewatch.errors import CaptureError, ConflictError, ExtractionError, FetchError
+from clausewatch.lineage import Lineage
 from extractors import Extraction, parse_canonical
 from storage.models import (
     BlobRef,
@@ -79,6 +80,7 @@ class Outcome:
     change_class: ChangeClass | None = None
     event: dict[str, Any] | None = None
     diff: ClauseDiff | None = None
+    lineages: tuple[Lineage | None, Lineage | None] = (None, None)
     error: str | None = None
     error_type: str | None = None
 
@@ -153,39 +155,33 @@ def _record_extraction(
     store: Store, target: Target, capture: Capture, extraction: Extraction
 ) -> Outcome:
     doc = target.ref.id
-    canonical, content_hash = extraction.canonical, extraction.content_hash
-    substance = extraction.substance_hash
     for _ in range(_MAX_SWAPS):
         head, token = store.head(doc)
         if head is not None:
             ensure_head_event(store, head)
-            if head.content_hash == content_hash:
+            if head.content_hash == extraction.content_hash:
                 store.add_check(_check(doc, capture, head))
                 return Outcome(
                     doc,
                     "unchanged",
-                    content_hash=content_hash,
+                    content_hash=head.content_hash,
                     manifest=head.manifest,
                     previous_manifest=head.manifest,
                     version=head.version,
                 )
-        change_class = classify(head, substance)
-        manifest = _manifest(
-            store, target, capture, extraction, canonical, head, substance, change_class
-        )
-        mh = store.put_manifest(manifest)
+        change_class = classify(head, extraction.substance_hash)
         previous = (head.manifest, store.get_manifest(head.manifest)) if head else None
-        diff = (
-            _diff(store, head, extraction) if change_class in ("substantive", "reverted") else None
-        )
-        event = events.version_event((mh, manifest), previous, diff)
+        diff, lineages = _compare(store, previous, extraction)
+        manifest = _manifest(store, target, capture, extraction, head, change_class, lineages[1])
+        mh = store.put_manifest(manifest)
+        event = events.version_event((mh, manifest), previous, diff, lineages)
         new_head = Head(
             document=doc,
             manifest=mh,
-            content_hash=content_hash,
-            substance_hash=substance,
+            content_hash=extraction.content_hash,
+            substance_hash=extraction.substance_hash,
             change_class=change_class,
-            recent=recent_after(head, substance),
+            recent=recent_after(head, extraction.substance_hash),
             version=manifest.version,
             captured_at=capture.captured_at,
             event_id=event["id"] if event else None,
@@ -198,12 +194,13 @@ def _record_extraction(
                 "first" if head is None else "changed",
                 changed=change_class in WORD_CHANGES,
                 change_class=change_class,
-                content_hash=content_hash,
+                content_hash=extraction.content_hash,
                 manifest=mh,
                 previous_manifest=head.manifest if head else None,
                 version=manifest.version,
                 event=event,
                 diff=diff,
+                lineages=lineages,
             )
         log.info("head of %s moved while recording; re-reading it", doc)
     raise ConflictError(
@@ -211,11 +208,22 @@ def _record_extraction(
     )
 
 
-def _diff(store: Store, head: Head | None, extraction: Extraction) -> ClauseDiff | None:
-    """The clause diff from the head's version."""
-    if head is None:
-        return None
-    return diff_clauses(parse_canonical(store.get_blob(head.content_hash)), extraction.clauses)
+def _compare(
+    store: Store, previous: tuple[str, Manifest] | None, extraction: Extraction
+) -> tuple[ClauseDiff | None, tuple[Lineage | None, Lineage]]:
+    """The diff from the previous version and both versions' clause lineage."""
+    if previous is None:
+        return None, (None, lineage.first(len(extraction.clauses)))
+    old_clauses = parse_canonical(store.get_blob(previous[1].content_hash))
+    diff = diff_clauses(old_clauses, extraction.clauses)
+    old = lineage_of(store, previous[1])
+    return diff, (old, lineage.follow(old, diff, len(extraction.clauses)))
+
+
+def lineage_of(store: Store, manifest: Manifest) -> Lineage | None:
+    """A version's clause lineage (None for versions recorded without one)."""
+    ref = manifest.blobs.get("lineage")
+    return Lineage.from_bytes(store.get_blob(ref.sha256)) if ref else None
 
 
 def ensure_head_event(store: Store, head: Head) -> None:
@@ -227,10 +235,12 @@ def ensure_head_event(store: Store, head: Head) -> None:
         (manifest.previous, store.get_manifest(manifest.previous)) if manifest.previous else None
     )
     diff = None
+    lineages: tuple[Lineage | None, Lineage | None] = (None, lineage_of(store, manifest))
     if previous is not None:
         old = parse_canonical(store.get_blob(previous[1].content_hash))
         diff = diff_clauses(old, parse_canonical(store.get_blob(manifest.content_hash)))
-    event = events.version_event((head.manifest, manifest), previous, diff)
+        lineages = (lineage_of(store, previous[1]), lineages[1])
+    event = events.version_event((head.manifest, manifest), previous, diff, lineages)
     if event is not None and event["id"] == head.event_id:
         log.warning(
             "%s: logging event %s that an interrupted run did not", head.document, head.event_id
@@ -257,13 +267,13 @@ def _manifest(
     target: Target,
     capture: Capture,
     extraction: Extraction,
-    canonical: bytes,
     head: Head | None,
-    substance: str,
     change_class: ChangeClass,
+    clause_lineage: Lineage,
 ) -> Manifest:
     blobs = {
-        "clauses": _put(store, canonical, "application/json"),
+        "clauses": _put(store, extraction.canonical, "application/json"),
+        "lineage": _put(store, clause_lineage.to_bytes(), "application/json"),
         "response": _put(store, capture.body, capture.content_type or "text/html"),
     }
     if capture.dom is not None:
@@ -290,8 +300,8 @@ def _manifest(
         browser=capture.browser,
         timings_ms=capture.timings_ms,
         blobs=blobs,
-        content_hash=blobs["clauses"].sha256,
-        substance_hash=substance,
+        content_hash=extraction.content_hash,
+        substance_hash=extraction.substance_hash,
         change_class=change_class,
         settled=capture.settled,
         extraction=info,

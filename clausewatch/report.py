@@ -12,9 +12,11 @@ import re
 from collections.abc import Iterable
 
 from clausewatch.diff import ClauseChange, ClauseDiff
+from clausewatch.lineage import Lineage, clause_id
 from clausewatch.record import Outcome
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+Lineages = tuple[Lineage | None, Lineage | None]
 _SYMBOL = {"added": "+", "removed": "-", "modified": "~", "moved": ">"}
 
 
@@ -27,12 +29,17 @@ def counts_text(diff: ClauseDiff) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in diff.counts.items() if n) or "no clause changes"
 
 
-def diff_text(diff: ClauseDiff) -> str:
-    """The clause changes for a terminal: one block per change, word diff for modifications."""
+def diff_text(diff: ClauseDiff, lineages: Lineages = (None, None)) -> str:
+    """The clause changes for a terminal: one block per change, word diff for modifications.
+
+    Each block names the clause's stable id (its lineage) and the headings above it.
+    """
     blocks = []
     for c in diff.changes:
         where = " > ".join(c.path) or "(top)"
-        blocks.append(f"{_SYMBOL[c.change]} {c.change.upper()} in {where}\n    {_body(c)}")
+        ident = clause_id(c, *lineages)
+        label = f"{c.change.upper()} {ident}" if ident else c.change.upper()
+        blocks.append(f"{_SYMBOL[c.change]} {label} in {where}\n    {_body(c)}")
     return "\n".join(blocks)
 
 
@@ -61,7 +68,9 @@ def change_markdown(outcome: Outcome) -> str:
         "",
     ]
     for c in outcome.diff.changes if outcome.diff else ():
-        lines.append(f"- **{c.change}** in _{md(' > '.join(c.path) or '(top)')}_: {_md_body(c)}")
+        ident = clause_id(c, *outcome.lineages) or ""
+        where = md(" > ".join(c.path) or "(top)")
+        lines.append(f"- **{c.change}** {ident} in _{where}_: {_md_body(c)}")
     return "\n".join(lines) + "\n"
 
 

@@ -170,3 +170,35 @@ def test_change_classes(store: Store) -> None:
         assert (out.event["type"].rsplit(".", 1)[1] if out.event else None) == event, text
     history = [m.change_class for _, m in store.chain(t.ref.id)]
     assert history == [s[1] for s in reversed(steps)]
+
+
+def test_clauses_keep_their_ids_across_versions(store: Store) -> None:
+    from clausewatch.lineage import clause_id
+    from clausewatch.record import lineage_of
+
+    t = target()
+    record_capture(
+        store, t, capture(page("Alpha clause text.", "Beta clause text.", "Gamma keeps 30 days."))
+    )
+    out = record_capture(
+        store,
+        t,
+        capture(
+            page(
+                "Gamma keeps 14 days.",
+                "Alpha clause text.",
+                "New delta clause.",
+                "Beta clause text.",
+            ),
+            1,
+        ),
+    )
+    assert out.diff is not None
+    [(_, new), (_, old)] = list(store.chain(t.ref.id))
+    ids_old, ids_new = lineage_of(store, old), lineage_of(store, new)
+    assert ids_old is not None and ids_new is not None
+    # heading "Privacy Policy" = c1, Alpha = c2, Beta = c3, Gamma = c4
+    assert ids_new.ids == ("c1", "c4", "c2", "c5", "c3")
+    by_change = {c.change: clause_id(c, ids_old, ids_new) for c in out.diff.changes}
+    assert by_change == {"modified": "c4", "added": "c5"}
+    assert {c["clause"] for c in (out.event or {})["data"]["clauses"]} >= {"c4", "c5"}

@@ -24,9 +24,8 @@ from urllib.parse import urlparse
 
 from clausewatch import report
 from clausewatch.demo.site import DemoSite
-from clausewatch.diff import diff_clauses
 from clausewatch.errors import InputError
-from clausewatch.history import clauses_of, versions
+from clausewatch.history import diff_versions
 from storage.store import Store, open_store
 from storage.verify import verify_store
 
@@ -98,12 +97,11 @@ def _print_changes(store: Store, results: list[dict[str, Any]], root: Path) -> N
     changed = [r for r in results if r["changed"]]
     print(f"\nChanged: {', '.join(r['document'] for r in changed) or 'nothing'}")
     for r in changed:
-        (_, new), (_, old) = versions(store, r["document"])[:2]
-        diff = diff_clauses(clauses_of(store, old), clauses_of(store, new))
+        (_, old), (_, new), diff, lineages = diff_versions(store, r["document"], None, None)
         print(
             f"\n--- {r['document']}: version {old.version} -> {new.version}: {report.counts_text(diff)}"
         )
-        print(report.diff_text(diff))
+        print(report.diff_text(diff, lineages))
     if changed:
         first = changed[0]
         event = next(e for _, e in store.events() if e["id"] == first["event_id"])
