@@ -175,6 +175,8 @@ class Renderer:
                 transient=transient,
             )
         t_load = time.monotonic()
+        if "application/pdf" in (await response.all_headers()).get("content-type", ""):
+            return await self._capture_pdf(doc, captured_at, t0)
         await _ignore_timeout(page.wait_for_load_state("networkidle", timeout=s.idle_timeout_ms))
         if doc.wait_for:
             await page.wait_for_selector(doc.wait_for, timeout=s.navigation_timeout_ms)
@@ -202,6 +204,33 @@ class Renderer:
                 "evidence": _ms(t_done - t_settled),
                 "total": _ms(t_done - t0),
             },
+        )
+
+    async def _capture_pdf(self, doc: CatalogDocument, captured_at: datetime, t0: float) -> Capture:
+        """A PDF: the browser shows it in a viewer, so its bytes are fetched with the same
+        browser context (cookies, headers) instead; there is no DOM or screenshot."""
+        assert self._context is not None
+        response = await self._context.request.get(
+            doc.url, timeout=self.settings.navigation_timeout_ms
+        )
+        if response.status >= 400:
+            raise FetchError(
+                f"{doc.id} ({doc.url}): HTTP {response.status}",
+                status=response.status,
+                transient=response.status >= 500 or response.status == 429,
+            )
+        body = await response.body()
+        return Capture(
+            url=doc.url,
+            captured_at=captured_at,
+            source="browser",
+            body=body,
+            final_url=response.url,
+            status=response.status,
+            headers=response.headers,
+            browser=self.version,
+            timings_ms={"total": _ms(time.monotonic() - t0)},
+            settled=True,
         )
 
 

@@ -289,6 +289,28 @@ def events_cmd(
             )
 
 
+@app.command("reextract")
+@friendly
+def reextract_cmd(
+    documents: Annotated[list[str] | None, typer.Argument(help="Documents (default: all).")] = None,
+    store: StoreOpt = "./archive",
+    as_json: JsonOpt = False,
+) -> None:
+    """Rebuild history with the current extractors from the stored captures (no alerts)."""
+    from clausewatch.reextract import reextract
+
+    st = _store(store)
+    for document in documents or st.documents():
+        rebuilt = reextract(st, document)
+        if as_json:
+            _echo_json(rebuilt.as_json())
+        else:
+            typer.echo(
+                f"{document}: {rebuilt.versions_before} version(s) -> {rebuilt.versions_after}"
+                f" ({rebuilt.merged} merged, {rebuilt.failed} not extractable), head {rebuilt.head}"
+            )
+
+
 @app.command("schema")
 @friendly
 def schema_cmd(

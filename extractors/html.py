@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Literal
 
 import lxml.html
 from cssselect import SelectorError
@@ -25,6 +26,7 @@ from extractors.clean import (
 )
 from extractors.locate import drop_furniture, main_content, outside_title, trim_edges
 from extractors.model import Clause, Extraction
+from extractors.pdf import is_pdf, pdf_clauses
 
 __all__ = ["extract", "parse_html"]
 
@@ -42,6 +44,8 @@ def extract(
     elements to drop inside them; without ``select`` the text is located automatically.
     Raises :class:`ExtractionError` when a selector matches nothing or no text is found.
     """
+    if isinstance(page, bytes) and is_pdf(page, content_type):
+        return _extraction(pdf_clauses(page), "", "auto")
     doc = parse_html(page, content_type)
     title = _title(doc)
     controls = set() if select else with_controls(doc)
@@ -60,11 +64,19 @@ def extract(
     if not clauses:
         where = f"the elements matching {list(select)}" if select else "the page"
         raise ExtractionError(f"no legal text found in {where}: the page has no visible text")
+    return _extraction(clauses, title, "select" if select else "auto")
+
+
+def _extraction(
+    clauses: tuple[Clause, ...], title: str, method: Literal["auto", "select"]
+) -> Extraction:
+    if not clauses:
+        raise ExtractionError("no legal text found in the document: it has no text")
     canonical = canonical_bytes(clauses)
     return Extraction(
         clauses=clauses,
         title=title,
-        method="select" if select else "auto",
+        method=method,
         canonical=canonical,
         content_hash=hashlib.sha256(canonical).hexdigest(),
         substance_hash=substance_hash(clauses),

@@ -14,8 +14,10 @@ import unicodedata
 # Characters that render as nothing (or as a break opportunity) and carry no meaning, and the
 # replacement character that a broken encoding leaves behind.
 _INVISIBLE = re.compile(
-    "[\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e\u200e\u200f\u202a-\u202e\ufffd]"
+    "[\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e\u200e\u200f\u202a-\u202e\ufffd"
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 )
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 RELATIVE_DATE = "[relative date]"
 EMAIL_PROTECTED = "[email protected]"
@@ -53,6 +55,8 @@ def normalize_text(text: str) -> str:
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
         text = _INVISIBLE.sub("", text)
+    elif _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
     return fold_noise(" ".join(text.split()))
 
 

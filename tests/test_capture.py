@@ -11,7 +11,7 @@ import pytest
 from clausewatch.capture import CaptureSettings, Renderer
 from clausewatch.catalog import CatalogDocument
 from clausewatch.demo.site import DemoSite
-from clausewatch.errors import CaptureTimeout, FetchError, is_transient
+from clausewatch.errors import CaptureTimeout, ExtractionError, FetchError, is_transient
 from clausewatch.record import Capture
 from extractors import extract
 
@@ -104,3 +104,53 @@ def test_capture_records_whether_the_page_settled(
     )
     assert isinstance(busy, Capture) and busy.settled is False
     assert isinstance(calm, Capture) and calm.settled is True
+
+
+async def print_pdf(html: str) -> bytes:
+    """A real PDF, printed by Chromium from HTML."""
+    async with Renderer(FAST) as renderer:
+        assert renderer._context is not None
+        page = await renderer._context.new_page()
+        await page.set_content(html)
+        return bytes(await page.pdf())
+
+
+POLICY_PDF = (
+    "<h1>Acme Terms</h1><h2>1. Data</h2><p>We keep your data for {days} days after you close "
+    "your account, unless the law requires longer.</p><h2>2. Rights</h2><p>You may ask for a copy.</p>"
+)
+
+
+def test_pdf_documents_are_captured_and_compared(
+    static_site: tuple[str, Path], tmp_path: Path
+) -> None:
+    from clausewatch.history import clauses_of, versions
+    from clausewatch.monitor import target_of
+    from clausewatch.record import record_capture
+    from storage.local import LocalBackend
+    from storage.store import Store
+
+    base, root = static_site
+    store = Store(LocalBackend(tmp_path / "store"))
+    document = doc(f"{base}/terms.pdf")
+    outcomes = []
+    for days in ("thirty", "thirty", "fourteen"):
+        (root / "terms.pdf").write_bytes(asyncio.run(print_pdf(POLICY_PDF.format(days=days))))
+        [cap] = asyncio.run(capture_all(document))
+        assert isinstance(cap, Capture), cap
+        assert cap.body.startswith(b"%PDF-") and cap.dom is None and cap.screenshot is None
+        outcomes.append(record_capture(store, target_of(document), cap))
+    assert [o.status for o in outcomes] == ["first", "unchanged", "changed"]
+    assert outcomes[2].diff is not None
+    [change] = outcomes[2].diff.changes
+    assert change.word_diff == (
+        "We keep your data for [-thirty-] {+fourteen+} days after you close your account, "
+        "unless the law requires longer."
+    )
+    [(_, latest), *_] = versions(store, "demo")
+    assert [c.text for c in clauses_of(store, latest)][:2] == ["Acme Terms", "1. Data"]
+
+
+def test_unreadable_pdf_is_an_extraction_failure() -> None:
+    with pytest.raises(ExtractionError, match="PDF"):
+        extract(b"%PDF-1.7\n garbage that is not a PDF")

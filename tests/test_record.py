@@ -202,3 +202,26 @@ def test_clauses_keep_their_ids_across_versions(store: Store) -> None:
     by_change = {c.change: clause_id(c, ids_old, ids_new) for c in out.diff.changes}
     assert by_change == {"modified": "c4", "added": "c5"}
     assert {c["clause"] for c in (out.event or {})["data"]["clauses"]} >= {"c4", "c5"}
+
+
+def test_reextract_rebuilds_history_from_stored_captures(store: Store) -> None:
+    from clausewatch.reextract import reextract
+    from extractors import extract
+    from storage.verify import verify_store
+
+    t = target()
+    # version 1 was recorded by an older extractor that kept a banner as text
+    stale = extract(page("Clause one.", "Subscribe to our newsletter today."))
+    record_capture(store, t, capture(page("Clause one.")), stale)
+    record_capture(store, t, capture(page("Clause one."), 1))  # today's extractor: "changed"
+    record_capture(store, t, capture(page("Clause two."), 2))
+    events_before = len(list(store.events()))
+    rebuilt = reextract(store, t.ref.id)
+    assert (rebuilt.versions_before, rebuilt.versions_after, rebuilt.merged) == (3, 2, 1)
+    chain = list(store.chain(t.ref.id))
+    assert [m.version for _, m in chain] == [2, 1]
+    assert all(m.reextracted_from for _, m in chain)
+    assert [m.change_class for _, m in chain] == ["substantive", "first"]
+    assert len(list(store.events())) == events_before  # no alerts for rebuilt history
+    report = verify_store(store)
+    assert report.ok and report.unreferenced_manifests == 3
