@@ -311,6 +311,25 @@ def reextract_cmd(
             )
 
 
+@app.command("archive")
+@friendly
+def archive_cmd(store: StoreOpt = "./archive", as_json: JsonOpt = False) -> None:
+    """Submit the queued new versions to the Wayback Machine now (Save Page Now 2)."""
+    from clausewatch.archive import client_from_env, process_queue
+
+    client = client_from_env()
+    if not client.settings.enabled:
+        typer.echo("the Wayback Machine is off (CLAUSEWATCH_WAYBACK=off): nothing submitted")
+        return
+    for done in process_queue(_store(store), client):
+        if as_json:
+            _echo_json(done.as_json())
+        else:
+            typer.echo(
+                f"{done.document:32s} {done.manifest[:12]:12s} {done.status:9s} {done.detail}"
+            )
+
+
 @app.command("schema")
 @friendly
 def schema_cmd(

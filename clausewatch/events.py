@@ -11,6 +11,7 @@ Types (``type`` attribute), each with a JSON Schema in ``schemas/events/``:
 ``dev.clausewatch.document.captured``      first version of a document recorded
 ``dev.clausewatch.document.changed``       the legal text changed (substantive, or reverted)
 ``dev.clausewatch.document.flapping``      the page started alternating between versions
+``dev.clausewatch.document.archived``      the Wayback Machine holds a copy of a version
 ``dev.clausewatch.document.fetch_failed``  the page could not be captured
 ``dev.clausewatch.document.extraction_failed``  the page gave no legal text
 =========================================  ===============================================
@@ -34,7 +35,8 @@ CHANGED = PREFIX + "changed"
 FETCH_FAILED = PREFIX + "fetch_failed"
 EXTRACTION_FAILED = PREFIX + "extraction_failed"
 FLAPPING = PREFIX + "flapping"
-EVENT_TYPES = (CAPTURED, CHANGED, FLAPPING, FETCH_FAILED, EXTRACTION_FAILED)
+ARCHIVED = PREFIX + "archived"
+EVENT_TYPES = (CAPTURED, CHANGED, FLAPPING, ARCHIVED, FETCH_FAILED, EXTRACTION_FAILED)
 MAX_CLAUSES_IN_EVENT = 50
 _WORD_CONTEXT = 6
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from clausewatch.archive import attestation
 from clausewatch.diff import ClauseDiff, diff_clauses
 from clausewatch.errors import InputError
 from clausewatch.lineage import Lineage
@@ -75,6 +76,7 @@ def document_history(store: Store, document: str) -> dict[str, Any]:
                 "content_hash": m.content_hash,
                 "clauses": m.extraction.clause_count,
                 "checks": sum(1 for c in checks if c.manifest == h),
+                "archive_url": (att.archive_url if (att := attestation(store, h)) else None),
             }
             for h, m in chain
         ],
@@ -89,12 +91,13 @@ def history_text(document: str, data: dict[str, Any]) -> str:
         f"first seen {data['first_seen']}, last seen {data['last_seen']}, "
         f"{data['changes']} change(s), {data['checks']} unchanged check(s)",
         "",
-        f"{'version':>7}  {'captured at (UTC)':20s}  {'manifest':12s}  {'content':12s}  clauses  checks",
+        f"{'version':>7}  {'captured at (UTC)':20s}  {'manifest':12s}  {'content':12s}  clauses  checks"
+        "  Wayback",
     ]
     for v in data["versions"]:
         lines.append(
             f"{v['version']:>7}  {v['captured_at']:20s}  {v['manifest'][:12]}  {v['content_hash'][:12]}"
-            f"  {v['clauses']:>7}  {v['checks']:>6}"
+            f"  {v['clauses']:>7}  {v['checks']:>6}  {v['archive_url'] or ''}"
         )
     return "\n".join(lines)
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import extractors
-from clausewatch import events, lineage
+from clausewatch import archive, events, lineage
 from clausewatch.classify import WORD_CHANGES, classify, recent_after
 from clausewatch.diff import ClauseDiff, diff_clauses
 from clausewatch.errors import CaptureError, ConflictError, ExtractionError, FetchError
@@ -187,6 +187,8 @@ def _record_extraction(
             event_id=event["id"] if event else None,
         )
         if store.swap_head(new_head, token):
+            if capture.source == "browser":
+                archive.enqueue(store, mh, manifest)
             if event is not None:
                 _append(store, event)
             return Outcome(
@@ -241,6 +243,8 @@ def ensure_head_event(store: Store, head: Head) -> None:
         diff = diff_clauses(old, parse_canonical(store.get_blob(manifest.content_hash)))
         lineages = (lineage_of(store, previous[1]), lineages[1])
     event = events.version_event((head.manifest, manifest), previous, diff, lineages)
+    if manifest.source == "browser":
+        archive.enqueue(store, head.manifest, manifest)  # lost in the same crash window
     if event is not None and event["id"] == head.event_id:
         log.warning(
             "%s: logging event %s that an interrupted run did not", head.document, head.event_id

@@ -7,6 +7,7 @@ each outcome's event as a Prefect event, and leaves Markdown artifacts for opera
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -20,6 +21,7 @@ from clausewatch.catalog import load_catalog
 from clausewatch.errors import is_transient
 from clausewatch.monitor import capture_document, monitor_documents
 from clausewatch.record import Outcome, record_capture, record_failure
+from flows.archive import archive_task
 from storage.store import open_store
 
 
@@ -71,7 +73,17 @@ async def monitor(catalog: str, store: str = "./archive", pages: int = 4) -> lis
         publish(outcome)
         logger.info("%s: %s", outcome.document, outcome.status)
     await _artifacts(outcomes, target_store.url)
+    await _archive(store, logger)
     return [o.as_json() for o in outcomes]
+
+
+async def _archive(store: str, logger: Any) -> None:
+    """Submit new versions to the Wayback Machine, after everything else is recorded; a
+    failure here never fails the run (the queue keeps what was not done)."""
+    try:
+        await asyncio.to_thread(archive_task, store)
+    except Exception as exc:
+        logger.warning("Wayback submissions deferred: %s", exc)
 
 
 def publish(outcome: Outcome) -> None:

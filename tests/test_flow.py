@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from clausewatch import events
+from clausewatch.archive import pending
 from clausewatch.demo.site import DemoSite
 from flows.monitor import monitor
 from storage.store import Store, open_store
@@ -36,6 +37,11 @@ def test_demo_scenario_on_a_local_store(demo_site: DemoSite, tmp_path: Path) -> 
     url = str(tmp_path / "archive")
     first = run(catalog, url)
     assert {d: r["status"] for d, r in first.items()} == dict.fromkeys(first, "first")
+    # every new version was queued for the Wayback Machine; the demo site is not public
+    queue = pending(open_store(url))
+    assert [(q["status"], "not a public address" in q["reason"]) for q in queue] == [
+        ("skipped", True)
+    ] * 3
 
     demo_site.set_version(2)
     second = run(catalog, url)

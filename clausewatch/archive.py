@@ -1,0 +1,305 @@
+"""The durable Wayback queue: every new version is submitted to Save Page Now, nothing is lost.
+
+When a version captured by the browser is recorded, an entry is queued in the store
+(``wayback/queue/<document>/<manifest>.json``). :func:`process_queue` (``clausewatch archive``,
+and a task at the end of each monitor run) works through the entries that are due:
+
+- an entry is claimed by compare-and-swap before anything is sent, so two workers never
+  submit it twice; a job id is saved the moment it is known, so a process killed while
+  polling resumes the same job instead of submitting again;
+- after a timeout or a 5xx on submit (the job may exist) the next attempt reads the CDX API
+  first and takes a capture made since the version was queued;
+- a 429 pauses every submission (``wayback/paused-until``, read by all workers sharing the
+  store) for the server's ``Retry-After``; transient errors back off exponentially; permanent
+  ones (``blocked-url``, ``not-found``, ...) are recorded and not retried;
+- a URL that is not public (localhost, private or link-local addresses, non-http) is skipped
+  with the reason.
+
+A success is recorded as an attestation linked to the version's manifest hash
+(``wayback/attestations/<manifest>.json``, write-once; the manifest stays immutable) and a
+``dev.clausewatch.document.archived`` event. Capture and change events never wait on any of it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict
+
+from clausewatch import events
+from clausewatch.wayback import RateLimited, SaveResult, WaybackClient, WaybackSettings
+from storage.models import Manifest, dump
+from storage.store import Store, check_document_id
+
+QUEUE = "wayback/queue/"
+PAUSED = "wayback/paused-until"
+CLAIM_LEASE = timedelta(minutes=10)
+RETRY_PENDING = timedelta(minutes=1)
+MAX_BACKOFF = timedelta(hours=6)
+
+Status = Literal["queued", "submitting", "pending", "archived", "skipped", "failed"]
+
+
+class Entry(BaseModel):
+    """One version waiting for (or done with) its Wayback capture."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: Literal["clausewatch.wayback-queue/1"] = "clausewatch.wayback-queue/1"
+    document: str
+    manifest: str
+    url: str
+    queued_at: datetime
+    status: Status = "queued"
+    attempts: int = 0
+    next_attempt_at: datetime
+    claimed_at: datetime | None = None
+    job_id: str | None = None
+    check_first: bool = False
+    archive_url: str | None = None
+    reason: str | None = None
+
+
+class Attestation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: Literal["clausewatch.wayback-attestation/1"] = "clausewatch.wayback-attestation/1"
+    document: str
+    manifest: str
+    content_hash: str
+    url: str
+    archive_url: str
+    timestamp: str | None
+    job_id: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Done:
+    """What one submission came to, for the command line."""
+
+    document: str
+    manifest: str
+    status: Literal["archived", "pending", "skipped", "failed"]
+    detail: str
+
+    def as_json(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+def entry_key(document: str, manifest: str) -> str:
+    return f"{QUEUE}{check_document_id(document)}/{manifest}.json"
+
+
+def enqueue(store: Store, manifest_hash: str, manifest: Manifest) -> None:
+    """Queue a version for the Wayback Machine (idempotent)."""
+    now = datetime.now(UTC)
+    entry = Entry(
+        document=manifest.document.id,
+        manifest=manifest_hash,
+        url=manifest.final_url or manifest.request_url,
+        queued_at=now,
+        next_attempt_at=now,
+    )
+    store.backend.create(entry_key(entry.document, manifest_hash), dump(entry))
+
+
+def attestation(store: Store, manifest_hash: str) -> Attestation | None:
+    found = store.backend.read_versioned(f"wayback/attestations/{manifest_hash}.json")
+    return Attestation.model_validate_json(found[0]) if found else None
+
+
+def is_public(url: str) -> str | None:
+    """None for a public http(s) URL, else why it is not one."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return f"not an http(s) URL: {url}"
+    host = parsed.hostname.lower()
+    if host == "localhost" or host.endswith(
+        (".localhost", ".local", ".internal", ".test", ".example")
+    ):
+        return f"{host} is not a public host"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not address.is_global:
+        return f"{host} is not a public address"
+    return None
+
+
+def process_queue(store: Store, client: WaybackClient, now: datetime | None = None) -> list[Done]:
+    """Work through the due entries; stops early (all left queued) on a 429."""
+    now = now or datetime.now(UTC)
+    paused = store.backend.read_versioned(PAUSED)
+    if paused and datetime.fromisoformat(paused[0].decode()) > now:
+        return [Done("*", "*", "pending", f"paused until {paused[0].decode()} (rate limit)")]
+    results: list[Done] = []
+    for key in store.backend.list(QUEUE):
+        found = store.backend.read_versioned(key)
+        if found is None:
+            continue
+        entry = Entry.model_validate_json(found[0])
+        if not _due(entry, now):
+            continue
+        try:
+            results.append(_process(store, client, key, entry, found[1], now))
+        except RateLimited as limited:
+            until = now + timedelta(seconds=limited.retry_after)
+            store.backend.overwrite(PAUSED, until.isoformat().encode())
+            results.append(Done(entry.document, entry.manifest, "pending", str(limited)))
+            break
+    return results
+
+
+def _due(entry: Entry, now: datetime) -> bool:
+    if entry.status in ("archived", "skipped", "failed"):
+        return False
+    if entry.status == "submitting" and entry.claimed_at and now - entry.claimed_at < CLAIM_LEASE:
+        return False  # another worker holds it
+    return entry.next_attempt_at <= now or entry.status == "submitting"
+
+
+def _process(
+    store: Store, client: WaybackClient, key: str, entry: Entry, token: str, now: datetime
+) -> Done:
+    if not client.settings.allow_private and (reason := is_public(entry.url)):
+        _save(store, key, entry.model_copy(update={"status": "skipped", "reason": reason}), token)
+        return Done(entry.document, entry.manifest, "skipped", reason)
+    claimed = entry.model_copy(
+        update={"status": "submitting", "claimed_at": now, "attempts": entry.attempts + 1}
+    )
+    claim = _save(store, key, claimed, token)
+    if not claim:
+        return Done(entry.document, entry.manifest, "pending", "claimed by another worker")
+    try:
+        result = _attempt(store, client, key, claimed, claim)
+    except RateLimited:
+        _save(
+            store,
+            key,
+            claimed.model_copy(update={"status": "queued", "claimed_at": None}),
+            _token(store, key),
+        )
+        raise
+    return _settle(store, key, claimed, result, now)
+
+
+def _attempt(store: Store, client: WaybackClient, key: str, entry: Entry, token: str) -> SaveResult:
+    if entry.job_id:  # a job submitted earlier (maybe by a process that died): follow it
+        return client.poll(entry.job_id)
+    if entry.check_first and (found := client.captured_since(entry.url, entry.queued_at)):
+        return found
+    if client.available_sessions() == 0:
+        return SaveResult(
+            "failed",
+            message="no free capture session (user-session-limit)",
+            status_ext="error:user-session-limit",
+            transient=True,
+        )
+    submitted = client.submit(entry.url)
+    if submitted.outcome != "pending" or not submitted.job_id:
+        return submitted
+    _save(store, key, entry.model_copy(update={"job_id": submitted.job_id}), token)
+    return client.poll(submitted.job_id)
+
+
+def _settle(store: Store, key: str, entry: Entry, result: SaveResult, now: datetime) -> Done:
+    current = _token(store, key)
+    if result.outcome == "archived" and result.archive_url:
+        _attest(store, entry, result)
+        done = entry.model_copy(
+            update={
+                "status": "archived",
+                "archive_url": result.archive_url,
+                "claimed_at": None,
+                "reason": None,
+            }
+        )
+        _save(store, key, done, current)
+        return Done(entry.document, entry.manifest, "archived", result.archive_url)
+    if result.outcome == "pending":
+        later = entry.model_copy(
+            update={
+                "status": "pending",
+                "job_id": result.job_id,
+                "claimed_at": None,
+                "next_attempt_at": now + RETRY_PENDING,
+            }
+        )
+        _save(store, key, later, current)
+        return Done(entry.document, entry.manifest, "pending", f"job {result.job_id} still running")
+    reason = " ".join(x for x in (result.status_ext, result.message) if x) or "failed"
+    if result.transient:
+        backoff = min(MAX_BACKOFF, timedelta(minutes=2 ** min(entry.attempts, 12)))
+        again = entry.model_copy(
+            update={
+                "status": "queued",
+                "job_id": None,
+                "claimed_at": None,
+                "reason": reason,
+                "check_first": entry.check_first or result.ambiguous,
+                "next_attempt_at": now + backoff,
+            }
+        )
+        _save(store, key, again, current)
+        return Done(entry.document, entry.manifest, "pending", f"retry after {backoff}: {reason}")
+    final = entry.model_copy(update={"status": "failed", "claimed_at": None, "reason": reason})
+    _save(store, key, final, current)
+    return Done(entry.document, entry.manifest, "failed", reason)
+
+
+def _attest(store: Store, entry: Entry, result: SaveResult) -> None:
+    manifest = store.get_manifest(entry.manifest)
+    record = Attestation(
+        document=entry.document,
+        manifest=entry.manifest,
+        content_hash=manifest.content_hash,
+        url=entry.url,
+        archive_url=result.archive_url or "",
+        timestamp=result.timestamp,
+        job_id=result.job_id or entry.job_id,
+        recorded_at=datetime.now(UTC),
+    )
+    store.backend.create(f"wayback/attestations/{entry.manifest}.json", dump(record))
+    event = archived_event(manifest, record)
+    store.append_event(event["id"], lambda cursor: events.encode(event, cursor))
+
+
+def archived_event(manifest: Manifest, record: Attestation) -> dict[str, Any]:
+    data = {
+        "document": manifest.document.model_dump(mode="json"),
+        "manifest": record.manifest,
+        "content_hash": record.content_hash,
+        "url": record.url,
+        "archive_url": record.archive_url,
+        "timestamp": record.timestamp,
+    }
+    ident = events.event_id(events.ARCHIVED, record.document, record.manifest)
+    return events.cloudevent(events.ARCHIVED, ident, record.document, record.recorded_at, data)
+
+
+def _token(store: Store, key: str) -> str | None:
+    found = store.backend.read_versioned(key)
+    return found[1] if found else None
+
+
+def _save(store: Store, key: str, entry: Entry, token: str | None) -> str | None:
+    """Replace an entry if it is still the one read; the new version token, or None."""
+    if not store.backend.swap(key, dump(entry), token):
+        return None
+    return _token(store, key)
+
+
+def pending(store: Store) -> list[dict[str, Any]]:
+    """Every queue entry, for reports."""
+    return [json.loads(store.backend.read(k)) for k in store.backend.list(QUEUE)]
+
+
+def client_from_env() -> WaybackClient:
+    return WaybackClient(WaybackSettings.from_env())

@@ -1,0 +1,256 @@
+"""A client for the Wayback Machine's Save Page Now 2 (SPN2) API, on httpx.
+
+Protocol (https://docs.google.com/document/d/1Nsv52MvSjbLb2PCpHlat0gkzw0EvtSgpKHu4mk0MnrA):
+
+- ``POST {base}/save`` with form fields ``url``, ``if_not_archived_within``,
+  ``capture_screenshot``, ``skip_first_archive``; ``Accept: application/json``;
+  ``Authorization: LOW {access}:{secret}`` with keys (without them the same endpoint serves
+  anonymous captures, with lower limits). The answer names a ``job_id``; an answer without one
+  is an error, whatever its HTTP status.
+- ``GET {base}/save/status/{job_id}``: ``pending``, then ``success`` (``timestamp``,
+  ``original_url``: the capture is ``{base}/web/{timestamp}/{original_url}``) or ``error``
+  (``status_ext``, ``message``).
+- ``GET {base}/save/status/user``: ``available`` and ``processing`` capture sessions.
+- HTTP 429: too many requests; wait (``Retry-After``) before submitting anything again.
+
+waybackpy has no SPN2, keys or timeouts, so the save client is written here; the CDX API
+("was this URL captured since T?") is read directly too, with the same client and timeouts.
+Every request has a timeout. The client never sleeps in a tight loop: polling backs off, and a
+429 is raised to the caller, who pauses all submissions.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import httpx
+
+DEFAULT_BASE = "https://web.archive.org"
+# status_ext values worth another try later; everything else is permanent.
+TRANSIENT_STATUS = frozenset(
+    {
+        "error:too-many-requests",
+        "error:soft-time-limit-exceeded",
+        "error:no-browsers-available",
+        "error:user-session-limit",
+        "error:celery",
+        "error:gateway-timeout",
+        "error:internal-server-error",
+        "error:service-unavailable",
+        "error:bad-gateway",
+        "error:proxy-error",
+        "error:browsing-timeout",
+        "error:capture-location-error",
+        "error:invalid-server-response",
+    }
+)
+
+Outcome = Literal["archived", "pending", "failed"]
+
+
+@dataclass(frozen=True)
+class WaybackSettings:
+    """Configuration; :meth:`from_env` reads the ``CLAUSEWATCH_WAYBACK*`` and key variables."""
+
+    base_url: str = DEFAULT_BASE
+    access_key: str | None = None
+    secret_key: str | None = None
+    enabled: bool = True
+    if_not_archived_within: str = "1d"
+    timeout_s: float = 30.0
+    poll_interval_s: float = 5.0
+    max_polls: int = 12
+    allow_private: bool = False  # for tests and the demo: submit non-public URLs too
+
+    @classmethod
+    def from_env(cls) -> WaybackSettings:
+        env = os.environ
+        return cls(
+            base_url=env.get("CLAUSEWATCH_WAYBACK_URL", DEFAULT_BASE).rstrip("/"),
+            access_key=env.get("WAYBACK_ACCESS_KEY") or None,
+            secret_key=env.get("WAYBACK_SECRET_KEY") or None,
+            enabled=env.get("CLAUSEWATCH_WAYBACK", "on").lower() not in ("off", "0", "false", "no"),
+            if_not_archived_within=env.get("CLAUSEWATCH_WAYBACK_IF_NOT_ARCHIVED_WITHIN", "1d"),
+            poll_interval_s=float(env.get("CLAUSEWATCH_WAYBACK_POLL_INTERVAL", "5")),
+        )
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    outcome: Outcome
+    job_id: str | None = None
+    archive_url: str | None = None
+    timestamp: str | None = None
+    status_ext: str | None = None
+    message: str | None = None
+    transient: bool = False
+    ambiguous: bool = False  # the job may exist although we saw no job_id (5xx, timeout)
+
+
+class RateLimited(Exception):
+    """The Wayback Machine answered 429: stop submitting until ``retry_after`` seconds pass."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"Wayback Machine rate limit: retry after {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+class WaybackClient:
+    """SPN2 over an injected ``httpx.Client`` (tests pass one pointed at a local server)."""
+
+    def __init__(
+        self,
+        settings: WaybackSettings,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.client = client or httpx.Client(timeout=settings.timeout_s)
+        self.sleep = sleep
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self.settings.access_key and self.settings.secret_key:
+            headers["Authorization"] = f"LOW {self.settings.access_key}:{self.settings.secret_key}"
+        return headers
+
+    def _get(self, path: str, **params: str) -> httpx.Response:
+        return self.client.get(
+            self.settings.base_url + path,
+            params=params or None,
+            headers=self._headers(),
+            timeout=self.settings.timeout_s,
+        )
+
+    def available_sessions(self) -> int | None:
+        """Capture sessions this user may still open (None when the server does not say)."""
+        try:
+            response = self._get("/save/status/user")
+            if response.status_code == 429:
+                raise RateLimited(_retry_after(response))
+            data = response.json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        available = data.get("available") if isinstance(data, dict) else None
+        return int(available) if isinstance(available, int) else None
+
+    def submit(self, url: str) -> SaveResult:
+        """Ask for a capture; a job_id means pending. Raises RateLimited on 429."""
+        form = {
+            "url": url,
+            "if_not_archived_within": self.settings.if_not_archived_within,
+            "capture_screenshot": "1",
+            "skip_first_archive": "1",
+        }
+        try:
+            response = self.client.post(
+                self.settings.base_url + "/save",
+                data=form,
+                headers=self._headers(),
+                timeout=self.settings.timeout_s,
+            )
+        except httpx.TimeoutException:
+            return SaveResult("failed", message="submit timed out", transient=True, ambiguous=True)
+        except httpx.HTTPError as exc:
+            return SaveResult(
+                "failed", message=f"submit failed: {type(exc).__name__}", transient=True
+            )
+        if response.status_code == 429:
+            raise RateLimited(_retry_after(response))
+        if response.status_code >= 500:
+            return SaveResult(
+                "failed",
+                message=f"HTTP {response.status_code} on submit",
+                transient=True,
+                ambiguous=True,
+            )
+        data = _json(response)
+        job_id = data.get("job_id")
+        if not job_id:
+            return _error(data, f"HTTP {response.status_code} without a job_id")
+        return SaveResult("pending", job_id=str(job_id))
+
+    def poll(self, job_id: str) -> SaveResult:
+        """Follow a job with backoff until it succeeds, fails, or ``max_polls`` run out."""
+        delay = self.settings.poll_interval_s
+        for attempt in range(self.settings.max_polls):
+            if attempt:
+                self.sleep(delay)
+                delay = min(delay * 1.5, 60.0)
+            try:
+                response = self._get(f"/save/status/{job_id}")
+            except httpx.HTTPError:
+                continue  # a slow or failed status read: the job goes on, ask again
+            if response.status_code == 429:
+                raise RateLimited(_retry_after(response))
+            if response.status_code >= 500:
+                continue
+            data = _json(response)
+            status = data.get("status")
+            if status == "success":
+                timestamp, original = (
+                    str(data.get("timestamp", "")),
+                    str(data.get("original_url", "")),
+                )
+                return SaveResult(
+                    "archived",
+                    job_id=job_id,
+                    timestamp=timestamp,
+                    archive_url=f"{self.settings.base_url}/web/{timestamp}/{original}",
+                )
+            if status == "error":
+                return _error(data, "capture failed", job_id)
+        return SaveResult("pending", job_id=job_id)
+
+    def captured_since(self, url: str, since: datetime) -> SaveResult | None:
+        """The newest capture of ``url`` since ``since`` (CDX API), or None."""
+        stamp = since.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+        try:
+            response = self._get(
+                "/cdx/search/cdx", url=url, output="json", limit="-1", **{"from": stamp}
+            )
+            rows = response.json() if response.status_code == 200 else []
+        except (httpx.HTTPError, ValueError):
+            return None
+        if not isinstance(rows, list) or len(rows) < 2:
+            return None
+        header, newest = rows[0], rows[-1]
+        row = dict(zip(header, newest, strict=False))
+        timestamp, original = row.get("timestamp"), row.get("original", url)
+        if not timestamp:
+            return None
+        return SaveResult(
+            "archived",
+            timestamp=timestamp,
+            archive_url=f"{self.settings.base_url}/web/{timestamp}/{original}",
+        )
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {"message": response.text[:300]}
+    return data if isinstance(data, dict) else {}
+
+
+def _error(data: dict[str, Any], fallback: str, job_id: str | None = None) -> SaveResult:
+    status_ext = data.get("status_ext")
+    message = str(data.get("message") or fallback)[:500]
+    # an error without a status_ext (HTTP 200 with only a message) is retried later
+    transient = status_ext in TRANSIENT_STATUS or not status_ext
+    return SaveResult(
+        "failed", job_id=job_id, status_ext=status_ext, message=message, transient=transient
+    )
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(1.0, float(response.headers.get("Retry-After", "60")))
+    except ValueError:
+        return 60.0

@@ -1,0 +1,243 @@
+"""The Wayback queue against a local server speaking Save Page Now 2, failures included."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from clausewatch import archive, events
+from clausewatch.record import Capture, record_capture
+from clausewatch.wayback import WaybackClient, WaybackSettings
+from storage.local import LocalBackend
+from storage.store import Store
+from tests.fake_wayback import FakeWayback, serve
+from tests.helpers import T0, page, target
+from tests.test_record import validate
+
+
+@pytest.fixture
+def wayback() -> Iterator[tuple[str, FakeWayback]]:
+    server, fake = serve()
+    yield f"http://127.0.0.1:{server.server_port}", fake
+    server.shutdown()
+    server.server_close()
+
+
+def client_for(base: str) -> WaybackClient:
+    settings = WaybackSettings(
+        base_url=base,
+        poll_interval_s=0.01,
+        max_polls=5,
+        timeout_s=0.5,
+        access_key="KEY",
+        secret_key="SECRET",
+    )
+    return WaybackClient(settings, httpx.Client(), sleep=lambda s: None)
+
+
+def version(
+    store: Store, url: str, text: str = "Terms.", doc: str = "acme-terms", minute: int = 0
+) -> str:
+    """Record a browser capture of ``url``: that queues it for the Wayback Machine."""
+    cap = Capture(
+        url=url, captured_at=T0 + timedelta(minutes=minute), source="browser", body=page(text)
+    )
+    outcome = record_capture(store, target(doc), cap)
+    assert outcome.manifest
+    return outcome.manifest
+
+
+def entry(store: Store, manifest: str, doc: str = "acme-terms") -> archive.Entry:
+    return archive.Entry.model_validate_json(store.backend.read(archive.entry_key(doc, manifest)))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(LocalBackend(tmp_path / "store"))
+
+
+def test_success_after_pending_polls_is_attested_with_an_event(
+    store: Store, wayback: tuple[str, FakeWayback]
+) -> None:
+    base, fake = wayback
+    manifest = version(store, "https://policies.acme.com/ok")
+    [done] = archive.process_queue(store, client_for(base))
+    assert done.status == "archived" and done.detail.startswith(f"{base}/web/")
+    assert fake.authorizations == ["LOW KEY:SECRET"]
+    att = archive.attestation(store, manifest)
+    assert att is not None and att.archive_url == done.detail and att.manifest == manifest
+    [event] = [e for _, e in store.events() if e["type"] == events.ARCHIVED]
+    validate(event)
+    assert event["data"]["archive_url"] == done.detail
+    assert archive.process_queue(store, client_for(base)) == []  # nothing is submitted twice
+    assert len(fake.submissions) == 1
+
+
+def test_only_new_versions_are_queued(store: Store) -> None:
+    version(store, "https://policies.acme.com/ok", "One.")
+    version(store, "https://policies.acme.com/ok", "One.", minute=1)  # unchanged check
+    version(store, "https://policies.acme.com/ok", "Two.", minute=2)
+    assert len(list(store.backend.list(archive.QUEUE))) == 2
+
+
+def test_rate_limit_pauses_all_submissions(store: Store, wayback: tuple[str, FakeWayback]) -> None:
+    base, fake = wayback
+    version(store, "https://policies.acme.com/rate", doc="a-terms")
+    version(store, "https://policies.acme.com/ok", doc="b-terms")
+    results = archive.process_queue(store, client_for(base))
+    assert [r.status for r in results] == ["pending"] and "rate limit" in results[0].detail
+    assert fake.submissions == ["https://policies.acme.com/rate"]  # the second was not tried
+    assert archive.process_queue(store, client_for(base))[0].detail.startswith("paused until")
+    later = datetime.now(UTC) + timedelta(minutes=3)
+    statuses = {
+        r.document: r.status for r in archive.process_queue(store, client_for(base), now=later)
+    }
+    assert statuses == {"a-terms": "archived", "b-terms": "archived"}
+
+
+def test_transient_error_is_retried_later_and_permanent_is_not(
+    store: Store, wayback: tuple[str, FakeWayback]
+) -> None:
+    base, fake = wayback
+    transient = version(store, "https://policies.acme.com/transient", doc="a-terms")
+    blocked = version(store, "https://policies.acme.com/blocked", doc="b-terms")
+    first = {r.document: r for r in archive.process_queue(store, client_for(base))}
+    assert (
+        first["a-terms"].status == "pending" and "no-browsers-available" in first["a-terms"].detail
+    )
+    assert first["b-terms"].status == "failed" and "blocked-url" in first["b-terms"].detail
+    assert entry(store, transient, "a-terms").next_attempt_at > datetime.now(UTC)
+    assert archive.process_queue(store, client_for(base)) == []  # not due yet
+    later = datetime.now(UTC) + timedelta(hours=1)
+    again = {
+        r.document: r.status for r in archive.process_queue(store, client_for(base), now=later)
+    }
+    assert again == {"a-terms": "archived"}
+    assert entry(store, blocked, "b-terms").status == "failed"
+    assert fake.submissions.count("https://policies.acme.com/blocked") == 1
+
+
+def test_ok_answer_without_job_id_is_an_error(
+    store: Store, wayback: tuple[str, FakeWayback]
+) -> None:
+    base, _ = wayback
+    manifest = version(store, "https://policies.acme.com/nojob")
+    [done] = archive.process_queue(store, client_for(base))
+    assert done.status == "pending" and "5 captures per minute" in done.detail
+    assert entry(store, manifest).status == "queued" and entry(store, manifest).job_id is None
+
+
+@pytest.mark.parametrize("kind", ["created-5xx", "slow"])
+def test_ambiguous_submit_checks_cdx_before_submitting_again(
+    store: Store, wayback: tuple[str, FakeWayback], kind: str
+) -> None:
+    base, fake = wayback
+    url = f"https://policies.acme.com/{kind}"
+    manifest = version(store, url)
+    [first] = archive.process_queue(store, client_for(base))
+    assert first.status == "pending" and entry(store, manifest).check_first
+    later = datetime.now(UTC) + timedelta(hours=1)
+    [second] = archive.process_queue(store, client_for(base), now=later)
+    assert second.status == "archived"
+    assert fake.submissions == [url]  # found in CDX: not submitted again
+
+
+def test_no_free_session_waits(store: Store, wayback: tuple[str, FakeWayback]) -> None:
+    base, fake = wayback
+    fake.available = 0
+    version(store, "https://policies.acme.com/ok")
+    [done] = archive.process_queue(store, client_for(base))
+    assert done.status == "pending" and "session" in done.detail and fake.submissions == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/terms",
+        "http://10.0.0.5/terms",
+        "http://localhost/x",
+        "http://[::1]/x",
+        "http://169.254.169.254/latest",
+    ],
+)
+def test_non_public_urls_are_skipped_with_a_reason(
+    store: Store, wayback: tuple[str, FakeWayback], url: str
+) -> None:
+    base, fake = wayback
+    version(store, url)
+    [done] = archive.process_queue(store, client_for(base))
+    assert done.status == "skipped" and "not a public" in done.detail
+    assert fake.submissions == []
+
+
+def test_a_killed_archiver_resumes_its_job_without_submitting_again(
+    store: Store, wayback: tuple[str, FakeWayback], tmp_path: Path
+) -> None:
+    base, fake = wayback
+    manifest = version(store, "https://policies.acme.com/hang")
+    env = {
+        **os.environ,
+        "CLAUSEWATCH_WAYBACK_URL": base,
+        "CLAUSEWATCH_WAYBACK_POLL_INTERVAL": "0.05",
+    }
+    cli = str(Path(sys.executable).parent / "clausewatch")
+    proc = subprocess.Popen(
+        [cli, "archive", "--store", store.url],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while entry(store, manifest).job_id is None:  # submitted, job id saved, now polling
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    job_id = entry(store, manifest).job_id
+    assert job_id and entry(store, manifest).status == "submitting"
+    fake.finish(job_id)
+    after_lease = datetime.now(UTC) + archive.CLAIM_LEASE + timedelta(seconds=1)
+    [done] = archive.process_queue(store, client_for(base), now=after_lease)
+    assert done.status == "archived"
+    assert fake.submissions == ["https://policies.acme.com/hang"]
+    assert len([e for _, e in store.events() if e["type"] == events.ARCHIVED]) == 1
+
+
+def test_archive_command_and_history_show_the_archive_url(
+    store: Store, wayback: tuple[str, FakeWayback]
+) -> None:
+    base, _ = wayback
+    version(store, "https://policies.acme.com/ok")
+    env = {
+        **os.environ,
+        "CLAUSEWATCH_WAYBACK_URL": base,
+        "CLAUSEWATCH_WAYBACK_POLL_INTERVAL": "0.05",
+    }
+    cli = str(Path(sys.executable).parent / "clausewatch")
+    done = subprocess.run(
+        [cli, "archive", "--store", store.url, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    [line] = [json.loads(x) for x in done.stdout.splitlines()]
+    assert line["status"] == "archived"
+    history = subprocess.run(
+        [cli, "history", "acme-terms", "--store", store.url, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert json.loads(history.stdout)["versions"][0]["archive_url"] == line["detail"]
