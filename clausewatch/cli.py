@@ -272,21 +272,33 @@ def events_cmd(
         str | None, typer.Option("--type", help="Only this type (suffix ok: changed).")
     ] = None,
     document: Annotated[str | None, typer.Option(help="Only this document.")] = None,
+    follow: Annotated[bool, typer.Option("--follow", help="Keep waiting for new events.")] = False,
+    interval: Annotated[float, typer.Option(help="With --follow: seconds between looks.")] = 2.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Replay the event log (CloudEvents JSON, one per line with --json)."""
-    for cursor, event in _store(store).events(since):
-        etype = str(event.get("type", ""))
-        if type_ and not (etype == type_ or etype.endswith("." + type_)):
-            continue
-        if document and event.get("subject") != document:
-            continue
-        if as_json:
-            _echo_json(event)
-        else:
-            typer.echo(
-                f"{cursor:>8} {event.get('time')} {etype.rsplit('.', 1)[-1]:18s} {event.get('subject')}"
-            )
+    import time
+
+    st = _store(store)
+    seen = since
+    while True:
+        for cursor, event in st.events(seen):
+            seen = cursor
+            etype = str(event.get("type", ""))
+            if type_ and not (etype == type_ or etype.endswith("." + type_)):
+                continue
+            if document and event.get("subject") != document:
+                continue
+            if as_json:
+                _echo_json(event)
+            else:
+                typer.echo(
+                    f"{cursor:>8} {event.get('time')} {etype.rsplit('.', 1)[-1]:18s} {event.get('subject')}"
+                )
+        if not follow:
+            return
+        sys.stdout.flush()
+        time.sleep(interval)
 
 
 @app.command("reextract")
@@ -328,6 +340,75 @@ def archive_cmd(store: StoreOpt = "./archive", as_json: JsonOpt = False) -> None
             typer.echo(
                 f"{done.document:32s} {done.manifest[:12]:12s} {done.status:9s} {done.detail}"
             )
+
+
+@app.command("deliver")
+@friendly
+def deliver_cmd(
+    store: StoreOpt = "./archive",
+    endpoint: Annotated[str | None, typer.Option(help="Only this endpoint (its name).")] = None,
+    replay: Annotated[
+        bool, typer.Option("--replay", help="Send again every event after --since.")
+    ] = False,
+    since: Annotated[
+        int, typer.Option(help="With --replay: the cursor to start after.", min=0)
+    ] = 0,
+    webhooks: Annotated[
+        Path | None, typer.Option(help="Webhook settings YAML (else CLAUSEWATCH_WEBHOOKS_FILE).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deliver the event log to the webhook endpoints (what is due now), or replay it."""
+    from clausewatch.webhooks import Deliverer, endpoints_from_env
+
+    targets = endpoints_from_env(str(webhooks) if webhooks else None)
+    if endpoint:
+        targets = [e for e in targets if e.name == endpoint]
+        if not targets:
+            raise InputError(f"no webhook endpoint named {endpoint!r} in the settings")
+    if replay and not endpoint:
+        raise InputError("--replay needs --endpoint NAME: say which receiver gets the events again")
+    deliverer = Deliverer(_store(store))
+    for target in targets:
+        report = deliverer.replay(target, since) if replay else deliverer.deliver(target)
+        if as_json:
+            _echo_json(report.as_json())
+        else:
+            typer.echo(
+                f"{target.name}: {report.delivered} delivered, {report.failed} failed, "
+                f"{report.dead} dead-lettered, {report.waiting} waiting"
+                + (" (another deliverer is at work)" if report.busy else "")
+            )
+            for error in report.errors[:20]:
+                typer.echo(f"  {error}")
+
+
+@app.command("digest")
+@friendly
+def digest_cmd(
+    store: StoreOpt = "./archive",
+    since: Annotated[str, typer.Option(help="7d, 24h, 2w or an ISO 8601 date.")] = "7d",
+    format_: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
+    emit: Annotated[bool, typer.Option("--emit", help="Also log a digest event.")] = False,
+) -> None:
+    """Summarise a period per entity and document: changes, clauses touched, failures."""
+    from datetime import UTC, datetime
+
+    from clausewatch import digest
+    from clausewatch.events import encode
+
+    if format_ not in ("md", "html", "json"):
+        raise InputError(f"--format {format_!r}: use md, html or json")
+    now = datetime.now(UTC)
+    st = _store(store)
+    summary = digest.build(st, digest.parse_since(since, now), now)
+    if emit:
+        event = digest.digest_event(summary, now)
+        st.append_event(event["id"], lambda cursor: encode(event, cursor))
+    if format_ == "json":
+        _echo_json(summary)
+    else:
+        typer.echo(digest.markdown(summary) if format_ == "md" else digest.to_html(summary))
 
 
 @app.command("schema")

@@ -12,7 +12,10 @@ Types (``type`` attribute), each with a JSON Schema in ``schemas/events/``:
 ``dev.clausewatch.document.changed``       the legal text changed (substantive, or reverted)
 ``dev.clausewatch.document.flapping``      the page started alternating between versions
 ``dev.clausewatch.document.archived``      the Wayback Machine holds a copy of a version
-``dev.clausewatch.document.fetch_failed``  the page could not be captured
+``dev.clausewatch.document.cosmetic``      same words, other form (only when opted in)
+``dev.clausewatch.document.recovered``     a document that failed to fetch is back
+``dev.clausewatch.digest``                 a periodic summary (clausewatch digest)
+``dev.clausewatch.document.fetch_failed``  the page could not be captured N times in a row
 ``dev.clausewatch.document.extraction_failed``  the page gave no legal text
 =========================================  ===============================================
 """
@@ -36,7 +39,20 @@ FETCH_FAILED = PREFIX + "fetch_failed"
 EXTRACTION_FAILED = PREFIX + "extraction_failed"
 FLAPPING = PREFIX + "flapping"
 ARCHIVED = PREFIX + "archived"
-EVENT_TYPES = (CAPTURED, CHANGED, FLAPPING, ARCHIVED, FETCH_FAILED, EXTRACTION_FAILED)
+COSMETIC = PREFIX + "cosmetic"
+RECOVERED = PREFIX + "recovered"
+DIGEST = "dev.clausewatch.digest"
+EVENT_TYPES = (
+    CAPTURED,
+    CHANGED,
+    COSMETIC,
+    FLAPPING,
+    ARCHIVED,
+    FETCH_FAILED,
+    RECOVERED,
+    EXTRACTION_FAILED,
+    DIGEST,
+)
 MAX_CLAUSES_IN_EVENT = 50
 _WORD_CONTEXT = 6
 
@@ -111,15 +127,29 @@ def version_event(
             return None  # announced when the alternation began
         ident = event_id(FLAPPING, m.document.id, ph, m.content_hash)
         return cloudevent(FLAPPING, ident, m.document.id, m.captured_at, data)
-    if m.change_class not in ("substantive", "reverted"):
+    cosmetic = m.change_class == "cosmetic"
+    if cosmetic and not cosmetic_events_on():
+        return None
+    if m.change_class not in ("substantive", "reverted", "cosmetic"):
         return None
     data["change_class"] = m.change_class
     data["summary"] = dict(diff.counts) if diff else {}
     changes = diff.changes if diff else ()
     data["clauses"] = [_clause(c, lineages) for c in changes[:MAX_CLAUSES_IN_EVENT]]
     data["truncated"] = bool(diff and len(diff.changes) > MAX_CLAUSES_IN_EVENT)
-    ident = event_id(CHANGED, m.document.id, ph, pm.content_hash, m.content_hash)
-    return cloudevent(CHANGED, ident, m.document.id, m.captured_at, data)
+    type_ = COSMETIC if cosmetic else CHANGED
+    ident = event_id(type_, m.document.id, ph, pm.content_hash, m.content_hash)
+    return cloudevent(type_, ident, m.document.id, m.captured_at, data)
+
+
+def cosmetic_events_on() -> bool:
+    """Cosmetic changes raise events only when ``CLAUSEWATCH_EVENTS_COSMETIC`` is on."""
+    return os.environ.get("CLAUSEWATCH_EVENTS_COSMETIC", "off").lower() in (
+        "on",
+        "1",
+        "true",
+        "yes",
+    )
 
 
 def _clause(
@@ -136,6 +166,19 @@ def _clause(
         "after": change.after,
         "word_diff": short,
     }
+
+
+def recovered_event(
+    document: DocumentRef, at: datetime, since: datetime, failures: int
+) -> dict[str, Any]:
+    """The document could be captured again after a ``fetch_failed`` alert."""
+    data = {
+        "document": _document(document),
+        "failed_since": since.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "consecutive_failures": failures,
+    }
+    ident = event_id(RECOVERED, document.id, since.isoformat())
+    return cloudevent(RECOVERED, ident, document.id, at, data)
 
 
 def failure_event(

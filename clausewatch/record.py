@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import extractors
-from clausewatch import archive, events, lineage
+from clausewatch import archive, events, failures, lineage
 from clausewatch.classify import WORD_CHANGES, classify, recent_after
 from clausewatch.diff import ClauseDiff, diff_clauses
 from clausewatch.errors import CaptureError, ConflictError, ExtractionError, FetchError
@@ -143,11 +143,16 @@ def record_capture(
 
 
 def record_failure(store: Store, target: Target, at: datetime, exc: CaptureError) -> Outcome:
-    """Log a capture that failed for good (after retries) as a ``fetch_failed`` event."""
+    """Count a capture that failed for good (after retries); the ``fetch_failed`` event is
+    raised once per streak, when it reaches ``CLAUSEWATCH_FETCH_FAILURES`` in a row."""
     status = exc.status if isinstance(exc, FetchError) else None
     message = f"{target.ref.id} ({target.ref.url}): {exc}"
-    event = events.failure_event(events.FETCH_FAILED, target.ref, at, message, status)
-    _append(store, event)
+    streak = failures.failed(store, target.ref.id, at, message)
+    event = None
+    if streak.count == failures.threshold():
+        event = events.failure_event(events.FETCH_FAILED, target.ref, streak.since, message, status)
+        event["data"]["consecutive_failures"] = streak.count
+        _append(store, event)
     return Outcome(target.ref.id, "error", error=message, error_type="fetch", event=event)
 
 
@@ -155,6 +160,11 @@ def _record_extraction(
     store: Store, target: Target, capture: Capture, extraction: Extraction
 ) -> Outcome:
     doc = target.ref.id
+    ended = failures.succeeded(store, doc)
+    if ended is not None and ended.count >= failures.threshold():
+        _append(
+            store, events.recovered_event(target.ref, capture.captured_at, ended.since, ended.count)
+        )
     for _ in range(_MAX_SWAPS):
         head, token = store.head(doc)
         if head is not None:

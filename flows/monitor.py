@@ -22,6 +22,7 @@ from clausewatch.errors import is_transient
 from clausewatch.monitor import capture_document, monitor_documents
 from clausewatch.record import Outcome, record_capture, record_failure
 from flows.archive import archive_task
+from flows.deliver import deliver_task
 from storage.store import open_store
 
 
@@ -73,17 +74,18 @@ async def monitor(catalog: str, store: str = "./archive", pages: int = 4) -> lis
         publish(outcome)
         logger.info("%s: %s", outcome.document, outcome.status)
     await _artifacts(outcomes, target_store.url)
-    await _archive(store, logger)
+    await _after(store, logger)
     return [o.as_json() for o in outcomes]
 
 
-async def _archive(store: str, logger: Any) -> None:
-    """Submit new versions to the Wayback Machine, after everything else is recorded; a
-    failure here never fails the run (the queue keeps what was not done)."""
-    try:
-        await asyncio.to_thread(archive_task, store)
-    except Exception as exc:
-        logger.warning("Wayback submissions deferred: %s", exc)
+async def _after(store: str, logger: Any) -> None:
+    """Deliver webhooks, then submit new versions to the Wayback Machine, once everything is
+    recorded; neither can fail the run (the store keeps what was not done)."""
+    for step, what in ((deliver_task, "webhook deliveries"), (archive_task, "Wayback submissions")):
+        try:
+            await asyncio.to_thread(step, store)
+        except Exception as exc:
+            logger.warning("%s deferred: %s", what, exc)
 
 
 def publish(outcome: Outcome) -> None:

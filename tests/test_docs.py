@@ -52,3 +52,36 @@ def test_deployment_entrypoints_import() -> None:
         flow = getattr(importlib.import_module(module.removesuffix(".py").replace("/", ".")), name)
         assert getattr(flow, "name", None), f"{deployment['entrypoint']} is not a Prefect flow"
         assert set(deployment.get("parameters", {})) <= set(flow.parameters.properties)
+
+
+def test_the_consumer_example_verifies_and_deduplicates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+    from datetime import UTC, datetime
+
+    from clausewatch.record import record_capture
+    from clausewatch.webhooks import Endpoint, sign
+    from storage.local import LocalBackend
+    from storage.store import Store
+    from tests.helpers import capture, page, target
+    from tests.test_webhooks import SECRET
+
+    monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_SECRET", SECRET)
+    spec = importlib.util.spec_from_file_location(
+        "consumer_example", ROOT / "docs" / "consumer_example.py"
+    )
+    assert spec and spec.loader
+    consumer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(consumer)
+    store = Store(LocalBackend(tmp_path / "store"))
+    record_capture(store, target(), capture(page("We keep data for 30 days.")))
+    record_capture(store, target(), capture(page("We keep data for 14 days."), 1))
+    endpoint = Endpoint(name="docs", url="http://unused/", secret=SECRET)
+    [(_, changed)] = [(c, e) for c, e in store.events() if e["type"].endswith(".changed")]
+    body, headers = sign(endpoint, changed, datetime.now(UTC))
+    assert consumer.handle(body, headers) == 204
+    assert consumer.handle(body, headers) == 204  # a duplicate: processed once
+    assert capsys.readouterr().out.count("changed (substantive)") == 1
+    forged = {**headers, "webhook-signature": "v1,AAAA"}
+    assert consumer.handle(body, forged) == 401

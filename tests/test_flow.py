@@ -17,7 +17,9 @@ from clausewatch.demo.site import DemoSite
 from flows.monitor import monitor
 from storage.store import Store, open_store
 from storage.verify import verify_store
+from tests.receiver import Receiver, start
 from tests.test_record import validate
+from tests.test_webhooks import SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("prefect_harness")]
 
@@ -88,8 +90,18 @@ def changed_event(store: Store, document: str) -> dict[str, Any]:
 
 
 def test_flow_on_s3_with_a_failing_document(
-    demo_site: DemoSite, tmp_path: Path, s3_env: str, s3_bucket: str
+    demo_site: DemoSite,
+    tmp_path: Path,
+    s3_env: str,
+    s3_bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Also: the run delivers its events to a webhook receiver once they are logged."""
+    receiver = Receiver(SECRET)
+    server = start(receiver)
+    monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_URLS", f"http://127.0.0.1:{server.server_port}/hook")
+    monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("CLAUSEWATCH_FETCH_FAILURES", "1")
     extra = (
         "  - id: northwind-gone\n    entity: Northwind AI\n    title: Gone\n    type: policy\n"
         f"    url: {demo_site.base_url}/gone\n"
@@ -104,6 +116,8 @@ def test_flow_on_s3_with_a_failing_document(
     types = sorted(e["type"] for _, e in store.events())
     assert types == sorted([events.CAPTURED] * 3 + [events.FETCH_FAILED])
     assert verify_store(store).ok
+    assert receiver.ids() == [e["id"] for _, e in store.events()]
+    server.shutdown()
 
 
 def test_run_without_prefect(demo_site: DemoSite, tmp_path: Path) -> None:

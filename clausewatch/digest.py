@@ -1,0 +1,140 @@
+"""The digest: what happened in a period, per entity and document, read from the event log."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from clausewatch import events
+from clausewatch.errors import InputError
+from clausewatch.report import md
+from storage.store import Store
+
+_PERIOD = re.compile(r"^(\d+)\s*([hdw])$")
+_FAILURES = (events.FETCH_FAILED, events.EXTRACTION_FAILED)
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """``7d``, ``24h``, ``2w`` before ``now``, or an ISO 8601 date or time."""
+    if m := _PERIOD.match(value.strip().lower()):
+        unit = {"h": "hours", "d": "days", "w": "weeks"}[m[2]]
+        return now - timedelta(**{unit: int(m[1])})
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--since {value!r}: use 7d, 24h, 2w or an ISO 8601 date") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def build(store: Store, since: datetime, until: datetime) -> dict[str, Any]:
+    """Per entity and document: changes (by class), clauses touched, failures, archived."""
+    docs: dict[tuple[str, str], dict[str, Any]] = defaultdict(
+        lambda: {"changes": [], "clauses_touched": 0, "failures": 0, "archived": 0, "captured": 0}
+    )
+    for _, event in store.events():
+        at = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+        if not since <= at < until or event["type"] == events.DIGEST:
+            continue
+        data = event.get("data") or {}
+        document = data.get("document") or {}
+        row = docs[(document.get("entity") or "(no entity)", str(event.get("subject")))]
+        row["title"] = document.get("title") or row.get("title") or ""
+        kind = event["type"]
+        if kind in (events.CHANGED, events.COSMETIC, events.FLAPPING):
+            row["changes"].append(
+                {
+                    "time": event["time"],
+                    "type": kind.rsplit(".", 1)[1],
+                    "change_class": data.get("change_class"),
+                    "summary": data.get("summary", {}),
+                }
+            )
+            row["clauses_touched"] += len(data.get("clauses", []))
+        elif kind in _FAILURES:
+            row["failures"] += 1
+        elif kind == events.ARCHIVED:
+            row["archived"] += 1
+        elif kind == events.CAPTURED:
+            row["captured"] += 1
+    entities: dict[str, dict[str, Any]] = defaultdict(dict)
+    for (entity, document), row in sorted(docs.items()):
+        entities[entity][document] = row
+    return {
+        "since": _iso(since),
+        "until": _iso(until),
+        "documents": len(docs),
+        "changes": sum(len(r["changes"]) for r in docs.values()),
+        "failures": sum(r["failures"] for r in docs.values()),
+        "entities": entities,
+    }
+
+
+def markdown(digest: dict[str, Any]) -> str:
+    lines = [
+        f"# clausewatch digest, {digest['since']} to {digest['until']}",
+        "",
+        f"{digest['changes']} change(s) and {digest['failures']} failure(s) "
+        f"across {digest['documents']} document(s).",
+        "",
+    ]
+    for entity, docs in digest["entities"].items():
+        lines.append(f"## {md(entity)}")
+        lines.append("")
+        for document, row in docs.items():
+            lines.append(
+                f"- **{md(row['title'] or document)}** (`{md(document)}`): "
+                f"{len(row['changes'])} change(s), {row['clauses_touched']} clause(s) touched, "
+                f"{row['failures']} failure(s), {row['archived']} archived"
+            )
+            for change in row["changes"]:
+                counts = ", ".join(f"{n} {k}" for k, n in change["summary"].items() if n)
+                lines.append(
+                    f"  - {change['time']}: {change['change_class'] or change['type']}"
+                    + (f" ({counts})" if counts else "")
+                )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def to_html(digest: dict[str, Any]) -> str:
+    """A standalone HTML page; every captured or configured string is escaped."""
+    e = html.escape
+    parts = [
+        f"<!doctype html><meta charset=utf-8><title>clausewatch digest</title>"
+        f"<h1>clausewatch digest, {e(digest['since'])} to {e(digest['until'])}</h1>",
+        f"<p>{digest['changes']} change(s) and {digest['failures']} failure(s) across "
+        f"{digest['documents']} document(s).</p>",
+    ]
+    for entity, docs in digest["entities"].items():
+        parts.append(
+            f"<h2>{e(entity)}</h2><table><tr><th>document</th><th>changes</th>"
+            "<th>clauses touched</th><th>failures</th><th>archived</th></tr>"
+        )
+        for document, row in docs.items():
+            parts.append(
+                f"<tr><td>{e(row['title'] or document)} ({e(document)})</td>"
+                f"<td>{len(row['changes'])}</td><td>{row['clauses_touched']}</td>"
+                f"<td>{row['failures']}</td><td>{row['archived']}</td></tr>"
+            )
+        parts.append("</table>")
+    return "".join(parts) + "\n"
+
+
+def digest_event(digest: dict[str, Any], now: datetime) -> dict[str, Any]:
+    data = {k: digest[k] for k in ("since", "until", "documents", "changes", "failures")}
+    data["entities"] = {
+        entity: {
+            doc: {"changes": len(row["changes"]), "failures": row["failures"]}
+            for doc, row in docs.items()
+        }
+        for entity, docs in digest["entities"].items()
+    }
+    ident = events.event_id(events.DIGEST, digest["since"], digest["until"])
+    return events.cloudevent(events.DIGEST, ident, "digest", now, data)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

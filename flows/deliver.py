@@ -1,0 +1,69 @@
+"""Flows that read the event log: webhook delivery and the weekly digest.
+
+The monitor flow runs :func:`deliver_task` once its events are logged; the ``deliver``
+deployment retries what is due every few minutes, so a receiver that was down gets everything
+once it is back; ``digest`` summarises the week as a Prefect artifact and a digest event.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
+
+from clausewatch import digest as digests
+from clausewatch.events import encode
+from clausewatch.webhooks import Deliverer, endpoints_from_env
+from storage.store import open_store
+
+
+@task(name="deliver", cache_policy=NO_CACHE)
+def deliver_task(store: str) -> list[dict[str, Any]]:
+    """Deliver what is due to every configured webhook endpoint."""
+    endpoints = endpoints_from_env()
+    if not endpoints:
+        return []
+    deliverer = Deliverer(open_store(store))
+    reports = [deliverer.deliver(endpoint).as_json() for endpoint in endpoints]
+    logger = get_run_logger()
+    for r in reports:
+        logger.info(
+            "%s: %d delivered, %d failed, %d dead-lettered, %d waiting",
+            r["endpoint"],
+            r["delivered"],
+            r["failed"],
+            r["dead"],
+            r["waiting"],
+        )
+    return reports
+
+
+@flow(name="deliver")
+def deliver(store: str = "./archive") -> list[dict[str, Any]]:
+    """Deliver the event log to the webhook endpoints (what is due now)."""
+    return deliver_task(store)
+
+
+@flow(name="digest")
+def digest(store: str = "./archive", since: str = "7d") -> dict[str, Any]:
+    """Summarise the period as a Markdown artifact and a ``dev.clausewatch.digest`` event."""
+    now = datetime.now(UTC)
+    target = open_store(store)
+    summary = digests.build(target, digests.parse_since(since, now), now)
+    create_markdown_artifact(
+        key="digest",
+        markdown=digests.markdown(summary),
+        description=f"clausewatch digest since {since}",
+    )
+    event = digests.digest_event(summary, now)
+    target.append_event(event["id"], lambda cursor: encode(event, cursor))
+    emit_event(
+        event=event["type"],
+        resource={"prefect.resource.id": "clausewatch.digest"},
+        payload={"cloudevent": event},
+    )
+    return summary
