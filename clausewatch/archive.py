@@ -38,7 +38,9 @@ from storage.store import Store, check_document_id
 
 QUEUE = "wayback/queue/"
 PAUSED = "wayback/paused-until"
-CLAIM_LEASE = timedelta(minutes=10)
+# Longer than the worst case of one attempt (12 polls with backoff, each read up to 30 s).
+CLAIM_LEASE = timedelta(minutes=30)
+SNAPSHOT_SLACK = timedelta(minutes=10)  # clock skew allowed between us and the Wayback Machine
 RETRY_PENDING = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=6)
 
@@ -61,6 +63,7 @@ class Entry(BaseModel):
     claimed_at: datetime | None = None
     job_id: str | None = None
     check_first: bool = False
+    fresh: bool = False  # submit without if_not_archived_within: an older snapshot came back
     archive_url: str | None = None
     reason: str | None = None
 
@@ -144,11 +147,15 @@ def process_queue(store: Store, client: WaybackClient, now: datetime | None = No
         found = store.backend.read_versioned(key)
         if found is None:
             continue
-        entry = Entry.model_validate_json(found[0])
+        try:
+            entry = Entry.model_validate_json(found[0])
+        except ValueError as exc:  # one damaged entry must not stop the others
+            results.append(Done(key, "?", "failed", f"unreadable queue entry: {exc}"[:300]))
+            continue
         if not _due(entry, now):
             continue
         try:
-            results.append(_process(store, client, key, entry, found[1], now))
+            results.append(_process(store, client, key, _Work(entry, found[1]), now))
         except RateLimited as limited:
             until = now + timedelta(seconds=limited.retry_after)
             store.backend.overwrite(PAUSED, until.isoformat().encode())
@@ -165,35 +172,69 @@ def _due(entry: Entry, now: datetime) -> bool:
     return entry.next_attempt_at <= now or entry.status == "submitting"
 
 
-def _process(
-    store: Store, client: WaybackClient, key: str, entry: Entry, token: str, now: datetime
-) -> Done:
-    if not client.settings.allow_private and (reason := is_public(entry.url)):
-        _save(store, key, entry.model_copy(update={"status": "skipped", "reason": reason}), token)
-        return Done(entry.document, entry.manifest, "skipped", reason)
-    claimed = entry.model_copy(
-        update={"status": "submitting", "claimed_at": now, "attempts": entry.attempts + 1}
-    )
-    claim = _save(store, key, claimed, token)
-    if not claim:
-        return Done(entry.document, entry.manifest, "pending", "claimed by another worker")
+@dataclass
+class _Work:
+    """An entry as this worker last wrote it, and the version token that proves the claim."""
+
+    entry: Entry
+    token: str | None
+
+
+class _LostClaim(Exception):
+    """Another worker took the entry over (this one outlived its claim)."""
+
+
+def _save_work(store: Store, key: str, work: _Work, entry: Entry) -> None:
+    token = _save(store, key, entry, work.token)
+    if token is None:
+        raise _LostClaim
+    work.entry, work.token = entry, token
+
+
+def _process(store: Store, client: WaybackClient, key: str, work: _Work, now: datetime) -> Done:
+    entry = work.entry
     try:
-        result = _attempt(store, client, key, claimed, claim)
-    except RateLimited:
-        _save(
+        if not client.settings.allow_private and (reason := is_public(entry.url)):
+            _save_work(
+                store, key, work, entry.model_copy(update={"status": "skipped", "reason": reason})
+            )
+            return Done(entry.document, entry.manifest, "skipped", reason)
+        _save_work(
             store,
             key,
-            claimed.model_copy(update={"status": "queued", "claimed_at": None}),
-            _token(store, key),
+            work,
+            entry.model_copy(
+                update={"status": "submitting", "claimed_at": now, "attempts": entry.attempts + 1}
+            ),
         )
-        raise
-    return _settle(store, key, claimed, result, now)
+        try:
+            result = _attempt(store, client, key, work)
+        except RateLimited:
+            # back to the queue as stored now: a job id saved during this attempt is kept
+            _save_work(
+                store,
+                key,
+                work,
+                work.entry.model_copy(
+                    update={
+                        "status": "queued",
+                        "claimed_at": None,
+                        "check_first": work.entry.check_first or work.entry.job_id is None,
+                    }
+                ),
+            )
+            raise
+        return _settle(store, key, work, result, now)
+    except _LostClaim:
+        return Done(entry.document, entry.manifest, "pending", "taken over by another worker")
 
 
-def _attempt(store: Store, client: WaybackClient, key: str, entry: Entry, token: str) -> SaveResult:
+def _attempt(store: Store, client: WaybackClient, key: str, work: _Work) -> SaveResult:
+    entry = work.entry
     if entry.job_id:  # a job submitted earlier (maybe by a process that died): follow it
         return client.poll(entry.job_id)
-    if entry.check_first and (found := client.captured_since(entry.url, entry.queued_at)):
+    since = entry.queued_at - SNAPSHOT_SLACK
+    if entry.check_first and (found := client.captured_since(entry.url, since)):
         return found
     if client.available_sessions() == 0:
         return SaveResult(
@@ -202,55 +243,89 @@ def _attempt(store: Store, client: WaybackClient, key: str, entry: Entry, token:
             status_ext="error:user-session-limit",
             transient=True,
         )
-    submitted = client.submit(entry.url)
+    submitted = client.submit(entry.url, fresh=entry.fresh)
     if submitted.outcome != "pending" or not submitted.job_id:
         return submitted
-    _save(store, key, entry.model_copy(update={"job_id": submitted.job_id}), token)
+    _save_work(store, key, work, entry.model_copy(update={"job_id": submitted.job_id}))
     return client.poll(submitted.job_id)
 
 
-def _settle(store: Store, key: str, entry: Entry, result: SaveResult, now: datetime) -> Done:
-    current = _token(store, key)
+def _predates(entry: Entry, result: SaveResult) -> bool:
+    """A snapshot older than the version (SPN2 may answer with a recent existing capture)."""
+    if not result.timestamp:
+        return False
+    try:
+        taken = datetime.strptime(result.timestamp[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    return taken < entry.queued_at - SNAPSHOT_SLACK
+
+
+def _settle(store: Store, key: str, work: _Work, result: SaveResult, now: datetime) -> Done:
+    entry = work.entry
+    if result.outcome == "archived" and _predates(entry, result):
+        result = SaveResult(
+            "failed",
+            message=f"snapshot {result.timestamp} predates the version; asking for a fresh capture",
+            transient=True,
+        )
+        entry = entry.model_copy(update={"fresh": True})
     if result.outcome == "archived" and result.archive_url:
         _attest(store, entry, result)
-        done = entry.model_copy(
-            update={
-                "status": "archived",
-                "archive_url": result.archive_url,
-                "claimed_at": None,
-                "reason": None,
-            }
+        _save_work(
+            store,
+            key,
+            work,
+            entry.model_copy(
+                update={
+                    "status": "archived",
+                    "archive_url": result.archive_url,
+                    "claimed_at": None,
+                    "reason": None,
+                }
+            ),
         )
-        _save(store, key, done, current)
         return Done(entry.document, entry.manifest, "archived", result.archive_url)
     if result.outcome == "pending":
-        later = entry.model_copy(
-            update={
-                "status": "pending",
-                "job_id": result.job_id,
-                "claimed_at": None,
-                "next_attempt_at": now + RETRY_PENDING,
-            }
+        _save_work(
+            store,
+            key,
+            work,
+            entry.model_copy(
+                update={
+                    "status": "pending",
+                    "job_id": result.job_id,
+                    "claimed_at": None,
+                    "next_attempt_at": now + RETRY_PENDING,
+                }
+            ),
         )
-        _save(store, key, later, current)
         return Done(entry.document, entry.manifest, "pending", f"job {result.job_id} still running")
     reason = " ".join(x for x in (result.status_ext, result.message) if x) or "failed"
     if result.transient:
         backoff = min(MAX_BACKOFF, timedelta(minutes=2 ** min(entry.attempts, 12)))
-        again = entry.model_copy(
-            update={
-                "status": "queued",
-                "job_id": None,
-                "claimed_at": None,
-                "reason": reason,
-                "check_first": entry.check_first or result.ambiguous,
-                "next_attempt_at": now + backoff,
-            }
+        _save_work(
+            store,
+            key,
+            work,
+            entry.model_copy(
+                update={
+                    "status": "queued",
+                    "job_id": None,
+                    "claimed_at": None,
+                    "reason": reason,
+                    "check_first": entry.check_first or result.ambiguous,
+                    "next_attempt_at": now + backoff,
+                }
+            ),
         )
-        _save(store, key, again, current)
         return Done(entry.document, entry.manifest, "pending", f"retry after {backoff}: {reason}")
-    final = entry.model_copy(update={"status": "failed", "claimed_at": None, "reason": reason})
-    _save(store, key, final, current)
+    _save_work(
+        store,
+        key,
+        work,
+        entry.model_copy(update={"status": "failed", "claimed_at": None, "reason": reason}),
+    )
     return Done(entry.document, entry.manifest, "failed", reason)
 
 

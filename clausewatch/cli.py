@@ -190,10 +190,7 @@ def get_cmd(
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    fd, tmp = tempfile.mkstemp(prefix=".clausewatch-", dir=output.resolve().parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, output)
+    _write_file(output, data)
     typer.echo(f"{output}: {len(data)} bytes, sha256 {full} (hash verified)", err=True)
 
 
@@ -434,6 +431,27 @@ def demo_cmd(
     from clausewatch.demo.run import run_demo
 
     run_demo(store, fresh=fresh)
+
+
+def _write_file(output: Path, data: bytes) -> None:
+    """Write ``output`` whole or not at all, with the usual permissions."""
+    if output.is_dir():
+        raise InputError(f"{output} is a directory: give a file name with -o")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".clausewatch-", dir=output.resolve().parent)
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fh.fileno(), 0o666 & ~umask)
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror}") from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _store(url: str) -> Any:

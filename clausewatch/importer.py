@@ -23,6 +23,7 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,12 @@ def _submit(pool: ProcessPoolExecutor, job: Job | Outcome) -> Future[Extraction]
     if isinstance(job, Outcome):
         return None
     target, capture, _ = job
-    return pool.submit(extractors.extract, capture.body, select=target.select, remove=target.remove)
+    try:
+        return pool.submit(
+            extractors.extract, capture.body, select=target.select, remove=target.remove
+        )
+    except BrokenProcessPool:
+        return None  # extracted in this process instead
 
 
 def _settle(
@@ -115,6 +121,8 @@ def _settle(
         return job, future.result()
     except ExtractionError as exc:
         return job, exc
+    except BrokenProcessPool:
+        return job, None  # the worker died (out of memory?): extract this one here instead
 
 
 def _job(number: int, line: str, known: dict[str, Any], source: str) -> Job | Outcome:

@@ -169,7 +169,20 @@ def _record_extraction(
         head, token = store.head(doc)
         if head is not None:
             ensure_head_event(store, head)
+            if capture.source == "import" and capture.captured_at < head.captured_at:
+                return Outcome(
+                    doc,
+                    "error",
+                    error_type="input",
+                    error=(
+                        f"{doc}: capture of {capture.captured_at.isoformat()} is older than the latest "
+                        f"version ({head.captured_at.isoformat()}): history can only grow forward; "
+                        "import back-fills in time order, before live monitoring"
+                    ),
+                )
             if head.content_hash == extraction.content_hash:
+                if _same_capture(store, head, capture):
+                    return _replayed(store, head)
                 store.add_check(_check(doc, capture, head))
                 return Outcome(
                     doc,
@@ -238,10 +251,17 @@ def lineage_of(store: Store, manifest: Manifest) -> Lineage | None:
     return Lineage.from_bytes(store.get_blob(ref.sha256)) if ref else None
 
 
-def ensure_head_event(store: Store, head: Head) -> None:
-    """Log the head's event if a crash lost it between moving the head and logging."""
-    if head.event_id is None or store.has_event(head.event_id):
-        return
+@dataclass(frozen=True)
+class _HeadVersion:
+    manifest: Manifest
+    previous: tuple[str, Manifest] | None
+    diff: ClauseDiff | None
+    lineages: tuple[Lineage | None, Lineage | None]
+    event: dict[str, Any] | None
+
+
+def _head_version(store: Store, head: Head) -> _HeadVersion:
+    """Everything recording the head's version produced, rebuilt from the store."""
     manifest = store.get_manifest(head.manifest)
     previous = (
         (manifest.previous, store.get_manifest(manifest.previous)) if manifest.previous else None
@@ -253,13 +273,48 @@ def ensure_head_event(store: Store, head: Head) -> None:
         diff = diff_clauses(old, parse_canonical(store.get_blob(manifest.content_hash)))
         lineages = (lineage_of(store, previous[1]), lineages[1])
     event = events.version_event((head.manifest, manifest), previous, diff, lineages)
-    if manifest.source == "browser":
-        archive.enqueue(store, head.manifest, manifest)  # lost in the same crash window
-    if event is not None and event["id"] == head.event_id:
+    return _HeadVersion(manifest, previous, diff, lineages, event)
+
+
+def ensure_head_event(store: Store, head: Head) -> None:
+    """Log the head's event if a crash lost it between moving the head and logging."""
+    if head.event_id is None or store.has_event(head.event_id):
+        return
+    rebuilt = _head_version(store, head)
+    if rebuilt.manifest.source == "browser":
+        archive.enqueue(store, head.manifest, rebuilt.manifest)  # lost in the same crash window
+    if rebuilt.event is not None and rebuilt.event["id"] == head.event_id:
         log.warning(
             "%s: logging event %s that an interrupted run did not", head.document, head.event_id
         )
-        _append(store, event)
+        _append(store, rebuilt.event)
+
+
+def _same_capture(store: Store, head: Head, capture: Capture) -> bool:
+    """Whether the head was recorded from this very capture (a retried task)."""
+    if head.captured_at != capture.captured_at:
+        return False
+    response = store.get_manifest(head.manifest).blobs.get("response")
+    return response is not None and response.sha256 == hashlib.sha256(capture.body).hexdigest()
+
+
+def _replayed(store: Store, head: Head) -> Outcome:
+    """The outcome a retried recording had the first time (its head move already happened)."""
+    rebuilt = _head_version(store, head)
+    change_class = rebuilt.manifest.change_class
+    return Outcome(
+        head.document,
+        "first" if rebuilt.previous is None else "changed",
+        changed=change_class in WORD_CHANGES,
+        change_class=change_class,
+        content_hash=head.content_hash,
+        manifest=head.manifest,
+        previous_manifest=rebuilt.previous[0] if rebuilt.previous else None,
+        version=head.version,
+        event=rebuilt.event,
+        diff=rebuilt.diff,
+        lineages=rebuilt.lineages,
+    )
 
 
 def _append(store: Store, event: dict[str, Any]) -> int | None:

@@ -139,14 +139,14 @@ class WaybackClient:
         available = data.get("available") if isinstance(data, dict) else None
         return int(available) if isinstance(available, int) else None
 
-    def submit(self, url: str) -> SaveResult:
-        """Ask for a capture; a job_id means pending. Raises RateLimited on 429."""
-        form = {
-            "url": url,
-            "if_not_archived_within": self.settings.if_not_archived_within,
-            "capture_screenshot": "1",
-            "skip_first_archive": "1",
-        }
+    def submit(self, url: str, fresh: bool = False) -> SaveResult:
+        """Ask for a capture; a job_id means pending. Raises RateLimited on 429.
+
+        ``fresh`` leaves out ``if_not_archived_within``, so a recent existing snapshot is not
+        accepted in place of a new one."""
+        form = {"url": url, "capture_screenshot": "1", "skip_first_archive": "1"}
+        if not fresh:
+            form["if_not_archived_within"] = self.settings.if_not_archived_within
         try:
             response = self.client.post(
                 self.settings.base_url + "/save",

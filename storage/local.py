@@ -68,6 +68,7 @@ class LocalBackend:
             raise self._write_error(key, exc) from exc
         finally:
             tmp.unlink(missing_ok=True)
+        _sync_dir(path.parent)
         return True
 
     def swap(self, key: str, data: bytes, expected: str | None) -> bool:
@@ -78,6 +79,7 @@ class LocalBackend:
                 return False
             tmp = self._write_temp(path, data)
             os.replace(tmp, path)
+            _sync_dir(path.parent)
         return True
 
     def overwrite(self, key: str, data: bytes) -> None:
@@ -131,3 +133,12 @@ class LocalBackend:
                 "(nothing half-written was left in place)"
             )
         return StoreError(f"cannot write {key!r} to {self.url}: {exc}")
+
+
+def _sync_dir(directory: Path) -> None:
+    """Make a new or replaced name durable: a file's fsync does not cover its directory entry."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

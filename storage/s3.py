@@ -104,7 +104,10 @@ class S3Backend:
             )
         except Exception as exc:
             if conditions and _code(exc) in _PRECONDITION:
-                return False
+                # botocore retries a PUT whose answer was lost; the retry then fails its own
+                # precondition. If the key holds exactly our bytes, the write was ours.
+                current = self.read_versioned(key)
+                return current is not None and current[0] == data
             raise self._error("write", key, exc) from exc
         return True
 

@@ -205,8 +205,10 @@ class Store:
         return cursor
 
     def has_event(self, event_id: str) -> bool:
-        """Whether an event is logged or being logged (its id is claimed)."""
-        return self.backend.exists(f"events/ids/{_safe_id(event_id)}")
+        """Whether an event is in the log (a writer's claim on it does not count: a claim
+        whose writer died is taken over by the next :meth:`append_event`)."""
+        found = self.backend.read_versioned(f"events/ids/{_safe_id(event_id)}")
+        return found is not None and found[0].strip().isdigit()
 
     def events(self, since: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
         """(cursor, event) for every logged event after ``since``, in order."""

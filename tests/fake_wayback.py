@@ -10,6 +10,9 @@ What it does with a submitted URL depends on a word in the URL's path:
     created-5xx   the capture is made (it shows in CDX) but the submit answers 502
     slow          the capture is made, but the answer comes after 2 s
     hang          the job stays pending until `finish(job_id)` is called
+    rate-poll     a job is made, but the first status poll answers 429
+    old           with if_not_archived_within: success with a snapshot two days old;
+                  without it: a fresh capture
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class Job:
 @dataclass
 class FakeWayback:
     submissions: list[str] = field(default_factory=list)
+    windows: list[str | None] = field(default_factory=list)  # if_not_archived_within per submit
+    rate_limited_polls: int = 0
     authorizations: list[str | None] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
     cdx: dict[str, list[str]] = field(default_factory=dict)
@@ -50,9 +55,12 @@ class FakeWayback:
         self.cdx.setdefault(url, []).append(stamp)
         return stamp
 
-    def submit(self, url: str, auth: str | None) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def submit(
+        self, url: str, auth: str | None, window: str | None = None
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self.lock:
             self.submissions.append(url)
+            self.windows.append(window)
             self.authorizations.append(auth)
             kind = next(
                 (
@@ -64,7 +72,9 @@ class FakeWayback:
                         "created-5xx",
                         "slow",
                         "hang",
+                        "rate-poll",
                         "rate",
+                        "old",
                         "ok",
                     )
                     if f"/{k}" in url
@@ -86,13 +96,29 @@ class FakeWayback:
                 self.jobs[job_id] = Job(url, 0, "error", "error:blocked-url")
             elif kind == "hang":
                 self.jobs[job_id] = Job(url, 10**9, "hang")
+            elif kind == "old" and window:
+                self.jobs[job_id] = Job(url, 0, "old")
+            elif kind == "rate-poll":
+                self.jobs[job_id] = Job(url, 0, "rate-poll")
             else:
                 self.jobs[job_id] = Job(url, 2, "success")
             return 200, {"url": url, "job_id": job_id}, {}
 
-    def status(self, job_id: str) -> dict[str, Any]:
+    def status(self, job_id: str) -> dict[str, Any] | None:
+        """The job's status; None means: answer 429."""
         with self.lock:
             job = self.jobs.get(job_id)
+            if job is not None and job.outcome == "rate-poll" and self.rate_limited_polls == 0:
+                self.rate_limited_polls += 1
+                return None
+            if job is not None and job.outcome == "old":
+                old = time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() - 2 * 86400))
+                return {
+                    "status": "success",
+                    "job_id": job_id,
+                    "original_url": job.url,
+                    "timestamp": old,
+                }
             if job is None:
                 return {
                     "status": "error",
@@ -133,7 +159,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         form = parse_qs(self.rfile.read(length).decode())
         url = form.get("url", [""])[0]
-        status, body, headers = fake.submit(url, self.headers.get("Authorization"))
+        window = form.get("if_not_archived_within", [None])[0]
+        status, body, headers = fake.submit(url, self.headers.get("Authorization"), window)
         if "/slow" in url:
             time.sleep(2)
         self._send(status, body, headers)
@@ -144,7 +171,11 @@ class _Handler(BaseHTTPRequestHandler):
         if parsed.path == "/save/status/user":
             self._send(200, {"available": fake.available, "processing": 0})
         elif parsed.path.startswith("/save/status/"):
-            self._send(200, fake.status(parsed.path.rsplit("/", 1)[1]))
+            answer = fake.status(parsed.path.rsplit("/", 1)[1])
+            if answer is None:
+                self._send(429, {"message": "Too many requests"}, {"Retry-After": "60"})
+            else:
+                self._send(200, answer)
         elif parsed.path == "/cdx/search/cdx":
             url = parse_qs(parsed.query).get("url", [""])[0]
             stamps = fake.cdx.get(url, [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -95,7 +96,9 @@ def test_concurrent_writers_never_fork_history(store: Store) -> None:
 
     def write(i: int) -> None:
         barrier.wait()
-        outcomes.append(record_capture(store, t, capture(page(f"Clause version {i}."), minutes=i)))
+        # concurrent monitor runs: browser captures (imports must come in time order)
+        cap = replace(capture(page(f"Clause version {i}."), minutes=i), source="browser")
+        outcomes.append(record_capture(store, t, cap))
 
     threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
     for th in threads:
