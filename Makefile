@@ -7,7 +7,7 @@ STORE  ?= ./archive
 # Prefect: no telemetry, quiet logs for the demo (the Prefect UI keeps the details)
 PREFECT_ENV := PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_LOGGING_LEVEL=WARNING
 
-.PHONY: install browser demo test check format schemas score bench-accuracy clean
+.PHONY: install browser demo test check format schemas score bench-accuracy bench-webhooks clean
 
 install: $(STAMP) browser
 
@@ -44,6 +44,10 @@ score: $(STAMP)
 # The scorer, the naive yardstick and a bare lxml pass side by side, as one JSON summary
 bench-accuracy: $(STAMP)
 	$(BIN)/python scripts/bench_accuracy.py $(CORPUS) --cli "$(BIN)/clausewatch"
+
+# Webhook delivery cost to a healthy local receiver (deliveries per second)
+bench-webhooks: $(STAMP)
+	$(BIN)/python scripts/bench_webhooks.py --events 500
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
