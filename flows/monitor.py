@@ -2,12 +2,13 @@
 
 Thin by design: the orchestration is :func:`clausewatch.monitor.monitor_documents`; this file
 wraps its I/O steps as Prefect tasks (retries only where I/O can fail transiently), publishes
-each outcome's event as a Prefect event, and leaves Markdown artifacts for operators.
+every event the run logged as a Prefect event, and leaves Markdown artifacts for operators.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -23,7 +24,7 @@ from clausewatch.monitor import capture_document, monitor_documents
 from clausewatch.record import Outcome, record_capture, record_failure
 from flows.archive import archive_task
 from flows.deliver import deliver_task
-from storage.store import open_store
+from storage.store import Store, open_store
 
 
 def _retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -66,15 +67,17 @@ async def monitor(catalog: str, store: str = "./archive", pages: int = 4) -> lis
     logger = get_run_logger()
     docs = load_catalog(catalog).documents
     target_store = open_store(store)
+    start = last_cursor(target_store)
     async with Renderer(CaptureSettings(pages=pages)) as renderer:
         outcomes = await monitor_documents(
             renderer, target_store, docs, capture_task, record_task, failure_task
         )
     for outcome in outcomes:
-        publish(outcome)
         logger.info("%s: %s", outcome.document, outcome.status)
     await _artifacts(outcomes, target_store.url)
     await _after(store, logger)
+    published = publish_since(target_store, start)
+    logger.info("%d event(s) published as Prefect events", published)
     return [o.as_json() for o in outcomes]
 
 
@@ -88,16 +91,32 @@ async def _after(store: str, logger: Any) -> None:
             logger.warning("%s deferred: %s", what, exc)
 
 
-def publish(outcome: Outcome) -> None:
-    """Emit the outcome's CloudEvent as a Prefect event (resource clausewatch.document.<id>)."""
-    if outcome.event is None:
-        return
-    event = outcome.event
+def last_cursor(store: Store) -> int:
+    return max((cursor for cursor, _ in store.events()), default=0)
+
+
+def publish_since(store: Store, cursor: int) -> int:
+    """Emit every event logged after ``cursor`` as a Prefect event; returns how many."""
+    count = 0
+    for _, event in store.events(cursor):
+        publish(event)
+        count += 1
+    return count
+
+
+def publish(event: dict[str, Any]) -> None:
+    """Emit a CloudEvent as a Prefect event on the resource ``clausewatch.document.<id>``.
+
+    The Prefect event id is derived from the CloudEvent id, so publishing twice is harmless.
+    """
+    subject = str(event.get("subject", ""))
+    document = (event.get("data") or {}).get("document") or {}
     emit_event(
         event=event["type"],
+        id=uuid.uuid5(uuid.NAMESPACE_URL, f"clausewatch:{event['id']}"),
         resource={
-            "prefect.resource.id": f"clausewatch.document.{outcome.document}",
-            "prefect.resource.name": event["data"]["document"].get("title") or outcome.document,
+            "prefect.resource.id": f"clausewatch.document.{subject}",
+            "prefect.resource.name": document.get("title") or subject,
         },
         payload={"cloudevent": event},
     )
