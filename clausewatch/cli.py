@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -406,6 +407,47 @@ def digest_cmd(
         _echo_json(summary)
     else:
         typer.echo(digest.markdown(summary) if format_ == "md" else digest.to_html(summary))
+
+
+@app.command("cite")
+@friendly
+def cite_cmd(
+    document: str,
+    store: StoreOpt = "./archive",
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="An ISO time (the version in force then), a version number or a manifest hash prefix."
+        ),
+    ] = None,
+    format_: Annotated[str, typer.Option("--format", help="md, json or bibtex.")] = "md",
+) -> None:
+    """A citation record: the version, its verified hashes, Wayback copy and clause records."""
+    from clausewatch import cite
+
+    if format_ not in ("md", "json", "bibtex"):
+        raise InputError(f"--format {format_!r}: use md, json or bibtex")
+    typer.echo(cite.render(cite.citation(_store(store), document, at), format_), nl=False)
+
+
+@app.command("export-warc")
+@friendly
+def export_warc_cmd(
+    document: str,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .warc.gz file to write.")],
+    store: StoreOpt = "./archive",
+    since: Annotated[str | None, typer.Option(help="Only captures since this ISO date.")] = None,
+) -> None:
+    """Export a document's captures as WARC 1.1 (response, DOM, screenshot, manifest)."""
+    from clausewatch.digest import parse_since
+    from clausewatch.warc import export_warc
+
+    start = parse_since(since, datetime.now(UTC)) if since else None
+    try:
+        count = export_warc(_store(store), document, output, start)
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror}") from None
+    typer.echo(f"{output}: {count} WARC records (hashes verified)", err=True)
 
 
 @app.command("schema")

@@ -1,0 +1,109 @@
+"""WARC 1.1 export of a document's captures, for standard replay and archive tools (warcio).
+
+Per version, oldest first: a ``response`` record with the HTTP status, headers and body as
+captured; ``resource`` records for the rendered DOM (``urn:dom:<url>``) and the screenshot
+(``urn:screenshot:<url>``), concurrent to the response; and a ``metadata`` record holding the
+manifest. Every blob is verified against its hash as it is read from the store.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from clausewatch import __name__ as _package
+from clausewatch.history import versions
+from storage.models import Manifest, dump
+from storage.store import Store
+
+# Playwright hands over the decoded body: these headers no longer describe it.
+_STALE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+
+
+def export_warc(store: Store, document: str, output: Path, since: datetime | None = None) -> int:
+    """Write the document's captures to ``output`` (gzipped WARC); returns the record count."""
+    chain = [
+        (h, m)
+        for h, m in reversed(versions(store, document))
+        if since is None or m.captured_at >= since
+    ]
+    fd, tmp = tempfile.mkstemp(
+        prefix=".clausewatch-", suffix=".warc.gz", dir=output.resolve().parent
+    )
+    count = 0
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
+            writer.write_record(
+                writer.create_warcinfo_record(
+                    output.name,
+                    {
+                        "software": f"{_package} (clausewatch)",
+                        "format": "WARC File Format 1.1",
+                        "description": f"captures of {document}",
+                    },
+                )
+            )
+            count = 1
+            for h, manifest in chain:
+                count += _write_version(store, writer, h, manifest)
+        os.replace(tmp, output)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return count
+
+
+def _write_version(store: Store, writer: WARCWriter, h: str, m: Manifest) -> int:
+    url = m.final_url or m.request_url
+    date = m.captured_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = store.get_blob(m.blobs["response"].sha256)
+    status = m.http_status or 200
+    headers = [(k, v) for k, v in m.http_headers.items() if k.lower() not in _STALE_HEADERS]
+    if not headers:
+        headers = [("Content-Type", m.blobs["response"].media_type)]
+    http = StatusAndHeaders(
+        f"{status} OK" if status == 200 else str(status), headers, protocol="HTTP/1.1"
+    )
+    response = writer.create_warc_record(
+        url,
+        "response",
+        payload=io.BytesIO(body),
+        http_headers=http,
+        warc_headers_dict={"WARC-Date": date},
+    )
+    writer.write_record(response)
+    concurrent = {
+        "WARC-Date": date,
+        "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+    }
+    written = 1
+    for name, prefix in (("dom", "urn:dom:"), ("screenshot", "urn:screenshot:")):
+        if ref := m.blobs.get(name):
+            data = store.get_blob(ref.sha256)
+            writer.write_record(
+                writer.create_warc_record(
+                    prefix + url,
+                    "resource",
+                    payload=io.BytesIO(data),
+                    warc_content_type=ref.media_type,
+                    warc_headers_dict=dict(concurrent),
+                )
+            )
+            written += 1
+    manifest_bytes = dump(m)
+    writer.write_record(
+        writer.create_warc_record(
+            f"urn:clausewatch:manifest:{h}",
+            "metadata",
+            payload=io.BytesIO(manifest_bytes),
+            warc_content_type="application/json",
+            warc_headers_dict=dict(concurrent),
+        )
+    )
+    return written + 1
