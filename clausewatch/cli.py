@@ -450,6 +450,55 @@ def export_warc_cmd(
     typer.echo(f"{output}: {count} WARC records (hashes verified)", err=True)
 
 
+@app.command("seal")
+@friendly
+def seal_cmd(
+    store: StoreOpt = "./archive",
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the latest seal; write nothing.")
+    ] = False,
+) -> None:
+    """Seal every document's head under a Merkle root (chained, logged as an event)."""
+    from clausewatch import seal
+
+    st = _store(store)
+    if show:
+        found = seal.latest(st)
+        if found is None:
+            raise InputError(f"{st.url} has no seal yet: run `clausewatch seal`")
+        _echo_json({"seal": found[0], **found[1]})
+        return
+    event = seal.seal(st)
+    data = event["data"]
+    typer.echo(
+        f"sealed {data['documents']} document(s): Merkle root {data['merkle_root']} ({data['seal']})"
+    )
+
+
+@app.command("presign")
+@friendly
+def presign_cmd(
+    hash: Annotated[
+        str, typer.Argument(help="SHA-256 of a blob or manifest (or a unique prefix).")
+    ],
+    store: StoreOpt = "./archive",
+    expires: Annotated[
+        int, typer.Option(help="Seconds the link works.", min=60, max=604800)
+    ] = 3600,
+) -> None:
+    """A time-limited download link to a blob or manifest, for auditors without keys (S3)."""
+    from storage.s3 import S3Backend
+    from storage.store import blob_key, manifest_key
+
+    st = _store(store)
+    if not isinstance(st.backend, S3Backend):
+        raise InputError("presigned links need an S3 store (s3://BUCKET/PREFIX)")
+    full = st.resolve(hash)
+    kind, _ = st.get_object(full)  # verified before anyone is sent to it
+    key = blob_key(full) if kind == "blob" else manifest_key(full)
+    typer.echo(st.backend.presign(key, expires))
+
+
 @app.command("schema")
 @friendly
 def schema_cmd(

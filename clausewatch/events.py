@@ -42,6 +42,7 @@ ARCHIVED = PREFIX + "archived"
 COSMETIC = PREFIX + "cosmetic"
 RECOVERED = PREFIX + "recovered"
 DIGEST = "dev.clausewatch.digest"
+SEALED = "dev.clausewatch.store.sealed"
 EVENT_TYPES = (
     CAPTURED,
     CHANGED,
@@ -52,6 +53,7 @@ EVENT_TYPES = (
     RECOVERED,
     EXTRACTION_FAILED,
     DIGEST,
+    SEALED,
 )
 MAX_CLAUSES_IN_EVENT = 50
 _WORD_CONTEXT = 6

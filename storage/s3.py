@@ -15,7 +15,10 @@ checksum; real S3 and MinIO do.
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -32,6 +35,34 @@ _CONFIG = Config(
     read_timeout=30,
     retries={"mode": "standard", "max_attempts": 3},
 )
+LOCKED_AREAS = ("blobs/", "manifests/")  # evidence; heads, queues and delivery state must change
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    """S3 Object Lock retention put on every blob and manifest (the bucket must have Object
+    Lock enabled). ``CLAUSEWATCH_S3_OBJECT_LOCK=COMPLIANCE:3650`` or ``GOVERNANCE:365``."""
+
+    mode: str
+    days: int
+
+    @classmethod
+    def from_env(cls) -> ObjectLock | None:
+        value = os.environ.get("CLAUSEWATCH_S3_OBJECT_LOCK", "").strip()
+        if not value:
+            return None
+        mode, _, days = value.partition(":")
+        if mode.upper() not in ("GOVERNANCE", "COMPLIANCE") or not days.isdigit() or int(days) < 1:
+            raise StoreError(
+                f"CLAUSEWATCH_S3_OBJECT_LOCK={value!r}: use GOVERNANCE:DAYS or COMPLIANCE:DAYS"
+            )
+        return cls(mode.upper(), int(days))
+
+    def put_arguments(self) -> dict[str, Any]:
+        until = datetime.now(UTC) + timedelta(days=self.days)
+        return {"ObjectLockMode": self.mode, "ObjectLockRetainUntilDate": until}
+
+
 _PRECONDITION = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 
@@ -39,10 +70,17 @@ _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 class S3Backend:
     """A :class:`storage.backend.Backend` over an S3 bucket and key prefix."""
 
-    def __init__(self, bucket: str, prefix: str = "", client: S3Client | None = None) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        client: S3Client | None = None,
+        object_lock: ObjectLock | None = None,
+    ) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.client: S3Client = client or boto3.client("s3", config=_CONFIG)
+        self.object_lock = object_lock if object_lock is not None else ObjectLock.from_env()
 
     @property
     def url(self) -> str:
@@ -75,8 +113,19 @@ class S3Backend:
     def create(self, key: str, data: bytes, sha256: str | None = None) -> bool:
         extra: dict[str, Any] = {}
         if sha256:
+            extra["ChecksumAlgorithm"] = "SHA256"
             extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
+        if self.object_lock and key.startswith(LOCKED_AREAS):
+            extra.update(self.object_lock.put_arguments())
         return self._put(key, data, IfNoneMatch="*", **extra)
+
+    def presign(self, key: str, expires_s: int = 3600) -> str:
+        """A time-limited download link for readers without keys."""
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": self.prefix + key},
+            ExpiresIn=expires_s,
+        )
 
     def swap(self, key: str, data: bytes, expected: str | None) -> bool:
         if expected is None:

@@ -72,6 +72,9 @@ def verify_store(store: Store, document: str | None = None) -> Report:
         _walk_chain(store, doc, report, manifests, reachable, rehash=document is not None)
     if document is None:
         report.unreferenced_manifests = len(set(manifests) - reachable)
+        from clausewatch.seal import check as check_seals  # seals sit on top of the chains
+
+        report.problems += [Problem("broken-chain", key, what) for key, what in check_seals(store)]
     return report
 
 

@@ -1,0 +1,77 @@
+"""Write-once evidence on S3: Object Lock retention on blobs and manifests, presigned links.
+
+Moto records Object Lock retention but does not enforce it on reads or deletes, and does not
+check presigned signatures; what is tested here is what clausewatch sends and what a reader
+can fetch with the link.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from clausewatch.cli import app
+from clausewatch.errors import StoreError
+from clausewatch.record import record_capture
+from storage.s3 import ObjectLock, S3Backend
+from storage.store import Store
+from tests.conftest import s3_client
+from tests.helpers import capture, page, target
+
+
+def locked_store(moto_endpoint: str) -> tuple[Store, str]:
+    client = s3_client(moto_endpoint)
+    bucket = f"cw-{uuid.uuid4().hex[:10]}"
+    client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    backend = S3Backend(
+        bucket, "evidence", client=client, object_lock=ObjectLock("COMPLIANCE", 3650)
+    )
+    return Store(backend), bucket
+
+
+def test_blobs_and_manifests_carry_retention_heads_do_not(moto_endpoint: str) -> None:
+    store, bucket = locked_store(moto_endpoint)
+    out = record_capture(store, target(), capture(page("Terms.")))
+    assert out.content_hash and out.manifest
+    client = s3_client(moto_endpoint)
+
+    def mode(
+        key: str,
+    ) -> str | None:  # moto answers HEAD with the lock (its GetObjectRetention fails)
+        return client.head_object(Bucket=bucket, Key=f"evidence/{key}").get("ObjectLockMode")
+
+    assert mode(f"blobs/{out.content_hash[:2]}/{out.content_hash}") == "COMPLIANCE"
+    assert mode(f"manifests/{out.manifest[:2]}/{out.manifest}.json") == "COMPLIANCE"
+    assert mode("heads/acme-privacy.json") is None  # heads move: never locked
+
+
+def test_object_lock_setting_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAUSEWATCH_S3_OBJECT_LOCK", "FOREVER")
+    with pytest.raises(StoreError, match="GOVERNANCE:DAYS or COMPLIANCE:DAYS"):
+        ObjectLock.from_env()
+    monkeypatch.setenv("CLAUSEWATCH_S3_OBJECT_LOCK", "governance:30")
+    assert ObjectLock.from_env() == ObjectLock("GOVERNANCE", 30)
+
+
+def test_presigned_link_downloads_the_verified_bytes(moto_endpoint: str, s3_env: str) -> None:
+    client = s3_client(moto_endpoint)
+    bucket = f"cw-{uuid.uuid4().hex[:10]}"
+    client.create_bucket(Bucket=bucket)
+    store = Store(S3Backend(bucket, "p", client=client))
+    out = record_capture(store, target(), capture(page("Terms.")))
+    result = CliRunner().invoke(
+        app, ["presign", str(out.content_hash), "--store", f"s3://{bucket}/p"]
+    )
+    assert result.exit_code == 0, result.output
+    link = result.output.strip()
+    assert link.startswith(moto_endpoint) and "Signature" in link
+    assert httpx.get(link).content == store.get_blob(str(out.content_hash))
+
+
+def test_presign_needs_s3(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["presign", "0" * 64, "--store", str(tmp_path)])
+    assert result.exit_code == 2 and "need an S3 store" in result.output
