@@ -55,8 +55,8 @@ def test_every_logged_event_matches_its_schema(store: Store) -> None:
     for _ in range(2):  # the alert comes with the second failure in a row
         record_failure(store, t, T0, FetchError("acme-privacy: HTTP 404 Not Found", status=404))
     logged = [e for _, e in store.events()]
-    # archived: see test_wayback; cosmetic, recovered and digest: see test_event_model
-    elsewhere = {events.ARCHIVED, events.COSMETIC, events.RECOVERED, events.DIGEST}
+    # archived: see test_wayback; cosmetic, recovered, digest: test_event_model; sealed: test_seal
+    elsewhere = {events.ARCHIVED, events.COSMETIC, events.RECOVERED, events.DIGEST, events.SEALED}
     assert {e["type"] for e in logged} == set(events.EVENT_TYPES) - elsewhere
     for event in logged:
         validate(event)
