@@ -499,6 +499,24 @@ def presign_cmd(
     typer.echo(st.backend.presign(key, expires))
 
 
+@app.command("viewer")
+@friendly
+def viewer_cmd(
+    store: StoreOpt = "./archive",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8600,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """A read-only web viewer for auditors: documents, versions, diffs, citations, downloads."""
+    import uvicorn
+
+    from clausewatch.viewer import create_app
+
+    typer.echo(
+        f"clausewatch viewer on http://{host}:{port}/ (read-only; Ctrl-C stops it)", err=True
+    )
+    uvicorn.run(create_app(_store(store)), host=host, port=port, log_level="warning")
+
+
 @app.command("schema")
 @friendly
 def schema_cmd(
