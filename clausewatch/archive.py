@@ -29,11 +29,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict
-
 from clausewatch import events
 from clausewatch.wayback import RateLimited, SaveResult, WaybackClient, WaybackSettings
-from storage.models import Manifest, dump
+from storage.models import Manifest, Record, dump
 from storage.store import Store, check_document_id
 
 QUEUE = "wayback/queue/"
@@ -47,10 +45,8 @@ MAX_BACKOFF = timedelta(hours=6)
 Status = Literal["queued", "submitting", "pending", "archived", "skipped", "failed"]
 
 
-class Entry(BaseModel):
+class Entry(Record):
     """One version waiting for (or done with) its Wayback capture."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     format: Literal["clausewatch.wayback-queue/1"] = "clausewatch.wayback-queue/1"
     document: str
@@ -68,9 +64,7 @@ class Entry(BaseModel):
     reason: str | None = None
 
 
-class Attestation(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Attestation(Record):
     format: Literal["clausewatch.wayback-attestation/1"] = "clausewatch.wayback-attestation/1"
     document: str
     manifest: str

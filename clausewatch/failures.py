@@ -11,17 +11,13 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
-
-from storage.models import dump
+from storage.models import Record, dump
 from storage.store import Store, check_document_id
 
 DEFAULT_THRESHOLD = 2
 
 
-class Streak(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Streak(Record):
     document: str
     count: int
     since: datetime
