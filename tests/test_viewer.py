@@ -101,6 +101,16 @@ async def browse(base: str) -> dict[str, object]:
             seen[f"{name}_html"] = await page.inner_html("body")
             seen[f"{name}_csp"] = response.headers.get("content-security-policy")
             await page.screenshot(path=str(ARTIFACTS / f"viewer-{name}.png"), full_page=True)
+        await page.goto(base + "/doc/acme-terms")
+        link = page.locator("a", has_text="manifest").first
+        href = str(await link.get_attribute("href"))
+        async with page.expect_download() as info:
+            await link.click()
+        download = await info.value
+        seen["download_name"] = href.rsplit("/", 1)[1]
+        seen["download_sha256"] = hashlib.sha256(
+            Path(str(await download.path())).read_bytes()
+        ).hexdigest()
         await browser.close()
     return seen
 
@@ -116,6 +126,8 @@ def test_viewer_in_chromium(viewer: tuple[str, Store]) -> None:
     assert "&lt;script&gt;" in str(seen["cite_html"])
     assert all(seen[f"{n}_pwned"] is None for n in ("documents", "document", "diff", "cite"))
     assert all("default-src 'none'" in str(seen[f"{n}_csp"]) for n in ("documents", "diff", "cite"))
+    # a download from the browser hashes to the name it was asked for by
+    assert seen["download_sha256"] == seen["download_name"]
 
 
 def test_downloads_are_verified_and_never_rendered(viewer: tuple[str, Store]) -> None:
