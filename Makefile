@@ -7,7 +7,7 @@ STORE  ?= ./archive
 # Prefect: no telemetry, quiet logs for the demo (the Prefect UI keeps the details)
 PREFECT_ENV := PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_LOGGING_LEVEL=WARNING
 
-.PHONY: install browser demo test check format schemas score bench-accuracy bench-webhooks clean
+.PHONY: install browser demo test check format schemas score bench-accuracy bench-webhooks server deploy worker clean
 
 install: $(STAMP) browser
 
@@ -48,6 +48,21 @@ bench-accuracy: $(STAMP)
 # Webhook delivery cost to a healthy local receiver (deliveries per second)
 bench-webhooks: $(STAMP)
 	$(BIN)/python scripts/bench_webhooks.py --events 500
+
+# Operators: a local Prefect server with its UI, the deployments, a worker (three terminals)
+PREFECT_PORT ?= 4200
+OPERATOR_ENV := PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api CLAUSEWATCH_HOME=$(CURDIR) \
+	CLAUSEWATCH_STORE=$(abspath $(STORE))
+server: install
+	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+
+deploy: install
+	$(OPERATOR_ENV) $(BIN)/prefect work-pool inspect clausewatch-process >/dev/null 2>&1 || \
+		$(OPERATOR_ENV) $(BIN)/prefect work-pool create clausewatch-process --type process
+	$(OPERATOR_ENV) $(BIN)/prefect --no-prompt deploy --prefect-file deployments/prefect.yaml --all
+
+worker: install
+	$(OPERATOR_ENV) $(BIN)/prefect worker start --pool clausewatch-process
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
