@@ -16,11 +16,13 @@ import contextlib
 import os
 import shutil
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlparse
 
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
@@ -66,6 +68,8 @@ class CaptureSettings:
     """How pages are rendered; every timing is configuration, never guessed from context."""
 
     pages: int = 4
+    per_host: int = 2  # pages of one host at once
+    host_gap_s: float = 1.0  # seconds between the starts of two requests to one host
     navigation_timeout_ms: int = 30_000
     idle_timeout_ms: int = 10_000
     quiet_ms: int = 500
@@ -113,6 +117,9 @@ class Renderer:
         self._browser: Browser | None = None
         self._context: BrowserContext | None = None
         self._slots = asyncio.Semaphore(self.settings.pages)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._host_locks: dict[str, asyncio.Lock] = {}
+        self._host_last: dict[str, float] = {}
 
     async def __aenter__(self) -> Renderer:
         executable = find_chromium(self.settings.executable)
@@ -147,7 +154,7 @@ class Renderer:
         """Render ``doc.url`` and return the evidence; raises FetchError or CaptureTimeout."""
         if self._context is None:
             raise RuntimeError("Renderer is not open: use `async with Renderer() as r`")
-        async with self._slots:
+        async with self._host_turn(doc.url), self._slots:
             page = await self._context.new_page()
             try:
                 return await self._capture(page, doc)
@@ -159,6 +166,22 @@ class Renderer:
                 raise _fetch_error(doc, exc) from exc
             finally:
                 await page.close()
+
+    @contextlib.asynccontextmanager
+    async def _host_turn(self, url: str) -> AsyncIterator[None]:
+        """Politeness: at most ``per_host`` pages of one host at once, and at least
+        ``host_gap_s`` between the starts of two requests to it."""
+        host = urlparse(url).hostname or ""
+        slots = self._hosts.setdefault(host, asyncio.Semaphore(self.settings.per_host))
+        async with slots:
+            lock = self._host_locks.setdefault(host, asyncio.Lock())
+            async with lock:
+                loop = asyncio.get_running_loop()
+                wait = self._host_last.get(host, -1e9) + self.settings.host_gap_s - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self._host_last[host] = loop.time()
+            yield
 
     async def _capture(self, page: Any, doc: CatalogDocument) -> Capture:
         s = self.settings

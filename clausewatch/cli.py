@@ -65,6 +65,10 @@ def run_cmd(
     catalog: Annotated[Path, typer.Option("--catalog", help="Catalog YAML file.")],
     store: StoreOpt = "./archive",
     pages: Annotated[int, typer.Option(help="Pages rendered at once.", min=1, max=32)] = 4,
+    per_host: Annotated[int, typer.Option(help="Pages of one host at once.", min=1, max=32)] = 2,
+    host_gap: Annotated[
+        float, typer.Option(help="Seconds between two requests to one host.", min=0)
+    ] = 1.0,
     no_prefect: Annotated[bool, typer.Option("--no-prefect", help="Run without Prefect.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -73,11 +77,11 @@ def run_cmd(
 
     load_catalog(catalog)  # fail fast, with the catalog's own error message
     if no_prefect:
-        results = asyncio.run(_run_plain(str(catalog), store, pages))
+        results = asyncio.run(_run_plain(str(catalog), store, pages, per_host, host_gap))
     else:
         from flows.monitor import monitor
 
-        results = asyncio.run(monitor(str(catalog), store, pages))
+        results = asyncio.run(monitor(str(catalog), store, pages, per_host, host_gap))
     for r in results:
         if as_json:
             _echo_json(r)
@@ -89,13 +93,16 @@ def run_cmd(
         raise typer.Exit(1)
 
 
-async def _run_plain(catalog: str, store: str, pages: int) -> list[dict[str, Any]]:
+async def _run_plain(
+    catalog: str, store: str, pages: int, per_host: int, host_gap: float
+) -> list[dict[str, Any]]:
     from clausewatch.capture import CaptureSettings, Renderer
     from clausewatch.catalog import load_catalog
     from clausewatch.monitor import monitor_documents
     from storage.store import open_store
 
-    async with Renderer(CaptureSettings(pages=pages)) as renderer:
+    settings = CaptureSettings(pages=pages, per_host=per_host, host_gap_s=host_gap)
+    async with Renderer(settings) as renderer:
         outcomes = await monitor_documents(
             renderer, open_store(store), load_catalog(catalog).documents
         )

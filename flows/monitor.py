@@ -62,13 +62,23 @@ failure_task = task(
 
 
 @flow(name="monitor", log_prints=False)
-async def monitor(catalog: str, store: str = "./archive", pages: int = 4) -> list[dict[str, Any]]:
-    """Render, extract, store by hash, detect and emit for every document in ``catalog``."""
+async def monitor(
+    catalog: str,
+    store: str = "./archive",
+    pages: int = 4,
+    per_host: int = 2,
+    host_gap_s: float = 1.0,
+) -> list[dict[str, Any]]:
+    """Render, extract, store by hash, detect and emit for every document in ``catalog``.
+
+    At most ``pages`` pages render at once, at most ``per_host`` of one host, with
+    ``host_gap_s`` seconds between two requests to the same host."""
     logger = get_run_logger()
     docs = load_catalog(catalog).documents
     target_store = open_store(store)
     start = last_cursor(target_store)
-    async with Renderer(CaptureSettings(pages=pages)) as renderer:
+    settings = CaptureSettings(pages=pages, per_host=per_host, host_gap_s=host_gap_s)
+    async with Renderer(settings) as renderer:
         outcomes = await monitor_documents(
             renderer, target_store, docs, capture_task, record_task, failure_task
         )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,14 @@ from clausewatch.record import Capture
 from extractors import extract
 
 pytestmark = pytest.mark.browser
-FAST = CaptureSettings(pages=4, navigation_timeout_ms=10_000, idle_timeout_ms=2_000, quiet_ms=400)
+FAST = CaptureSettings(
+    pages=4,
+    per_host=4,
+    host_gap_s=0,
+    navigation_timeout_ms=10_000,
+    idle_timeout_ms=2_000,
+    quiet_ms=400,
+)
 
 
 def doc(url: str, wait_for: str | None = None) -> CatalogDocument:
@@ -154,3 +163,43 @@ def test_pdf_documents_are_captured_and_compared(
 def test_unreadable_pdf_is_an_extraction_failure() -> None:
     with pytest.raises(ExtractionError, match="PDF"):
         extract(b"%PDF-1.7\n garbage that is not a PDF")
+
+
+def test_politeness_per_host(tmp_path: Path) -> None:
+    """At most one page of the host at once, and at least 0.3 s between request starts."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    starts: list[float] = []
+    active = [0, 0]  # now, most at once
+
+    class Slow(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path != "/favicon.ico":
+                starts.append(time.monotonic())
+                active[0] += 1
+                active[1] = max(active)
+                time.sleep(0.1)
+                active[0] -= 1
+            body = b"<main><p>Terms.</p></main>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = CaptureSettings(
+        pages=4, per_host=1, host_gap_s=0.3, idle_timeout_ms=500, quiet_ms=100
+    )
+    docs = [doc(f"http://127.0.0.1:{server.server_port}/p{i}") for i in range(4)]
+    caps = asyncio.run(capture_all(*docs, settings=settings))
+    server.shutdown()
+    assert all(isinstance(c, Capture) for c in caps)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert len(starts) == 4 and min(gaps) >= 0.29
+    assert active[1] == 1

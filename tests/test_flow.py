@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("prefect_harness")]
 
 
 def run(catalog: Path, store: str) -> dict[str, dict[str, Any]]:
-    return {r["document"]: r for r in asyncio.run(monitor(str(catalog), store))}
+    return {r["document"]: r for r in asyncio.run(monitor(str(catalog), store, host_gap_s=0.1))}
 
 
 def catalog_for(site: DemoSite, tmp_path: Path, extra: str = "") -> Path:

@@ -74,7 +74,8 @@ async def _demo(root: Path) -> None:
             site.set_version(version)
             cursor = _last_cursor(store)
             _say(f"Run {version}: site version {version} ({title})")
-            results = await monitor(str(catalog), str(root))
+            # the bundled site is local: a short gap between requests is polite enough
+            results = await monitor(str(catalog), str(root), host_gap_s=0.2)
             _print_results(results)
             if version == 2:
                 _print_changes(store, results, root)
