@@ -17,7 +17,7 @@ import os
 import shutil
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +28,7 @@ from playwright.async_api import Browser, BrowserContext, Playwright, async_play
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from clausewatch import netguard
 from clausewatch.catalog import CatalogDocument
 from clausewatch.errors import BrowserNotFound, CaptureTimeout, FetchError
 from clausewatch.record import Capture
@@ -77,6 +78,7 @@ class CaptureSettings:
     viewport: tuple[int, int] = (1280, 900)
     screenshot: bool = True
     executable: str | None = None
+    allow_private: bool = field(default_factory=netguard.private_allowed)
 
 
 def find_chromium(explicit: str | None = None) -> str | None:
@@ -120,6 +122,22 @@ class Renderer:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._host_last: dict[str, float] = {}
+        self._refusals: dict[str, str | None] = {}  # host -> why it is refused (None: allowed)
+
+    async def _refusal(self, url: str) -> str | None:
+        if not url.startswith(("http://", "https://")):
+            return None  # data:, blob:, about: stay inside the browser
+        host = urlparse(url).hostname or ""
+        if host not in self._refusals:
+            self._refusals[host] = await asyncio.to_thread(netguard.refusal, host)
+        return self._refusals[host]
+
+    async def _guard(self, route: Any, request: Any) -> None:
+        """Every request of every page: private addresses are refused (SSRF)."""
+        if await self._refusal(request.url):
+            await route.abort("blockedbyclient")
+        else:
+            await route.continue_()
 
     async def __aenter__(self) -> Renderer:
         executable = find_chromium(self.settings.executable)
@@ -132,6 +150,8 @@ class Renderer:
             self._context = await self._browser.new_context(
                 viewport={"width": width, "height": height}
             )
+            if not self.settings.allow_private:
+                await self._context.route("**/*", self._guard)
         except BaseException:
             await self.__aexit__(None, None, None)
             raise
@@ -154,6 +174,11 @@ class Renderer:
         """Render ``doc.url`` and return the evidence; raises FetchError or CaptureTimeout."""
         if self._context is None:
             raise RuntimeError("Renderer is not open: use `async with Renderer() as r`")
+        if not self.settings.allow_private and (why := await self._refusal(doc.url)):
+            raise FetchError(
+                f"{doc.id} ({doc.url}): refused: {why}. Set CLAUSEWATCH_ALLOW_PRIVATE_URLS=1 "
+                "to monitor private addresses"
+            )
         async with self._host_turn(doc.url), self._slots:
             page = await self._context.new_page()
             try:
@@ -190,6 +215,8 @@ class Renderer:
         response = await page.goto(doc.url, wait_until="load", timeout=s.navigation_timeout_ms)
         if response is None:
             raise FetchError(f"{doc.id} ({doc.url}): the browser got no response")
+        if not self.settings.allow_private and (why := await self._refusal(page.url)):
+            raise FetchError(f"{doc.id} ({doc.url}): refused after redirects to {page.url}: {why}")
         if response.status >= 400:
             transient = response.status >= 500 or response.status == 429
             raise FetchError(

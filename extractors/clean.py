@@ -31,6 +31,8 @@ _MAYBE_HIDDEN = etree.XPath(".//*[@hidden or @aria-hidden or @style]")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _CF_EMAIL = etree.XPath(".//*[@data-cfemail]|.//a[contains(@href, '/cdn-cgi/l/email-protection#')]")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Control characters mean nothing in HTML text, and lxml refuses them when text is moved.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 # libxml2 keeps at most 256 levels of nesting by default (and drops deeper text); huge_tree
 # raises that to 2048, more than any real page needs.
 _PARSER = lxml.html.HTMLParser(huge_tree=True)
@@ -39,7 +41,7 @@ _PARSER = lxml.html.HTMLParser(huge_tree=True)
 def parse_html(page: bytes | str, content_type: str | None = None) -> lxml.html.HtmlElement:
     """Parse a page into an lxml tree (never raises on malformed markup)."""
     text = page if isinstance(page, str) else decode_html(page, content_type)
-    text = _XML_DECL.sub("", text)
+    text = _CONTROL_CHARS.sub("", _XML_DECL.sub("", text))
     if not text.strip():
         raise ExtractionError("the page is empty: there is no text to extract")
     try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -54,6 +55,8 @@ def prepare_store(url: str, fresh: bool) -> Path:
 
 def run_demo(store_url: str = "./archive", fresh: bool = True) -> None:
     root = prepare_store(store_url, fresh)
+    # the bundled site runs on 127.0.0.1, which real runs refuse to fetch (see netguard)
+    os.environ["CLAUSEWATCH_ALLOW_PRIVATE_URLS"] = "1"
     asyncio.run(_demo(root))
     time.sleep(_PREFECT_FLUSH_S)
 

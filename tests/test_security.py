@@ -1,0 +1,164 @@
+"""Hostile inputs: private addresses refused (SSRF), extractors fuzzed, secrets kept out of output."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clausewatch.capture import CaptureSettings, Renderer
+from clausewatch.catalog import CatalogDocument
+from clausewatch.demo.site import DemoSite
+from clausewatch.errors import ExtractionError, FetchError
+from clausewatch.netguard import refusal
+from extractors import extract
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "localhost",
+        "10.1.2.3",
+        "192.168.0.1",
+        "172.16.5.4",
+        "169.254.169.254",
+        "[::1]",
+        "0.0.0.0",
+    ],
+)
+def test_private_hosts_are_refused(host: str) -> None:
+    assert refusal(host) is not None
+
+
+def test_public_addresses_pass() -> None:
+    assert refusal("93.184.216.34") is None and refusal("2606:4700::1111") is None
+
+
+@pytest.mark.browser
+def test_the_browser_refuses_private_pages_and_redirects(
+    demo_site: DemoSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS")
+    document = CatalogDocument(
+        id="internal", entity="X", title="T", type="t", url=demo_site.url("northwind-terms")
+    )
+
+    async def go() -> BaseException | None:
+        async with Renderer(CaptureSettings(host_gap_s=0)) as renderer:
+            try:
+                await renderer.capture(document)
+            except FetchError as exc:
+                return exc
+        return None
+
+    error = asyncio.run(go())
+    assert (
+        isinstance(error, FetchError)
+        and "refused" in str(error)
+        and "CLAUSEWATCH_ALLOW_PRIVATE_URLS" in str(error)
+    )
+    assert not error.transient
+
+
+_TAGS = st.sampled_from(
+    [
+        "p",
+        "div",
+        "li",
+        "ul",
+        "table",
+        "tr",
+        "td",
+        "h1",
+        "h2",
+        "main",
+        "nav",
+        "span",
+        "a",
+        "script",
+        "style",
+        "br",
+        "header",
+        "footer",
+        "aside",
+        "article",
+        "b",
+        "section",
+    ]
+)
+_ATTRS = st.sampled_from(
+    [
+        "",
+        " hidden",
+        ' class="cookie-banner"',
+        ' role="dialog"',
+        ' style="display:none"',
+        ' id="consent"',
+        ' aria-hidden="true"',
+        ' data-cfemail="zz"',
+        ' href="?utm_source=x"',
+    ]
+)
+
+
+@st.composite
+def tag_soup(draw: st.DrawFn) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 60))):
+        tag, attrs = draw(_TAGS), draw(_ATTRS)
+        kind = draw(st.integers(0, 3))
+        text = draw(st.text(max_size=40))
+        parts.append(
+            f"<{tag}{attrs}>"
+            if kind == 0
+            else f"</{tag}>"
+            if kind == 1
+            else text
+            if kind == 2
+            else f"<{tag}{attrs}>{text}</{tag}>"
+        )
+    return "".join(parts)
+
+
+@settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(tag_soup())
+def test_extraction_never_crashes_on_tag_soup(html: str) -> None:
+    try:
+        result = extract(html)
+    except ExtractionError:
+        return
+    assert all(c.text == c.text.strip() and c.text for c in result.clauses)
+
+
+@settings(max_examples=200, deadline=2000)
+@given(st.binary(max_size=2000))
+def test_extraction_never_crashes_on_random_bytes(data: bytes) -> None:
+    with contextlib.suppress(ExtractionError):  # a clear refusal is fine; nothing else is
+        extract(data)
+
+
+def test_secrets_never_reach_the_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    secret = "whsec_c2VjcmV0LXRoYXQtbXVzdC1uZXZlci1sZWFrLTMyYg=="
+    monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_URLS", "http://127.0.0.1:9/hook")
+    monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_SECRET", secret)
+    monkeypatch.setenv("WAYBACK_SECRET_KEY", "wayback-secret-value")
+    runner = CliRunner()
+    outputs = [
+        runner.invoke(app, args).output
+        for args in (
+            ["deliver", "--store", str(tmp_path)],
+            ["archive", "--store", str(tmp_path)],
+            ["events", "--store", str(tmp_path)],
+            ["verify", "--store", str(tmp_path)],
+        )
+    ]
+    assert not any(secret in o or "wayback-secret-value" in o for o in outputs)
