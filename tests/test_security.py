@@ -125,7 +125,15 @@ def tag_soup(draw: st.DrawFn) -> str:
     return "".join(parts)
 
 
-@settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+# Prefect's background threads (the session's test harness) draw from the global `random`
+# module while Hypothesis generates examples, which Hypothesis reports as strategy misuse.
+_PREFECT_THREADS_USE_RANDOM = pytest.mark.filterwarnings(
+    "ignore::hypothesis.errors.HypothesisDeprecationWarning"
+)
+
+
+@_PREFECT_THREADS_USE_RANDOM
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tag_soup())
 def test_extraction_never_crashes_on_tag_soup(html: str) -> None:
     try:
@@ -135,7 +143,8 @@ def test_extraction_never_crashes_on_tag_soup(html: str) -> None:
     assert all(c.text == c.text.strip() and c.text for c in result.clauses)
 
 
-@settings(max_examples=200, deadline=2000)
+@_PREFECT_THREADS_USE_RANDOM
+@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=2000))
 def test_extraction_never_crashes_on_random_bytes(data: bytes) -> None:
     with contextlib.suppress(ExtractionError):  # a clear refusal is fine; nothing else is
