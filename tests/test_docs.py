@@ -85,3 +85,15 @@ def test_the_consumer_example_verifies_and_deduplicates(
     assert capsys.readouterr().out.count("changed (substantive)") == 1
     forged = {**headers, "webhook-signature": "v1,AAAA"}
     assert consumer.handle(body, forged) == 401
+
+
+def test_the_automation_script_imports() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "automation", ROOT / "deployments" / "automation.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert callable(module.main)
