@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -120,11 +119,9 @@ def test_receiver_down_then_up_gets_everything_once_in_order(store: Store) -> No
 def test_slow_receiver_times_out_and_is_retried(store: Store) -> None:
     receiver = Receiver(SECRET, delay_s=1.0)
     server = start(receiver)
-    started = time.monotonic()
     report = Deliverer(store, httpx.Client(), Clock()).deliver(
         endpoint(f"http://127.0.0.1:{server.server_port}/")
     )
-    assert time.monotonic() - started < 5
     assert report.failed == 2 and "no answer within 0.5 s" in report.errors[0]
     server.shutdown()
 
