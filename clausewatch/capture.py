@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import time
@@ -33,6 +34,7 @@ from clausewatch.catalog import CatalogDocument
 from clausewatch.errors import BrowserNotFound, CaptureTimeout, FetchError
 from clausewatch.record import Capture
 
+log = logging.getLogger(__name__)
 CHROMIUM_ARGS = (
     "--no-sandbox",
     "--disable-gpu",
@@ -55,6 +57,9 @@ _DOM_QUIET_JS = """([quiet, limit]) => new Promise(resolve => {
 })"""
 # Transient network failures worth a retry; anything else (DNS, TLS, bad URL) is permanent.
 _TRANSIENT_NET = (
+    "has been closed",
+    "Target crashed",
+    "Browser closed",
     "ERR_CONNECTION_REFUSED",
     "ERR_CONNECTION_RESET",
     "ERR_CONNECTION_CLOSED",
@@ -75,6 +80,7 @@ class CaptureSettings:
     idle_timeout_ms: int = 10_000
     quiet_ms: int = 500
     settle_timeout_ms: int = 5_000
+    evidence_timeout_ms: int = 20_000  # body, DOM and screenshot, after the page settled
     viewport: tuple[int, int] = (1280, 900)
     screenshot: bool = True
     executable: str | None = None
@@ -123,6 +129,7 @@ class Renderer:
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._host_last: dict[str, float] = {}
         self._refusals: dict[str, str | None] = {}  # host -> why it is refused (None: allowed)
+        self._relaunch_lock = asyncio.Lock()
 
     async def _refusal(self, url: str) -> str | None:
         if not url.startswith(("http://", "https://")):
@@ -140,22 +147,34 @@ class Renderer:
             await route.continue_()
 
     async def __aenter__(self) -> Renderer:
-        executable = find_chromium(self.settings.executable)
         self._playwright = await async_playwright().start()
         try:
-            self._browser = await self._playwright.chromium.launch(
-                executable_path=executable, args=list(CHROMIUM_ARGS)
-            )
-            width, height = self.settings.viewport
-            self._context = await self._browser.new_context(
-                viewport={"width": width, "height": height}
-            )
-            if not self.settings.allow_private:
-                await self._context.route("**/*", self._guard)
+            await self._launch()
         except BaseException:
             await self.__aexit__(None, None, None)
             raise
         return self
+
+    async def _launch(self) -> None:
+        assert self._playwright is not None
+        self._browser = await self._playwright.chromium.launch(
+            executable_path=find_chromium(self.settings.executable), args=list(CHROMIUM_ARGS)
+        )
+        width, height = self.settings.viewport
+        self._context = await self._browser.new_context(viewport={"width": width, "height": height})
+        if not self.settings.allow_private:
+            await self._context.route("**/*", self._guard)
+
+    async def _ensure_browser(self) -> None:
+        """Relaunch Chromium if it crashed or was killed: other documents go on."""
+        async with self._relaunch_lock:
+            if self._browser is not None and self._browser.is_connected():
+                return
+            log.warning("Chromium is gone; launching it again")
+            with contextlib.suppress(PlaywrightError):
+                if self._browser is not None:
+                    await self._browser.close()
+            await self._launch()
 
     async def __aexit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
@@ -180,9 +199,16 @@ class Renderer:
                 "to monitor private addresses"
             )
         async with self._host_turn(doc.url), self._slots:
+            await self._ensure_browser()
+            assert self._context is not None
             page = await self._context.new_page()
             try:
-                return await self._capture(page, doc)
+                return await asyncio.wait_for(self._capture(page, doc), self._budget_s())
+            except TimeoutError as exc:
+                raise CaptureTimeout(
+                    f"{doc.id} ({doc.url}): no result within {self._budget_s():.0f} s "
+                    "(the page never finished, or a script on it is looping)"
+                ) from exc
             except PlaywrightTimeout as exc:
                 raise CaptureTimeout(
                     f"{doc.id} ({doc.url}): timed out: {exc.message.splitlines()[0]}"
@@ -190,7 +216,28 @@ class Renderer:
             except PlaywrightError as exc:
                 raise _fetch_error(doc, exc) from exc
             finally:
-                await page.close()
+                await self._close(page)
+
+    def _budget_s(self) -> float:
+        """The longest one capture may take, everything included."""
+        s = self.settings
+        total = (
+            2 * s.navigation_timeout_ms
+            + s.idle_timeout_ms
+            + s.settle_timeout_ms
+            + s.evidence_timeout_ms
+        )
+        return total / 1000
+
+    async def _close(self, page: Any) -> None:
+        """Close a page; one whose renderer hangs (a looping script) takes the browser down
+        with it, and the next capture launches a fresh one."""
+        try:
+            await asyncio.wait_for(page.close(run_before_unload=False), 5)
+        except (TimeoutError, PlaywrightError):
+            if self._browser is not None:
+                with contextlib.suppress(TimeoutError, PlaywrightError):
+                    await asyncio.wait_for(self._browser.close(), 10)
 
     @contextlib.asynccontextmanager
     async def _host_turn(self, url: str) -> AsyncIterator[None]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import os
+import signal
 import socket
 import time
 from pathlib import Path
@@ -203,3 +206,64 @@ def test_politeness_per_host(tmp_path: Path) -> None:
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(starts) == 4 and min(gaps) >= 0.29
     assert active[1] == 1
+
+
+def _chromium_descendants() -> list[int]:
+    """PIDs of the Chromium processes started from this test process."""
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            pid, rest = int(entry.name), stat.rsplit(")", 1)
+            parents[pid] = int(rest[1].split()[1])
+            names[pid] = stat[stat.index("(") + 1 : stat.rindex(")")]
+    mine, found = {os.getpid()}, []
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in mine and pid not in mine:
+                mine.add(pid)
+                changed = True
+                if "chrom" in names[pid]:
+                    found.append(pid)
+    return found
+
+
+def test_a_looping_page_times_out_and_a_killed_browser_is_relaunched(
+    demo_site: DemoSite, static_site: tuple[str, Path]
+) -> None:
+    base, root = static_site
+    (root / "loop.html").write_text(
+        "<main><p>Terms.</p></main><script>setTimeout(() => { while (true) {} }, 50)</script>"
+    )
+    settings = CaptureSettings(
+        host_gap_s=0,
+        navigation_timeout_ms=2_000,
+        idle_timeout_ms=500,
+        quiet_ms=200,
+        settle_timeout_ms=1_000,
+        evidence_timeout_ms=3_000,
+    )
+
+    async def scenario() -> tuple[object, object, object]:
+        async with Renderer(settings) as renderer:
+            looping = await asyncio.gather(
+                renderer.capture(doc(f"{base}/loop.html")), return_exceptions=True
+            )
+            after_loop = await renderer.capture(doc(demo_site.url("northwind-terms")))
+            for pid in _chromium_descendants():  # Chromium crashes
+                with contextlib.suppress(ProcessLookupError):  # a child may go with its parent
+                    os.kill(pid, signal.SIGKILL)
+            await asyncio.sleep(0.5)
+            after_crash = await renderer.capture(doc(demo_site.url("northwind-privacy")))
+            return looping[0], after_loop, after_crash
+
+    looping, after_loop, after_crash = asyncio.run(scenario())
+    assert isinstance(looping, CaptureTimeout) and "looping" in str(looping)
+    assert isinstance(after_loop, Capture) and after_loop.status == 200
+    assert isinstance(after_crash, Capture) and after_crash.status == 200
