@@ -46,6 +46,7 @@ def extract(
     """
     if isinstance(page, bytes) and is_pdf(page, content_type):
         return _extraction(pdf_clauses(page), "", "auto")
+    _check_textual(page, content_type)
     doc = parse_html(page, content_type)
     title = _title(doc)
     controls = set() if select else with_controls(doc)
@@ -94,6 +95,26 @@ def _automatic(
     title = outside_title(body, root)
     heading = tuple(split_blocks(title)) if title is not None else ()
     return heading + tuple(split_blocks(root))
+
+
+_TEXTUAL = ("html", "xml", "text/")
+
+
+def _check_textual(page: bytes | str, content_type: str | None) -> None:
+    """Refuse images, archives and other binary answers before they become "text"."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media and not any(kind in media for kind in _TEXTUAL):
+        raise ExtractionError(
+            f"the answer is {media}, not a page: there is no legal text to extract"
+        )
+    if (
+        isinstance(page, bytes)
+        and b"\x00" in page[:1024]
+        and not page.startswith((b"\xff\xfe", b"\xfe\xff"))
+    ):
+        raise ExtractionError(
+            "the answer is binary data, not a page: there is no legal text to extract"
+        )
 
 
 def _title(doc: lxml.html.HtmlElement) -> str:
