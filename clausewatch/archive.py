@@ -266,61 +266,60 @@ def _settle(store: Store, key: str, work: _Work, result: SaveResult, now: dateti
         entry = entry.model_copy(update={"fresh": True})
     if result.outcome == "archived" and result.archive_url:
         _attest(store, entry, result)
-        _save_work(
+        return _finish(
             store,
             key,
             work,
-            entry.model_copy(
-                update={
-                    "status": "archived",
-                    "archive_url": result.archive_url,
-                    "claimed_at": None,
-                    "reason": None,
-                }
-            ),
+            entry,
+            "archived",
+            result.archive_url,
+            status="archived",
+            archive_url=result.archive_url,
+            reason=None,
         )
-        return Done(entry.document, entry.manifest, "archived", result.archive_url)
     if result.outcome == "pending":
-        _save_work(
+        return _finish(
             store,
             key,
             work,
-            entry.model_copy(
-                update={
-                    "status": "pending",
-                    "job_id": result.job_id,
-                    "claimed_at": None,
-                    "next_attempt_at": now + RETRY_PENDING,
-                }
-            ),
+            entry,
+            "pending",
+            f"job {result.job_id} still running",
+            status="pending",
+            job_id=result.job_id,
+            next_attempt_at=now + RETRY_PENDING,
         )
-        return Done(entry.document, entry.manifest, "pending", f"job {result.job_id} still running")
     reason = " ".join(x for x in (result.status_ext, result.message) if x) or "failed"
     if result.transient:
         backoff = min(MAX_BACKOFF, timedelta(minutes=2 ** min(entry.attempts, 12)))
-        _save_work(
+        return _finish(
             store,
             key,
             work,
-            entry.model_copy(
-                update={
-                    "status": "queued",
-                    "job_id": None,
-                    "claimed_at": None,
-                    "reason": reason,
-                    "check_first": entry.check_first or result.ambiguous,
-                    "next_attempt_at": now + backoff,
-                }
-            ),
+            entry,
+            "pending",
+            f"retry after {backoff}: {reason}",
+            status="queued",
+            job_id=None,
+            reason=reason,
+            next_attempt_at=now + backoff,
+            check_first=entry.check_first or result.ambiguous,
         )
-        return Done(entry.document, entry.manifest, "pending", f"retry after {backoff}: {reason}")
-    _save_work(
-        store,
-        key,
-        work,
-        entry.model_copy(update={"status": "failed", "claimed_at": None, "reason": reason}),
-    )
-    return Done(entry.document, entry.manifest, "failed", reason)
+    return _finish(store, key, work, entry, "failed", reason, status="failed", reason=reason)
+
+
+def _finish(
+    store: Store,
+    key: str,
+    work: _Work,
+    entry: Entry,
+    outcome: Literal["archived", "pending", "failed"],
+    detail: str,
+    **changes: Any,
+) -> Done:
+    """Release the claim with the entry's new state, and say what came of it."""
+    _save_work(store, key, work, entry.model_copy(update={"claimed_at": None, **changes}))
+    return Done(entry.document, entry.manifest, outcome, detail)
 
 
 def _attest(store: Store, entry: Entry, result: SaveResult) -> None:
