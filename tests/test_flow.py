@@ -132,3 +132,49 @@ def test_run_without_prefect(demo_site: DemoSite, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert [json.loads(x)["status"] for x in done.stdout.splitlines()] == ["first"] * 3
+
+
+def test_two_worker_processes_one_store(demo_site: DemoSite, tmp_path: Path) -> None:
+    """Two processes check the same catalog into the same store at the same time: one version
+    per real change, one event per version, a consistent history."""
+    catalog = catalog_for(demo_site, tmp_path)
+    cli = str(Path(sys.executable).parent / "clausewatch")
+    store_dir = str(tmp_path / "shared")
+
+    def both() -> None:
+        procs = [
+            subprocess.Popen(
+                [
+                    cli,
+                    "run",
+                    "--no-prefect",
+                    "--catalog",
+                    str(catalog),
+                    "--store",
+                    store_dir,
+                    "--host-gap",
+                    "0.1",
+                    "--json",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(2)
+        ]
+        for proc in procs:
+            _, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, err.decode()[-2000:]
+
+    both()
+    demo_site.set_version(2)
+    both()
+    store = open_store(store_dir)
+    versions = {d: [m.version for _, m in store.chain(d)] for d in store.documents()}
+    assert versions == {
+        "northwind-privacy": [2, 1],
+        "northwind-terms": [2, 1],
+        "northwind-acceptable-use": [1],
+    }
+    kinds = sorted(e["type"].rsplit(".", 1)[1] for _, e in store.events())
+    assert kinds == ["captured"] * 3 + ["changed"] * 2
+    assert verify_store(store).ok
