@@ -24,7 +24,6 @@ CANONICAL_VERSION = "clausewatch.clauses/1"
 SUBSTANCE_VERSION = "clausewatch.substance/1"
 
 _WORD = re.compile(r"\w+")
-_NON_WORD = re.compile(r"\W+")
 # List and section numbering at the start of a clause: "1.", "1.2.3", "(a)", "a)", "IV.", "§ 4".
 _ENUMERATOR = re.compile(
     r"^\s*(?:§+\s*)?(?:\(?\d{1,3}(?:\.\d{1,3})*[.)]?|\(?[a-z][.)]|\([a-z]{1,2}\)|\(?[ivxlc]{1,6}[.)])(?=\s)",
@@ -70,8 +69,31 @@ def substance_tokens(clauses: Iterable[Clause]) -> list[str]:
 
 def substance_hash(clauses: Iterable[Clause]) -> str:
     """SHA-256 of the substance tokens: equal for versions that differ only in form."""
-    words = _NON_WORD.sub(" ", _folded(clauses)).strip()
+    words = _words(_folded(clauses))
     return hashlib.sha256(f"{SUBSTANCE_VERSION}\n{words}".encode()).hexdigest()
+
+
+# ASCII bytes that are not word characters become spaces (one C pass over the text).
+_ASCII_NON_WORD = bytes(
+    b if chr(b).isalnum() or b == ord("_") else ord(" ") for b in range(128)
+) + bytes(range(128, 256))
+
+
+def _words(text: str) -> str:
+    """The ``\\w+`` runs of ``text`` joined by single spaces (what ``\\W+`` to a space gives).
+
+    Python's ``\\w`` is ``str.isalnum()`` or ``_``; translating bytes and replacing the few
+    distinct non-ASCII non-word characters is several times faster than the regular expression.
+
+    >>> _words("l’accès — aux « données », 2.1_a")
+    'l accès aux données 2 1_a'
+    """
+    others = [ch for ch in set(text) if ch > "\x7f" and not ch.isalnum()]
+    data = text.encode("utf-8", "surrogatepass").translate(_ASCII_NON_WORD)
+    text = data.decode("utf-8", "surrogatepass")
+    for ch in others:
+        text = text.replace(ch, " ")
+    return " ".join(text.split())
 
 
 def _unnumbered(text: str) -> str:

@@ -30,22 +30,27 @@ _CONTROLS = etree.XPath(
 _MAYBE_HIDDEN = etree.XPath(".//*[@hidden or @aria-hidden or @style]")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _CF_EMAIL = etree.XPath(".//*[@data-cfemail]|.//a[contains(@href, '/cdn-cgi/l/email-protection#')]")
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
-# Control characters mean nothing in HTML text, and lxml refuses them when text is moved.
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
+# Control characters mean nothing in HTML text, and lxml refuses them when text is moved. In
+# UTF-8 these bytes never occur inside a multi-byte sequence, so they are deleted as bytes.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
 # libxml2 keeps at most 256 levels of nesting by default (and drops deeper text); huge_tree
-# raises that to 2048, more than any real page needs.
-_PARSER = lxml.html.HTMLParser(huge_tree=True)
+# raises that to 2048, more than any real page needs. The page is always handed over as UTF-8
+# (decoded by :func:`decode_html` first, whatever it declared), so libxml2 never guesses.
+_PARSER = lxml.html.HTMLParser(huge_tree=True, encoding="utf-8")
 
 
 def parse_html(page: bytes | str, content_type: str | None = None) -> lxml.html.HtmlElement:
     """Parse a page into an lxml tree (never raises on malformed markup)."""
     text = page if isinstance(page, str) else decode_html(page, content_type)
-    text = _CONTROL_CHARS.sub("", _XML_DECL.sub("", text))
-    if not text.strip():
+    data = _XML_DECL.sub(b"", text.encode("utf-8", "replace")).translate(None, _CONTROL_BYTES)
+    for noncharacter in _NONCHARACTERS:
+        data = data.replace(noncharacter, b"")
+    if not data.strip():
         raise ExtractionError("the page is empty: there is no text to extract")
     try:
-        return lxml.html.document_fromstring(text, parser=_PARSER)
+        return lxml.html.document_fromstring(data, parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"the page could not be parsed as HTML: {exc}") from exc
 

@@ -51,6 +51,8 @@ def normalize_text(text: str) -> str:
     >>> normalize_text("Cafe\u0301") == "Caf\u00e9"
     True
     """
+    if not text or text.isspace():
+        return ""  # most blocks between elements are only white space
     if not text.isascii():
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extractors import Clause, normalize_text, substance_hash
 
@@ -41,3 +44,12 @@ def test_clause_boundaries_and_heading_levels_are_form() -> None:
         Clause("item", "We share it."),
     ]
     assert substance_hash(one) == substance_hash(two)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_fast_word_split_equals_the_regular_expression(text: str) -> None:
+    """The substance hash's word split is exactly ``\\W+`` to one space, on any text."""
+    from extractors.canonical import _words
+
+    assert _words(text) == re.sub(r"\W+", " ", text).strip()
