@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
@@ -67,6 +67,13 @@ _TRANSIENT_NET = (
     "ERR_NETWORK_CHANGED",
     "ERR_EMPTY_RESPONSE",
 )
+
+
+class Gate(Protocol):
+    """Limits shared by every worker (e.g. Prefect global concurrency limits): ``turn(host)``
+    is held while one page of ``host`` renders."""
+
+    def turn(self, host: str) -> contextlib.AbstractAsyncContextManager[None]: ...
 
 
 @dataclass(frozen=True)
@@ -119,8 +126,9 @@ def _playwright_chromium_installed() -> bool:
 class Renderer:
     """An open browser that captures pages; use as ``async with Renderer() as r``."""
 
-    def __init__(self, settings: CaptureSettings | None = None) -> None:
+    def __init__(self, settings: CaptureSettings | None = None, gate: Gate | None = None) -> None:
         self.settings = settings or CaptureSettings()
+        self.gate = gate
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._context: BrowserContext | None = None
@@ -198,7 +206,7 @@ class Renderer:
                 f"{doc.id} ({doc.url}): refused: {why}. Set CLAUSEWATCH_ALLOW_PRIVATE_URLS=1 "
                 "to monitor private addresses"
             )
-        async with self._host_turn(doc.url), self._slots:
+        async with self._host_turn(doc.url), self._slots, self._gate_turn(doc.url):
             await self._ensure_browser()
             assert self._context is not None
             page = await self._context.new_page()
@@ -238,6 +246,15 @@ class Renderer:
             if self._browser is not None:
                 with contextlib.suppress(TimeoutError, PlaywrightError):
                     await asyncio.wait_for(self._browser.close(), 10)
+
+    @contextlib.asynccontextmanager
+    async def _gate_turn(self, url: str) -> AsyncIterator[None]:
+        """The limits shared with other workers (if a gate is set), inside the local ones."""
+        if self.gate is None:
+            yield
+            return
+        async with self.gate.turn(urlparse(url).hostname or ""):
+            yield
 
     @contextlib.asynccontextmanager
     async def _host_turn(self, url: str) -> AsyncIterator[None]:

@@ -9,6 +9,8 @@
         select: ["main article"]       # optional CSS selectors holding the legal text
         remove: [".share-buttons"]     # optional CSS selectors to drop inside them
         wait_for: "#policy-loaded"     # optional selector to wait for before capture
+        priority: 10                   # optional: higher is checked first (default 0)
+        every: 6h                      # optional: check at most this often (30m, 6h, 2d)
 
 The JSON Schema is published as ``schemas/catalog.schema.json`` (``clausewatch schema``).
 """
@@ -16,6 +18,7 @@ The JSON Schema is published as ``schemas/catalog.schema.json`` (``clausewatch s
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlparse
@@ -50,6 +53,22 @@ class CatalogDocument(BaseModel):
     select: Selectors = Field(default=(), description="CSS selectors holding the legal text.")
     remove: Selectors = Field(default=(), description="CSS selectors to drop from the text.")
     wait_for: str | None = Field(default=None, description="CSS selector to wait for.")
+    priority: int = Field(
+        default=0, description="Documents with a higher priority are checked first in a run."
+    )
+    every: str | None = Field(
+        default=None,
+        pattern=r"^\d+[mhd]$",
+        description="Check at most this often, e.g. '30m', '6h', '2d'; runs skip the document "
+        "until its last check is that old (default: every run).",
+    )
+
+    def interval(self) -> timedelta | None:
+        """``every`` as a duration (None: every run)."""
+        if self.every is None:
+            return None
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[self.every[-1]]
+        return timedelta(**{unit: int(self.every[:-1])})
 
     @field_validator("url")
     @classmethod

@@ -69,19 +69,34 @@ def run_cmd(
     host_gap: Annotated[
         float, typer.Option(help="Seconds between two requests to one host.", min=0)
     ] = 1.0,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(help="Documents per task (default: about 100 tasks per run).", min=1),
+    ] = None,
+    global_limits: Annotated[
+        bool,
+        typer.Option(
+            "--global-limits/--local-limits",
+            help="Hold Prefect global concurrency limits (across workers) around each page.",
+        ),
+    ] = False,
     no_prefect: Annotated[bool, typer.Option("--no-prefect", help="Run without Prefect.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Monitor every document of a catalog once (the Prefect `monitor` flow)."""
+    """Monitor every due document of a catalog once (the Prefect `monitor` flow)."""
     from clausewatch.catalog import load_catalog
 
     load_catalog(catalog)  # fail fast, with the catalog's own error message
     if no_prefect:
-        results = asyncio.run(_run_plain(str(catalog), store, pages, per_host, host_gap))
+        results = asyncio.run(
+            _run_plain(str(catalog), store, pages, per_host, host_gap, batch_size)
+        )
     else:
         from flows.monitor import monitor
 
-        results = asyncio.run(monitor(str(catalog), store, pages, per_host, host_gap))
+        results = asyncio.run(
+            monitor(str(catalog), store, pages, per_host, host_gap, batch_size, global_limits)
+        )
     for r in results:
         if as_json:
             _echo_json(r)
@@ -94,7 +109,7 @@ def run_cmd(
 
 
 async def _run_plain(
-    catalog: str, store: str, pages: int, per_host: int, host_gap: float
+    catalog: str, store: str, pages: int, per_host: int, host_gap: float, batch_size: int | None
 ) -> list[dict[str, Any]]:
     from clausewatch.capture import CaptureSettings, Renderer
     from clausewatch.catalog import load_catalog
@@ -104,7 +119,7 @@ async def _run_plain(
     settings = CaptureSettings(pages=pages, per_host=per_host, host_gap_s=host_gap)
     async with Renderer(settings) as renderer:
         outcomes = await monitor_documents(
-            renderer, open_store(store), load_catalog(catalog).documents
+            renderer, open_store(store), load_catalog(catalog).documents, batch_size=batch_size
         )
     return [o.as_json() for o in outcomes]
 

@@ -1,21 +1,34 @@
-"""One monitoring pass over a catalog: capture each document, record it, collect outcomes.
+"""One monitoring pass over a catalog: plan, capture and record each document, in batches.
 
 The orchestration is written once and takes its steps as arguments: the Prefect flow
-(:mod:`flows.monitor`) passes the same functions wrapped as tasks with retries, and
-``clausewatch run --no-prefect`` passes them bare. A failure of one document never fails the
-others: it becomes that document's ``error`` outcome.
+(:mod:`flows.monitor`) runs each batch as one Prefect task, and ``clausewatch run
+--no-prefect`` runs the same batches bare. Either way:
+
+- documents are checked in order of ``priority`` (highest first); one whose ``every`` has not
+  elapsed since its last successful read is skipped (``not-due``);
+- batches bound the orchestration cost: a 10,000-document catalog is ~100 task runs, not
+  10,000 (see :func:`batch_size_for`);
+- at most ``window`` batches are in flight, and each outcome is reported to ``on_outcome``
+  and then reduced to its summary, so memory stays flat whatever the catalog's size;
+- a transient I/O failure (a timeout, a dropped connection, the store unreachable) is retried
+  with back-off for that document only; any failure of one document becomes that document's
+  ``error`` outcome and never fails the others, or the batch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import math
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
 
 from clausewatch.capture import Renderer
 from clausewatch.catalog import CatalogDocument
-from clausewatch.errors import CaptureError, ClausewatchError
+from clausewatch.errors import CaptureError, ClausewatchError, is_transient
 from clausewatch.record import Capture, Outcome, Target, record_capture, record_failure
 from storage.store import Store
 
@@ -24,6 +37,38 @@ log = logging.getLogger(__name__)
 CaptureStep = Callable[[Renderer, CatalogDocument], Awaitable[Capture]]
 RecordStep = Callable[[Store, Target, Capture], Outcome]
 FailureStep = Callable[[Store, Target, datetime, CaptureError], Outcome]
+Batch = Sequence[CatalogDocument]
+BatchStep = Callable[[Batch], Awaitable[list[Outcome]]]
+OutcomeHook = Callable[[Outcome], Awaitable[None]]
+T = TypeVar("T")
+
+# Aim for about this many batches (task runs) per run, whatever the catalog's size.
+TASKS_PER_RUN = 100
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Retries of one step of one document, for transient I/O failures only."""
+
+    attempts: int = 3
+    delays_s: tuple[float, ...] = (2.0, 10.0)
+
+    def delay(self, attempt: int) -> float:
+        return self.delays_s[min(attempt, len(self.delays_s) - 1)] if self.delays_s else 0.0
+
+
+async def retrying(what: str, retry: Retry, step: Callable[[], Awaitable[T]]) -> T:
+    """Run ``step``; a transient failure is retried after a delay, anything else raises."""
+    for attempt in range(retry.attempts):
+        try:
+            return await step()
+        except Exception as exc:
+            if attempt + 1 >= retry.attempts or not is_transient(exc):
+                raise
+            delay = retry.delay(attempt)
+            log.warning("%s: %s; retrying in %.0f s", what, exc, delay)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 async def capture_document(renderer: Renderer, doc: CatalogDocument) -> Capture:
@@ -41,16 +86,23 @@ async def check_document(
     capture: CaptureStep = capture_document,
     record: RecordStep = record_capture,
     failure: FailureStep = record_failure,
+    retry: Retry = Retry(),
 ) -> Outcome:
     """Capture and record one document; every error ends as an ``error`` outcome."""
     target = target_of(doc)
     started = datetime.now(UTC)
     try:
         try:
-            evidence = await capture(renderer, doc)
+            evidence = await retrying(f"capture {doc.id}", retry, lambda: capture(renderer, doc))
         except CaptureError as exc:
-            return await asyncio.to_thread(failure, store, target, started, exc)
-        return await asyncio.to_thread(record, store, target, evidence)
+            return await retrying(
+                f"record failure {doc.id}",
+                retry,
+                partial(asyncio.to_thread, failure, store, target, started, exc),
+            )
+        return await retrying(
+            f"record {doc.id}", retry, lambda: asyncio.to_thread(record, store, target, evidence)
+        )
     except ClausewatchError as exc:
         return Outcome(doc.id, "error", error=str(exc), error_type=type(exc).__name__)
     except Exception as exc:  # a bug must not take the other documents down with it
@@ -63,6 +115,106 @@ async def check_document(
         )
 
 
+async def check_documents(
+    renderer: Renderer,
+    store: Store,
+    docs: Batch,
+    capture: CaptureStep = capture_document,
+    record: RecordStep = record_capture,
+    failure: FailureStep = record_failure,
+    retry: Retry = Retry(),
+) -> list[Outcome]:
+    """Check a batch of documents concurrently (the renderer bounds the pages at once)."""
+    jobs = (check_document(renderer, store, d, capture, record, failure, retry) for d in docs)
+    return list(await asyncio.gather(*jobs))
+
+
+def batch_size_for(count: int, requested: int | None = None) -> int:
+    """Documents per batch: as requested, else enough for about ``TASKS_PER_RUN`` batches
+    (1 for catalogs of up to 100 documents, so small catalogs keep one task per document)."""
+    if requested is not None and requested > 0:
+        return requested
+    return max(1, math.ceil(count / TASKS_PER_RUN))
+
+
+def plan(
+    store: Store, docs: Iterable[CatalogDocument], now: datetime | None = None
+) -> tuple[list[CatalogDocument], list[Outcome]]:
+    """Order the documents by priority (stable) and set aside those not due yet."""
+    now = now or datetime.now(UTC)
+    due: list[CatalogDocument] = []
+    skipped: list[Outcome] = []
+    for doc in sorted(docs, key=lambda d: -d.priority):
+        interval = doc.interval()
+        if interval is not None:
+            last = store.last_checked(doc.id)
+            if last is not None and now - last < interval:
+                skipped.append(Outcome(doc.id, "not-due", error=f"last read {last.isoformat()}"))
+                continue
+        due.append(doc)
+    return due, skipped
+
+
+def summary(outcome: Outcome) -> Outcome:
+    """The outcome without its diff, lineage and event (kept for the run's table only)."""
+    event_id = outcome.event["id"] if outcome.event else None
+    counts = dict(outcome.diff.counts) if outcome.diff else None
+    return replace(
+        outcome,
+        event={"id": event_id} if event_id else None,
+        diff=None,
+        lineages=(None, None),
+        counts=counts,
+    )
+
+
+async def run_batches(
+    docs: Sequence[CatalogDocument],
+    check_batch: BatchStep,
+    batch_size: int,
+    window: int = 4,
+    on_outcome: OutcomeHook | None = None,
+) -> list[Outcome]:
+    """Run the batches, at most ``window`` at once; returns every outcome, in catalog order,
+    reduced to its summary once ``on_outcome`` has seen it."""
+    batches = [docs[i : i + batch_size] for i in range(0, len(docs), batch_size)]
+    results: list[list[Outcome] | None] = [None] * len(batches)
+
+    async def one(index: int) -> None:
+        batch = batches[index]
+        try:
+            outcomes = await check_batch(batch)
+        except Exception as exc:  # the batch's machinery failed, not a document: say so
+            log.exception("batch %d (%s..%s) failed", index + 1, batch[0].id, batch[-1].id)
+            outcomes = [
+                Outcome(
+                    d.id,
+                    "error",
+                    error=f"{d.id}: its batch failed: {type(exc).__name__}: {exc}",
+                    error_type="internal",
+                )
+                for d in batch
+            ]
+        done = []
+        for outcome in outcomes:
+            if on_outcome is not None:
+                try:
+                    await on_outcome(outcome)
+                except Exception:
+                    log.exception("%s: reporting the outcome failed", outcome.document)
+            done.append(summary(outcome))
+        results[index] = done
+
+    pending: set[asyncio.Task[None]] = set()
+    for index in range(len(batches)):
+        if len(pending) >= max(1, window):
+            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        pending.add(asyncio.create_task(one(index)))
+    if pending:
+        await asyncio.wait(pending)
+    return [o for batch in results for o in batch or ()]
+
+
 async def monitor_documents(
     renderer: Renderer,
     store: Store,
@@ -70,7 +222,29 @@ async def monitor_documents(
     capture: CaptureStep = capture_document,
     record: RecordStep = record_capture,
     failure: FailureStep = record_failure,
+    *,
+    batch_size: int | None = None,
+    window: int | None = None,
+    retry: Retry = Retry(),
+    on_outcome: OutcomeHook | None = None,
 ) -> list[Outcome]:
-    """Check every document; the renderer bounds how many pages render at once."""
-    jobs = (check_document(renderer, store, d, capture, record, failure) for d in docs)
-    return list(await asyncio.gather(*jobs))
+    """Check every due document in batches, without Prefect."""
+    due, skipped = await asyncio.to_thread(plan, store, docs)
+
+    async def check_batch(batch: Batch) -> list[Outcome]:
+        return await check_documents(renderer, store, batch, capture, record, failure, retry)
+
+    size = batch_size_for(len(due), batch_size)
+    outcomes = await run_batches(
+        due, check_batch, size, window or default_window(renderer, size), on_outcome
+    )
+    return outcomes + skipped
+
+
+def default_window(renderer: Renderer, batch_size: int) -> int:
+    """Enough batches in flight to keep every page slot busy (twice the pages, in documents)."""
+    return max(2, math.ceil(2 * renderer.settings.pages / batch_size))
+
+
+def outcome_rows(outcomes: Iterable[Outcome]) -> list[dict[str, Any]]:
+    return [o.as_json() for o in outcomes]

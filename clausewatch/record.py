@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 EXTRACTOR = "clausewatch.extractors/0.1"
 _MAX_SWAPS = 20
 
-Status = Literal["first", "changed", "unchanged", "error"]
+Status = Literal["first", "changed", "unchanged", "error", "not-due"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class Outcome:
     lineages: tuple[Lineage | None, Lineage | None] = (None, None)
     error: str | None = None
     error_type: str | None = None
+    counts: dict[str, int] | None = None  # the diff's counts, kept when the diff is dropped
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -95,7 +96,7 @@ class Outcome:
             "previous_manifest": self.previous_manifest,
             "version": self.version,
             "event_id": self.event["id"] if self.event else None,
-            "summary": dict(self.diff.counts) if self.diff else None,
+            "summary": dict(self.diff.counts) if self.diff else self.counts,
             "error": self.error,
             "error_type": self.error_type,
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 from clausewatch.diff import ClauseChange, ClauseDiff
@@ -49,15 +50,31 @@ def _body(c: ClauseChange) -> str:
     return (c.after if c.change in ("added", "moved") else c.before) or ""
 
 
-def run_table(outcomes: Iterable[Outcome], store_url: str) -> str:
+def run_table(outcomes: Iterable[Outcome], store_url: str, listed: int = 500) -> str:
+    """The run's outcomes as Markdown: counts per status, then a row per document; past
+    ``listed`` documents only those that are not ``unchanged`` get a row."""
+    outcomes = list(outcomes)
+    counts = Counter(o.status for o in outcomes)
+    quiet = len(outcomes) > listed
+    shown = [o for o in outcomes if not quiet or o.status != "unchanged"][:listed]
     rows = ["| document | status | version | content hash | detail |", "|---|---|---|---|---|"]
-    for o in outcomes:
-        detail = o.error or (counts_text(o.diff) if o.diff else "")
+    for o in shown:
+        detail = o.error or (counts_text(o.diff) if o.diff else _counts(o.counts))
         short = (o.content_hash or "")[:12]
         rows.append(
             f"| {md(o.document)} | {o.status} | {o.version or ''} | `{short}` | {md(detail)} |"
         )
-    return f"# clausewatch monitor run\n\nStore: `{md(store_url)}`\n\n" + "\n".join(rows) + "\n"
+    totals = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    left = len(outcomes) - len(shown)
+    note = f"\n{left} more document(s) not listed (unchanged first).\n" if left else ""
+    return (
+        f"# clausewatch monitor run\n\nStore: `{md(store_url)}`\n\n"
+        f"{len(outcomes)} document(s): {totals}.\n\n" + "\n".join(rows) + "\n" + note
+    )
+
+
+def _counts(counts: dict[str, int] | None) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) if counts else ""
 
 
 def change_markdown(outcome: Outcome) -> str:

@@ -1,13 +1,15 @@
 """The ``monitor`` flow: check every document of a catalog once.
 
-Thin by design: the orchestration is :func:`clausewatch.monitor.monitor_documents`; this file
-wraps its I/O steps as Prefect tasks (retries only where I/O can fail transiently), publishes
-every event the run logged as a Prefect event, and leaves Markdown artifacts for operators.
+Thin by design: the orchestration is :mod:`clausewatch.monitor` (plan, batches, per-document
+retries of transient I/O); this file runs each batch as a Prefect task, holds Prefect global
+concurrency limits around every render (:mod:`flows.limits`), publishes every event the run
+logged as a Prefect event, and leaves Markdown artifacts for operators.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from typing import Any
 
@@ -19,46 +21,33 @@ from prefect.events import emit_event
 from clausewatch import report
 from clausewatch.capture import CaptureSettings, Renderer
 from clausewatch.catalog import load_catalog
-from clausewatch.errors import is_transient
-from clausewatch.monitor import capture_document, monitor_documents
-from clausewatch.record import Outcome, record_capture, record_failure
+from clausewatch.monitor import (
+    Batch,
+    Retry,
+    batch_size_for,
+    check_documents,
+    default_window,
+    plan,
+    run_batches,
+)
+from clausewatch.record import Outcome
 from flows.archive import archive_task
 from flows.deliver import deliver_task
+from flows.limits import PrefectGate
 from storage.store import Store, open_store
 
 
-def _retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
-    try:
-        state.result()
-    except Exception as exc:
-        return is_transient(exc)
-    return False
+@task(name="check", task_run_name="check {label}", cache_policy=NO_CACHE)
+async def check_task(
+    renderer: Renderer, store: Store, docs: Batch, label: str, retry: Retry
+) -> list[Outcome]:
+    """Capture and record a batch of documents. No task-level retries: each document's
+    transient I/O failures are retried inside, so one bad page never re-runs its batch."""
+    return await check_documents(renderer, store, docs, retry=retry)
 
 
-capture_task = task(
-    name="capture",
-    task_run_name="capture {doc.id}",
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=_retry_if_transient,
-)(capture_document)
-record_task = task(
-    name="record",
-    task_run_name="record {target.ref.id}",
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=[1, 5],
-    retry_condition_fn=_retry_if_transient,
-)(record_capture)
-failure_task = task(
-    name="record-failure",
-    task_run_name="record failure {target.ref.id}",
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=[1, 5],
-    retry_condition_fn=_retry_if_transient,
-)(record_failure)
+def _label(docs: Batch) -> str:
+    return docs[0].id if len(docs) == 1 else f"{docs[0].id} .. {docs[-1].id} ({len(docs)})"
 
 
 @flow(name="monitor", log_prints=False)
@@ -68,23 +57,53 @@ async def monitor(
     pages: int = 4,
     per_host: int = 2,
     host_gap_s: float = 1.0,
+    batch_size: int | None = None,
+    global_limits: bool = False,
 ) -> list[dict[str, Any]]:
-    """Render, extract, store by hash, detect and emit for every document in ``catalog``.
+    """Render, extract, store by hash, detect and emit for every due document in ``catalog``.
 
     At most ``pages`` pages render at once, at most ``per_host`` of one host, with
-    ``host_gap_s`` seconds between two requests to the same host."""
+    ``host_gap_s`` seconds between two requests to the same host: in this worker, and with
+    ``global_limits`` across every worker (Prefect global concurrency limits, see
+    :mod:`flows.limits`; worth their cost per render when several workers share a catalog). Documents run in batches of ``batch_size`` per task (default: about
+    100 tasks per run, one document per task for catalogs of up to 100)."""
     logger = get_run_logger()
     docs = load_catalog(catalog).documents
     target_store = open_store(store)
     start = last_cursor(target_store)
-    settings = CaptureSettings(pages=pages, per_host=per_host, host_gap_s=host_gap_s)
-    async with Renderer(settings) as renderer:
-        outcomes = await monitor_documents(
-            renderer, target_store, docs, capture_task, record_task, failure_task
-        )
-    for outcome in outcomes:
+    gate = PrefectGate(pages, per_host, host_gap_s) if global_limits else None
+    due, skipped = await asyncio.to_thread(plan, target_store, docs)
+    size = batch_size_for(len(due), batch_size)
+    logger.info("%d document(s) due, %d not due; %d per task", len(due), len(skipped), size)
+    retry = Retry()
+
+    async def on_outcome(outcome: Outcome) -> None:
         logger.info("%s: %s", outcome.document, outcome.status)
-    await _artifacts(outcomes, target_store.url)
+        if outcome.changed and outcome.diff is not None:
+            await acreate_markdown_artifact(
+                key=f"change-{_artifact_key(outcome.document)}",
+                markdown=report.change_markdown(outcome),
+                description=f"Clause diff of {outcome.document}",
+            )
+
+    async with contextlib.AsyncExitStack() as stack:
+        if gate is not None:
+            pages = await stack.enter_async_context(gate.reserve())
+        settings = CaptureSettings(pages=pages, per_host=per_host, host_gap_s=host_gap_s)
+        renderer = await stack.enter_async_context(Renderer(settings, gate))
+
+        async def check_batch(batch: Batch) -> list[Outcome]:
+            return await check_task(renderer, target_store, batch, _label(batch), retry)
+
+        outcomes = await run_batches(
+            due, check_batch, size, default_window(renderer, size), on_outcome
+        )
+    outcomes += skipped
+    await acreate_markdown_artifact(
+        key="monitor-run",
+        markdown=report.run_table(outcomes, target_store.url),
+        description="Outcome of every document in this run",
+    )
     await _after(store, logger)
     published = publish_since(target_store, start)
     logger.info("%d event(s) published as Prefect events", published)
@@ -130,21 +149,6 @@ def publish(event: dict[str, Any]) -> None:
         },
         payload={"cloudevent": event},
     )
-
-
-async def _artifacts(outcomes: list[Outcome], store_url: str) -> None:
-    await acreate_markdown_artifact(
-        key="monitor-run",
-        markdown=report.run_table(outcomes, store_url),
-        description="Outcome of every document in this run",
-    )
-    for outcome in outcomes:
-        if outcome.changed and outcome.diff is not None:
-            await acreate_markdown_artifact(
-                key=f"change-{_artifact_key(outcome.document)}",
-                markdown=report.change_markdown(outcome),
-                description=f"Clause diff of {outcome.document}",
-            )
 
 
 def _artifact_key(document: str) -> str:

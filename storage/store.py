@@ -19,6 +19,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -157,6 +158,21 @@ class Store:
         key = f"checks/{check_document_id(check.document)}/{stamp}-{sha256(data)[:8]}.json"
         self.backend.create(key, data)
         return key
+
+    def last_checked(self, document: str) -> datetime | None:
+        """When the document was last read successfully: its head version or latest check.
+
+        Reads key names only (check keys start with their UTC time)."""
+        head, _ = self.head(document)
+        stamps = (
+            key.rsplit("/", 1)[-1].split("-", 1)[0]
+            for key in self.backend.list(f"checks/{check_document_id(document)}/")
+        )
+        latest = max(stamps, default=None)
+        times = [head.captured_at] if head else []
+        if latest:
+            times.append(datetime.strptime(latest, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC))
+        return max(times, default=None)
 
     def checks(self, document: str) -> Iterator[CheckRecord]:
         for key in self.backend.list(f"checks/{check_document_id(document)}/"):
