@@ -7,7 +7,7 @@ STORE  ?= ./archive
 # Prefect: no telemetry, quiet logs for the demo (the Prefect UI keeps the details)
 PREFECT_ENV := PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_LOGGING_LEVEL=WARNING
 
-.PHONY: install browser demo test check format schemas score bench-accuracy bench-webhooks server deploy worker clean
+.PHONY: install browser demo test check format schemas score bench bench-accuracy bench-webhooks server deploy worker clean
 
 install: $(STAMP) browser
 
@@ -42,6 +42,10 @@ score: $(STAMP)
 	$(BIN)/python $(CORPUS)/score.py $(CORPUS) --cli "$(BIN)/clausewatch"
 
 # The scorer, the naive yardstick and a bare lxml pass side by side, as one JSON summary
+# Monitoring at scale against a local site of generated pages: one JSON (see the README)
+bench: install
+	$(BIN)/python scripts/bench.py --small $(or $(SMALL),500) --large $(or $(LARGE),2000)
+
 bench-accuracy: $(STAMP)
 	$(BIN)/python scripts/bench_accuracy.py $(CORPUS) --cli "$(BIN)/clausewatch"
 

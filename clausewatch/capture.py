@@ -89,9 +89,24 @@ class CaptureSettings:
     settle_timeout_ms: int = 5_000
     evidence_timeout_ms: int = 20_000  # body, DOM and screenshot, after the page settled
     viewport: tuple[int, int] = (1280, 900)
-    screenshot: bool = True
+    # "viewport": the first screen (cheap); "full": the whole page (a 200 KB policy is a
+    # 4-5 MB PNG and ~5 s of rasterising); "none". The DOM and the response are the evidence
+    # of the text; the screenshot only shows how it looked.
+    screenshot: str = field(default_factory=lambda: _screenshot_mode())
     executable: str | None = None
     allow_private: bool = field(default_factory=netguard.private_allowed)
+
+
+SCREENSHOT_MODES = ("viewport", "full", "none")
+
+
+def _screenshot_mode() -> str:
+    mode = os.environ.get("CLAUSEWATCH_SCREENSHOT", "viewport").strip().lower()
+    if mode not in SCREENSHOT_MODES:
+        raise ValueError(
+            f"CLAUSEWATCH_SCREENSHOT={mode!r}: use one of {', '.join(SCREENSHOT_MODES)}"
+        )
+    return mode
 
 
 def find_chromium(explicit: str | None = None) -> str | None:
@@ -298,7 +313,11 @@ class Renderer:
         t_settled = time.monotonic()
         body = await response.body()
         dom = (await page.content()).encode()
-        shot = await page.screenshot(full_page=True, type="png") if s.screenshot else None
+        shot = (
+            await page.screenshot(full_page=s.screenshot == "full", type="png")
+            if s.screenshot != "none"
+            else None
+        )
         t_done = time.monotonic()
         return Capture(
             url=doc.url,

@@ -242,8 +242,9 @@ async def monitor_documents(
 
 
 def default_window(renderer: Renderer, batch_size: int) -> int:
-    """Enough batches in flight to keep every page slot busy (twice the pages, in documents)."""
-    return max(2, math.ceil(2 * renderer.settings.pages / batch_size))
+    """Enough batches in flight to keep every page slot busy while some batches wait for
+    their slowest document: four times the pages, in documents, plus one batch."""
+    return max(3, math.ceil(4 * renderer.settings.pages / batch_size) + 1)
 
 
 def outcome_rows(outcomes: Iterable[Outcome]) -> list[dict[str, Any]]:

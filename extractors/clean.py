@@ -35,6 +35,12 @@ _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
 # UTF-8 these bytes never occur inside a multi-byte sequence, so they are deleted as bytes.
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
+# ... and character references to them ("&#1;", "&#x1f"), which the parser would decode into
+# the tree (found by atheris).
+_CONTROL_REFS = re.compile(
+    rb"&#(?:0*(?:[0-8]|1[1-2]|1[4-9]|2\d|3[01]|127)(?!\d)"
+    rb"|[xX]0*(?:[0-8]|[bBcCeEfF]|1[0-9a-fA-F]|7[fF])(?![0-9a-fA-F]));?"
+)
 # libxml2 keeps at most 256 levels of nesting by default (and drops deeper text); huge_tree
 # raises that to 2048, more than any real page needs. The page is always handed over as UTF-8
 # (decoded by :func:`decode_html` first, whatever it declared), so libxml2 never guesses.
@@ -47,6 +53,8 @@ def parse_html(page: bytes | str, content_type: str | None = None) -> lxml.html.
     data = _XML_DECL.sub(b"", text.encode("utf-8", "replace")).translate(None, _CONTROL_BYTES)
     for noncharacter in _NONCHARACTERS:
         data = data.replace(noncharacter, b"")
+    if b"&#" in data:
+        data = _CONTROL_REFS.sub(b"", data)
     if not data.strip():
         raise ExtractionError("the page is empty: there is no text to extract")
     try:
@@ -130,6 +138,9 @@ def decode_cfemail(encoded: str) -> str | None:
         return None
     key = data[0]
     try:
-        return bytes(b ^ key for b in data[1:]).decode("utf-8")
+        address = bytes(b ^ key for b in data[1:]).decode("utf-8")
     except UnicodeDecodeError:
         return None
+    # an address is printable text; anything else (a NUL, a control character) is not one,
+    # and lxml would refuse it as element text (found by atheris)
+    return address if address.isprintable() else None

@@ -12,7 +12,7 @@ import pytest
 from clausewatch.capture import CaptureSettings, Renderer
 from clausewatch.catalog import CatalogDocument
 from clausewatch.errors import ExtractionError, FetchError
-from clausewatch.record import Capture
+from clausewatch.record import Capture, Outcome
 from extractors import extract
 
 
@@ -105,3 +105,63 @@ def test_http_errors_and_redirect_loops_are_named(hostile: str) -> None:
     assert isinstance(missing, FetchError) and missing.status == 404
     # a bot challenge answers 200: it is captured as what it is, and its text is the evidence
     assert isinstance(challenge, Capture) and b"verify you are a human" in (challenge.dom or b"")
+
+
+@pytest.mark.browser
+def test_a_50_mb_page_through_the_browser(tmp_path: pytest.TempPathFactory) -> None:
+    """A 50 MB policy next to a normal one: rendered, stored and verified whole, or refused
+    with a clear error; either way the normal page is recorded and the store verifies."""
+    from pathlib import Path
+
+    from clausewatch.monitor import monitor_documents
+    from storage.store import open_store
+    from storage.verify import verify_store
+
+    paragraph = ("We process personal data lawfully and keep it safe. " * 100).encode()
+    big = (
+        b"<html><body><main>"
+        + b"".join(b"<p>%d. " % i + paragraph + b"</p>" for i in range(10_000))
+        + b"</main></body></html>"
+    )
+    assert len(big) > 50_000_000
+    small = b"<html><body><main><p>Small terms.</p></main></body></html>"
+
+    class Pages(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = big if self.path == "/big" else small
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    docs = [
+        CatalogDocument(id=name, entity="A", title="T", type="terms", url=f"{base}/{name}")
+        for name in ("big", "small")
+    ]
+    store = open_store(str(Path(str(tmp_path)) / "store"))
+
+    async def run() -> list[Outcome]:
+        settings = CaptureSettings(pages=2, per_host=2, host_gap_s=0)
+        async with Renderer(settings) as renderer:
+            return list(await monitor_documents(renderer, store, docs))
+
+    outcomes = {o.document: o for o in asyncio.run(run())}
+    server.shutdown()
+    assert outcomes["small"].status == "first"
+    big_outcome = outcomes["big"]
+    if big_outcome.status == "first":
+        head, _ = store.head("big")
+        assert head is not None
+        manifest = store.get_manifest(head.manifest)
+        assert manifest.blobs["response"].size == len(big)
+        assert manifest.extraction.clause_count == 10_000
+    else:  # refused: the error names the document and what happened
+        assert big_outcome.status == "error" and "big" in (big_outcome.error or "")
+    assert verify_store(store).ok

@@ -67,6 +67,28 @@ def test_capture_keeps_the_evidence_and_the_script_built_section(demo_site: Demo
     assert not any("cookie" in t.lower() and "accept" in t.lower() for t in rendered)
 
 
+def test_screenshot_modes(static_site: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first screen by default; the whole page, or none, when asked."""
+    import dataclasses
+    import struct
+
+    base, root = static_site
+    (root / "long.html").write_text("<main>" + "<p>Clause.</p>" * 400 + "</main>")
+    heights = {}
+    for mode in ("viewport", "full", "none"):
+        settings = dataclasses.replace(FAST, screenshot=mode)
+        [cap] = asyncio.run(capture_all(doc(f"{base}/long.html"), settings=settings))
+        assert isinstance(cap, Capture), cap
+        shot = cap.screenshot
+        heights[mode] = struct.unpack(">I", shot[20:24])[0] if shot else None
+    assert heights["viewport"] == FAST.viewport[1]
+    assert heights["full"] is not None and heights["full"] > 5 * FAST.viewport[1]
+    assert heights["none"] is None
+    monkeypatch.setenv("CLAUSEWATCH_SCREENSHOT", "everything")
+    with pytest.raises(ValueError, match="CLAUSEWATCH_SCREENSHOT"):
+        CaptureSettings()
+
+
 def test_many_pages_share_one_browser(demo_site: DemoSite) -> None:
     docs = [
         doc(demo_site.url(p))

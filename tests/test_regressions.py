@@ -138,3 +138,24 @@ def test_get_into_a_directory_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["get", h, "--store", store.url, "-o", str(tmp_path)])
     assert result.exit_code == 2 and "is a directory" in result.output
     assert not list(tmp_path.glob(".clausewatch-*"))
+
+
+def test_cloudflare_email_that_decodes_to_control_characters_is_left_alone() -> None:
+    """Found by atheris: an obfuscated address decoding to a NUL crashed lxml."""
+    from extractors import extract
+    from extractors.clean import decode_cfemail
+
+    key = 0x42
+    encoded = bytes([key, ord("a") ^ key, 0x00 ^ key, ord("b") ^ key]).hex()
+    assert decode_cfemail(encoded) is None
+    page = f"<main><p>Write to <a href='/cdn-cgi/l/email-protection#{encoded}'>[email&#160;protected]</a></p></main>"
+    assert extract(page).clauses[0].text == "Write to [email protected]"
+
+
+def test_character_references_to_control_characters_are_dropped() -> None:
+    """Found by atheris: "&#1;" became a control character in the tree and crashed lxml when
+    an element holding it was dropped."""
+    from extractors import extract
+
+    page = b"<div><p>a&#1;b&#x1F;c&#10;d&#65;</p><button>x&#2;</button><p>e&#127;f</p></div>"
+    assert [c.text for c in extract(page).clauses] == ["abc dA", "ef"]

@@ -1,0 +1,145 @@
+"""Two Prefect process workers on one work pool run the `monitor` deployment over the same
+catalog and store at the same time: one version per real change, one event per version, no
+corrupted head, a store that verifies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clausewatch.demo.site import DemoSite
+from storage.store import open_store
+from storage.verify import verify_store
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("prefect_harness")]
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def pool_and_workers(tmp_path: Path) -> Iterator[tuple[str, list[Path]]]:
+    """A fresh `process` work pool and two workers on it, each running one flow at a time."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.settings import PREFECT_API_URL
+
+    pool = f"test-pool-{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        async with get_client() as client:
+            await client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+
+    asyncio.run(create())
+    env = dict(
+        os.environ,
+        PREFECT_API_URL=str(PREFECT_API_URL.value()),
+        PREFECT_WORKER_QUERY_SECONDS="1",
+        PREFECT_WORKER_PREFETCH_SECONDS="1",
+        PREFECT_RESULTS_LOCAL_STORAGE_PATH=str(tmp_path / "results"),
+    )
+    prefect = str(Path(sys.executable).parent / "prefect")
+    logs = [tmp_path / f"worker-{i}.log" for i in range(2)]
+    workers = [
+        subprocess.Popen(
+            [prefect, "worker", "start", "--pool", pool, "--type", "process", "--limit", "1"],
+            env=env,
+            cwd=REPO,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        for log in logs
+    ]
+    try:
+        yield pool, logs
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+def test_two_prefect_workers_one_store(
+    pool_and_workers: tuple[str, list[Path]], tmp_path: Path
+) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.monitor import monitor
+
+    pool, logs = pool_and_workers
+    store_dir = str(tmp_path / "shared")
+    with DemoSite() as site:
+        catalog = tmp_path / "catalog.yaml"
+        catalog.write_text(site.catalog_yaml())
+
+        async def deploy() -> Any:
+            async with get_client() as client:
+                flow_id = await client.create_flow(monitor)
+                return await client.create_deployment(
+                    flow_id=flow_id,
+                    name=f"two-workers-{uuid.uuid4().hex[:6]}",
+                    work_pool_name=pool,
+                    entrypoint="flows/monitor.py:monitor",
+                    path=str(REPO),
+                    pull_steps=[
+                        {
+                            "prefect.deployments.steps.set_working_directory": {
+                                "directory": str(REPO)
+                            }
+                        }
+                    ],
+                )
+
+        deployment = asyncio.run(deploy())
+        parameters = {"catalog": str(catalog), "store": store_dir, "host_gap_s": 0.1}
+
+        async def two_runs() -> list[Any]:
+            async with get_client() as client:
+                ids = [
+                    (
+                        await client.create_flow_run_from_deployment(
+                            deployment, parameters=parameters
+                        )
+                    ).id
+                    for _ in range(2)
+                ]
+                deadline = time.monotonic() + 300
+                while time.monotonic() < deadline:
+                    runs = [await client.read_flow_run(i) for i in ids]
+                    if all(r.state is not None and r.state.is_final() for r in runs):
+                        return runs
+                    await asyncio.sleep(1)
+            raise AssertionError(
+                "flow runs did not finish: "
+                + " | ".join(log.read_text(errors="replace")[-1500:] for log in logs)
+            )
+
+        first = asyncio.run(two_runs())
+        site.set_version(2)
+        second = asyncio.run(two_runs())
+
+    for run in first + second:
+        assert run.state is not None and run.state.is_completed(), run.state
+    # both workers ran a flow (each takes one at a time)
+    ran = [log.read_text(errors="replace") for log in logs]
+    assert all("submitting flow run" in text for text in ran), [t[-800:] for t in ran]
+    store = open_store(store_dir)
+    versions = {d: [m.version for _, m in store.chain(d)] for d in store.documents()}
+    assert versions == {
+        "northwind-privacy": [2, 1],
+        "northwind-terms": [2, 1],
+        "northwind-acceptable-use": [1],
+    }
+    kinds = sorted(e["type"].rsplit(".", 1)[1] for _, e in store.events())
+    assert kinds == ["captured"] * 3 + ["changed"] * 2
+    assert verify_store(store).ok
