@@ -311,7 +311,7 @@ class Renderer:
             await page.wait_for_selector(doc.wait_for, timeout=s.navigation_timeout_ms)
         settled = bool(await page.evaluate(_DOM_QUIET_JS, [s.quiet_ms, s.settle_timeout_ms]))
         t_settled = time.monotonic()
-        body = await response.body()
+        body = await self._body(response, doc)
         dom = (await page.content()).encode()
         shot = (
             await page.screenshot(full_page=s.screenshot == "full", type="png")
@@ -338,6 +338,24 @@ class Renderer:
                 "total": _ms(t_done - t0),
             },
         )
+
+    async def _body(self, response: Any, doc: CatalogDocument) -> bytes:
+        """The HTTP body as the browser received it. Chromium's inspector drops bodies of very
+        large pages (tens of MB) from its cache; those are fetched again with the browser's
+        context (same cookies and headers), which is logged."""
+        try:
+            body: bytes = await response.body()
+            return body
+        except PlaywrightError as exc:
+            if "evicted" not in str(exc):
+                raise
+        assert self._context is not None
+        log.warning("%s (%s): the browser dropped the body; fetching it again", doc.id, doc.url)
+        again = await self._context.request.get(
+            doc.url, timeout=self.settings.navigation_timeout_ms
+        )
+        refetched: bytes = await again.body()
+        return refetched
 
     async def _capture_pdf(self, doc: CatalogDocument, captured_at: datetime, t0: float) -> Capture:
         """A PDF: the browser shows it in a viewer, so its bytes are fetched with the same

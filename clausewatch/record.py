@@ -147,7 +147,8 @@ def record_failure(store: Store, target: Target, at: datetime, exc: CaptureError
     """Count a capture that failed for good (after retries); the ``fetch_failed`` event is
     raised once per streak, when it reaches ``CLAUSEWATCH_FETCH_FAILURES`` in a row."""
     status = exc.status if isinstance(exc, FetchError) else None
-    message = f"{target.ref.id} ({target.ref.url}): {exc}"
+    named = f"{target.ref.id} ({target.ref.url}): "
+    message = str(exc) if str(exc).startswith(named) else named + str(exc)
     streak = failures.failed(store, target.ref.id, at, message)
     event = None
     if streak.count == failures.threshold():

@@ -15,11 +15,14 @@ checksum; real S3 and MinIO do.
 from __future__ import annotations
 
 import base64
+import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.exceptions
@@ -172,8 +175,38 @@ class S3Backend:
                 f"access denied to {where} ({code}): check the AWS credentials and policy"
             )
         if isinstance(exc, botocore.exceptions.BotoCoreError) or _status(exc) >= 500:
-            return StoreUnavailable(f"cannot {action} {where}: {type(exc).__name__}; retry later")
+            endpoint = _without_userinfo(self.client.meta.endpoint_url)
+            return StoreUnavailable(
+                f"cannot {action} {where} (endpoint {endpoint}): {type(exc).__name__}; retry later"
+            )
         return StoreError(f"cannot {action} {where}: {code or type(exc).__name__}")
+
+
+class _RedactCredentials(logging.Filter):
+    """botocore's DEBUG logs print request headers, whose ``Authorization`` names the access
+    key id; clausewatch never logs credentials, so they are redacted wherever botocore would."""
+
+    _PATTERN = re.compile(
+        r"(Credential=)[^/\s,'\"]+|(X-Amz-Credential=)[^&\s'\"]+|"
+        r"(X-Amz-Security-Token['\"]?:?\s*b?['\"]?)[^'\"\s,]+"
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self._PATTERN.sub(lambda m: (m[1] or m[2] or m[3]) + "[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+for _name in ("botocore.endpoint", "botocore.auth", "botocore.httpsession", "botocore.hooks"):
+    logging.getLogger(_name).addFilter(_RedactCredentials())
+
+
+def _without_userinfo(url: str) -> str:
+    """An endpoint URL as it may be printed: no ``user:password@``."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def _status(exc: Exception) -> int:

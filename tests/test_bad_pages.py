@@ -109,8 +109,7 @@ def test_http_errors_and_redirect_loops_are_named(hostile: str) -> None:
 
 @pytest.mark.browser
 def test_a_50_mb_page_through_the_browser(tmp_path: pytest.TempPathFactory) -> None:
-    """A 50 MB policy next to a normal one: rendered, stored and verified whole, or refused
-    with a clear error; either way the normal page is recorded and the store verifies."""
+    """A 50 MB policy next to a normal one: both rendered, stored and verified whole."""
     from pathlib import Path
 
     from clausewatch.monitor import monitor_documents
@@ -156,12 +155,12 @@ def test_a_50_mb_page_through_the_browser(tmp_path: pytest.TempPathFactory) -> N
     server.shutdown()
     assert outcomes["small"].status == "first"
     big_outcome = outcomes["big"]
-    if big_outcome.status == "first":
-        head, _ = store.head("big")
-        assert head is not None
-        manifest = store.get_manifest(head.manifest)
-        assert manifest.blobs["response"].size == len(big)
-        assert manifest.extraction.clause_count == 10_000
-    else:  # refused: the error names the document and what happened
-        assert big_outcome.status == "error" and "big" in (big_outcome.error or "")
+    # Chromium's inspector drops a body this large: it is fetched again (it was refused
+    # with "Request content was evicted from inspector cache" before)
+    assert big_outcome.status == "first", big_outcome.error
+    head, _ = store.head("big")
+    assert head is not None
+    manifest = store.get_manifest(head.manifest)
+    assert manifest.blobs["response"].size == len(big)
+    assert manifest.extraction.clause_count == 10_000
     assert verify_store(store).ok

@@ -76,4 +76,3 @@ def test_hanging_webhooks_and_wayback_do_not_slow_captures(
     assert receiver.arrivals and min(receiver.arrivals) > recorded
     # the run waited for one delivery timeout at most, not for the receiver
     assert ended - started < 60
-    assert not receiver.received  # nothing was accepted: it stays due in the store
