@@ -65,8 +65,9 @@ async def monitor(
     At most ``pages`` pages render at once, at most ``per_host`` of one host, with
     ``host_gap_s`` seconds between two requests to the same host: in this worker, and with
     ``global_limits`` across every worker (Prefect global concurrency limits, see
-    :mod:`flows.limits`; worth their cost per render when several workers share a catalog). Documents run in batches of ``batch_size`` per task (default: about
-    100 tasks per run, one document per task for catalogs of up to 100)."""
+    :mod:`flows.limits`; worth their cost per render when several workers share a catalog).
+    Documents run in batches of ``batch_size`` per task (default: about 100 tasks per run, one
+    document per task for catalogs of up to 100)."""
     logger = get_run_logger()
     docs = load_catalog(catalog).documents
     target_store = open_store(store)
