@@ -168,6 +168,12 @@ def test_two_worker_processes_one_store(demo_site: DemoSite, tmp_path: Path) -> 
     both()
     demo_site.set_version(2)
     both()
+    assert_one_version_per_change(store_dir)
+
+
+def assert_one_version_per_change(store_dir: str) -> None:
+    """After v1 then v2 of the demo site, however many writers: one version per real change,
+    one event per version, a store that verifies."""
     store = open_store(store_dir)
     versions = {d: [m.version for _, m in store.chain(d)] for d in store.documents()}
     assert versions == {
