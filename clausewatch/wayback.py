@@ -26,9 +26,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
+from clausewatch.lazy import import_lazily
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = import_lazily("httpx")  # only archiving needs it (0.2 s to import)
 
 DEFAULT_BASE = "https://web.archive.org"
 # status_ext values worth another try later; everything else is permanent.

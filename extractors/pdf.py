@@ -13,9 +13,6 @@ import logging
 import re
 from collections import Counter
 
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError, PdfStreamError
-
 from clausewatch.errors import ExtractionError
 from extractors.model import Clause
 from extractors.text import normalize_text
@@ -34,6 +31,9 @@ def is_pdf(page: bytes, content_type: str | None = None) -> bool:
 
 def pdf_clauses(data: bytes) -> tuple[Clause, ...]:
     """The clauses of a PDF document; ExtractionError if it cannot be read."""
+    from pypdf import PdfReader  # imported here: 0.1 s that HTML pages need not pay
+    from pypdf.errors import PdfReadError, PdfStreamError
+
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed PDFs are reported by us
     try:
         reader = PdfReader(io.BytesIO(data))
