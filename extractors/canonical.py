@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from extractors.model import Clause, ClauseKind
+from extractors.text import Memo
 
 CANONICAL_VERSION = "clausewatch.clauses/1"
 SUBSTANCE_VERSION = "clausewatch.substance/1"
@@ -68,9 +69,27 @@ def substance_tokens(clauses: Iterable[Clause]) -> list[str]:
 
 
 def substance_hash(clauses: Iterable[Clause]) -> str:
-    """SHA-256 of the substance tokens: equal for versions that differ only in form."""
-    words = _words(_folded(clauses))
+    """SHA-256 of the substance tokens: equal for versions that differ only in form.
+
+    The tokens are those of :func:`substance_tokens` joined by single spaces. Every step of
+    the folding works within a clause (NFKC cannot compose across the line break between two
+    clauses), so the words are computed clause by clause and remembered for the clauses that
+    recur between versions; ``tests/test_canonical.py`` checks this against the whole-text
+    form on arbitrary clauses.
+    """
+    words = " ".join(w for w in map(_clause_words, clauses) if w)
     return hashlib.sha256(f"{SUBSTANCE_VERSION}\n{words}".encode()).hexdigest()
+
+
+def _clause_words(clause: Clause) -> str:
+    words = _WORDS_OF.get(clause.text)
+    if words is None:
+        words = _words(_fold(_unnumbered(clause.text)))
+        _WORDS_OF.put(clause.text, words)
+    return words
+
+
+_WORDS_OF = Memo()
 
 
 # ASCII bytes that are not word characters become spaces (one C pass over the text).
@@ -102,7 +121,10 @@ def _unnumbered(text: str) -> str:
 
 
 def _folded(clauses: Iterable[Clause]) -> str:
-    text = "\n".join(_unnumbered(clause.text) for clause in clauses)
+    return _fold("\n".join(_unnumbered(clause.text) for clause in clauses))
+
+
+def _fold(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     return text.casefold()

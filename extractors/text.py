@@ -53,6 +53,14 @@ def normalize_text(text: str) -> str:
     """
     if not text or text.isspace():
         return ""  # most blocks between elements are only white space
+    folded = _NORMALIZED.get(text)
+    if folded is None:
+        folded = _normalize(text)
+        _NORMALIZED.put(text, folded)
+    return folded
+
+
+def _normalize(text: str) -> str:
     if not text.isascii():
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
@@ -60,6 +68,35 @@ def normalize_text(text: str) -> str:
     elif _CONTROL.search(text):
         text = _CONTROL.sub("", text)
     return fold_noise(" ".join(text.split()))
+
+
+class Memo:
+    """Results of a pure string function by input, for the text that recurs between versions.
+
+    Successive captures of a policy repeat most of their clauses word for word, so extraction
+    remembers what it computed for each block of text. Bounded by the characters it holds
+    (inputs and results); when full it starts again empty, so memory stays flat however many
+    pages a process reads. Only for pure functions: a hit returns what a miss would compute.
+    """
+
+    def __init__(self, max_chars: int = 4_000_000) -> None:
+        self.max_chars = max_chars
+        self._found: dict[str, str] = {}
+        self._chars = 0
+
+    def get(self, key: str) -> str | None:
+        return self._found.get(key)
+
+    def put(self, key: str, value: str) -> None:
+        size = len(key) + len(value)
+        if self._chars + size > self.max_chars:
+            self._found.clear()
+            self._chars = 0
+        self._found[key] = value
+        self._chars += size
+
+
+_NORMALIZED = Memo()
 
 
 def fold_noise(text: str) -> str:

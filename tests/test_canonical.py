@@ -53,3 +53,40 @@ def test_fast_word_split_equals_the_regular_expression(text: str) -> None:
     from extractors.canonical import _words
 
     assert _words(text) == re.sub(r"\W+", " ", text).strip()
+
+
+# letters, digits, marks that compose, Hangul jamo, compatibility forms, case-folding
+# specials, punctuation, spaces and list numbering; and any text at all
+_FRAGMENTS = [*"aeAZ09 .,;:()§-_\n\t", "\u0301", "\u0308", "\u1100", "\u1161", "\u11a8"]
+_FRAGMENTS += ["\ufb01", "\u2460", "\u00bd", "\u0130", "\u03a3", "\u03c2", "\u00df", "\u2019"]
+_FRAGMENTS += ["\u00a0", "\u200b", "IV. ", "(a) ", "1.2 ", "§ 4 "]
+_CLAUSE_TEXT = st.one_of(
+    st.lists(st.sampled_from(_FRAGMENTS), max_size=20).map("".join), st.text(max_size=30)
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_CLAUSE_TEXT, max_size=6))
+def test_substance_hash_clause_by_clause_equals_the_whole_text(texts: list[str]) -> None:
+    """The substance hash, computed (and remembered) clause by clause, is the hash of the whole
+    text's tokens: folding never reaches across the break between two clauses."""
+    import hashlib
+
+    from extractors.canonical import SUBSTANCE_VERSION, substance_tokens
+
+    clauses = [Clause("paragraph", t) for t in texts]
+    whole = " ".join(substance_tokens(clauses))
+    expected = hashlib.sha256(f"{SUBSTANCE_VERSION}\n{whole}".encode()).hexdigest()
+    assert substance_hash(clauses) == expected
+    assert substance_hash(clauses) == expected  # again, from the memo
+
+
+def test_memo_stays_within_its_bound() -> None:
+    from extractors.text import Memo
+
+    memo = Memo(max_chars=100)
+    for n in range(50):
+        memo.put(f"key {n:03d}", "value")
+        assert memo._chars <= 100
+    assert memo.get("key 049") == "value"
+    assert memo.get("key 000") is None  # dropped when the memo filled up
