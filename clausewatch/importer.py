@@ -82,6 +82,7 @@ def _extracted(
         return
     window: deque[tuple[Job | Outcome, Future[Extraction] | None]] = deque()
     context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["extractors"])  # imported once, before the workers fork
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         for job in jobs:
             window.append((job, _submit(pool, job)))

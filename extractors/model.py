@@ -21,6 +21,11 @@ class Clause:
     path: tuple[str, ...] = ()
     level: int = 0
 
+    def __reduce__(self) -> tuple[type[Clause], tuple[ClauseKind, str, tuple[str, ...], int]]:
+        # Extraction workers send clauses back by the thousand: pickling them as constructor
+        # arguments halves the cost of the default for slotted dataclasses.
+        return (Clause, (self.kind, self.text, self.path, self.level))
+
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
