@@ -18,6 +18,7 @@ whatever the batch size).
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import os
 from collections import deque
@@ -36,6 +37,7 @@ from extractors import Extraction
 from storage.models import DocumentRef
 from storage.store import Store, check_document_id
 
+log = logging.getLogger(__name__)
 _REQUIRED = ("document", "url", "file", "captured_at")
 Job = tuple[Target, Capture, str]  # what to record, and where the line came from
 Extracted = Extraction | ExtractionError
@@ -122,8 +124,10 @@ def _settle(
         return job, future.result()
     except ExtractionError as exc:
         return job, exc
-    except BrokenProcessPool:
-        return job, None  # the worker died (out of memory?): extract this one here instead
+    except BrokenProcessPool:  # the worker died (out of memory, killed): extract it here instead
+        where = job.error if isinstance(job, Outcome) else job[2]
+        log.warning("%s: its extraction worker died; extracting it in the main process", where)
+        return job, None
 
 
 def _job(number: int, line: str, known: dict[str, Any], source: str) -> Job | Outcome:
