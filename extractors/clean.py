@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, cast
 
 import lxml.etree as etree
 import lxml.html
@@ -24,12 +23,7 @@ JUNK_TAGS = frozenset(
 )
 # Controls that mark a block as an interface (a consent banner, a menu) rather than text.
 CONTROL_TAGS = ("button", "input", "select", "textarea")
-_CONTROLS = etree.XPath(
-    ".//button|.//input|.//select|.//textarea|.//*[@role='button' or @role='switch' or @role='checkbox']"
-)
-_MAYBE_HIDDEN = etree.XPath(".//*[@hidden or @aria-hidden or @style]")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_CF_EMAIL = etree.XPath(".//*[@data-cfemail]|.//a[contains(@href, '/cdn-cgi/l/email-protection#')]")
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
 # Control characters mean nothing in HTML text, and lxml refuses them when text is moved. In
 # UTF-8 these bytes never occur inside a multi-byte sequence, so they are deleted as bytes.
@@ -45,6 +39,17 @@ _CONTROL_REFS = re.compile(
 # raises that to 2048, more than any real page needs. The page is always handed over as UTF-8
 # (decoded by :func:`decode_html` first, whatever it declared), so libxml2 never guesses.
 _PARSER = lxml.html.HTMLParser(huge_tree=True, encoding="utf-8")
+# Every element is an HtmlElement (text_content, drop_tree, cssselect), looked up in C: lxml.html's
+# own lookup calls Python for each element (to give forms and inputs their own classes, which
+# extraction never uses) and makes every walk of the tree more than twice as slow.
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement,
+        comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity,
+    )
+)
 
 
 def parse_html(page: bytes | str, content_type: str | None = None) -> lxml.html.HtmlElement:
@@ -63,11 +68,6 @@ def parse_html(page: bytes | str, content_type: str | None = None) -> lxml.html.
         raise ExtractionError(f"the page could not be parsed as HTML: {exc}") from exc
 
 
-def found(xpath: etree.XPath, node: lxml.html.HtmlElement) -> list[Any]:
-    """An XPath's node-set (elements, or attribute values that know their element)."""
-    return cast(list[Any], xpath(node))
-
-
 def size(el: lxml.html.HtmlElement) -> int:
     """Characters of visible text under an element, white space not counted."""
     text: str = el.text_content()
@@ -80,10 +80,11 @@ def drop_all(elements: Iterable[lxml.html.HtmlMixin]) -> None:
             el.drop_tree()  # keeps the tail text, which belongs to the parent
 
 
-def with_controls(doc: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
-    """Every element that contains a form control (read before :func:`drop_invisible`)."""
+def with_controls(controls: Iterable[lxml.html.HtmlElement]) -> set[lxml.html.HtmlElement]:
+    """Every element that contains one of the form ``controls`` (found before anything is
+    dropped: :func:`extractors.survey.survey`)."""
     marked: set[lxml.html.HtmlElement] = set()
-    for control in found(_CONTROLS, doc):
+    for control in controls:
         for ancestor in control.iterancestors():
             if ancestor in marked:
                 break
@@ -91,12 +92,15 @@ def with_controls(doc: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
     return marked
 
 
-def drop_invisible(doc: lxml.html.HtmlElement) -> None:
-    """Drop junk elements, comments and hidden elements."""
-    doomed: list[lxml.html.HtmlMixin] = list(doc.iter(*JUNK_TAGS))
-    doomed += doc.iter(etree.Comment, etree.ProcessingInstruction)
-    doomed += (el for el in found(_MAYBE_HIDDEN, doc) if _is_hidden(el))
-    drop_all(doomed)
+def drop_invisible(
+    junk: Iterable[lxml.html.HtmlMixin],
+    comments: Iterable[lxml.html.HtmlMixin],
+    maybe_hidden: Iterable[lxml.html.HtmlElement],
+) -> None:
+    """Drop junk elements, comments (and processing instructions) and hidden elements, as
+    found by :func:`extractors.survey.survey`; ``maybe_hidden`` are the elements with a
+    ``hidden``, ``aria-hidden`` or ``style`` attribute."""
+    drop_all([*junk, *comments, *(el for el in maybe_hidden if _is_hidden(el))])
 
 
 def _is_hidden(el: lxml.html.HtmlElement) -> bool:
@@ -107,15 +111,14 @@ def _is_hidden(el: lxml.html.HtmlElement) -> bool:
     return bool(style and _HIDDEN_STYLE.search(style))
 
 
-def decode_cloudflare_emails(doc: lxml.html.HtmlElement) -> None:
+def decode_cloudflare_emails(elements: Iterable[lxml.html.HtmlElement]) -> None:
     """Put back the addresses Cloudflare's e-mail protection hides in served pages.
 
-    The address is hex in ``data-cfemail`` (or after ``#`` in an ``email-protection`` link):
-    the first byte is a key XORed with every following byte.
+    ``elements`` have a ``data-cfemail`` attribute or are links to ``/cdn-cgi/l/email-protection#``.
+    The address is hex in ``data-cfemail`` (or after ``#`` in the link): the first byte is a
+    key XORed with every following byte.
     """
-    if not doc.xpath("boolean(.//@data-cfemail|.//a/@href[contains(., 'email-protection')])"):
-        return
-    for el in found(_CF_EMAIL, doc):
+    for el in elements:
         encoded = el.get("data-cfemail") or el.get("href", "").rpartition("#")[2]
         address = decode_cfemail(encoded)
         if address is None:

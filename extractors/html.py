@@ -27,6 +27,7 @@ from extractors.clean import (
 from extractors.locate import drop_furniture, main_content, outside_title, trim_edges
 from extractors.model import Clause, Extraction
 from extractors.pdf import is_pdf, pdf_clauses
+from extractors.survey import Survey, attached, survey
 
 __all__ = ["extract", "parse_html"]
 
@@ -49,19 +50,20 @@ def extract(
     _check_textual(page, content_type)
     doc = parse_html(page, content_type)
     title = _title(doc)
-    controls = set() if select else with_controls(doc)
-    drop_invisible(doc)
-    decode_cloudflare_emails(doc)
     body = doc.find("body")
     if body is None:
         body = doc
+    found = survey(doc, body)
+    controls = set() if select else with_controls(found.controls)
+    drop_invisible(found.junk, found.comments, found.maybe_hidden)
+    decode_cloudflare_emails(found.cf_emails)
     if select:
         roots = _select(body, select)
         for root in roots:
             _remove(root, remove)
         clauses = tuple(c for root in roots for c in split_blocks(root))
     else:
-        clauses = _automatic(body, controls, remove)
+        clauses = _automatic(body, controls, remove, found)
     if not clauses:
         where = f"the elements matching {list(select)}" if select else "the page"
         raise ExtractionError(f"no legal text found in {where}: the page has no visible text")
@@ -85,10 +87,13 @@ def _extraction(
 
 
 def _automatic(
-    body: lxml.html.HtmlElement, controls: set[lxml.html.HtmlElement], remove: Sequence[str]
+    body: lxml.html.HtmlElement,
+    controls: set[lxml.html.HtmlElement],
+    remove: Sequence[str],
+    found: Survey,
 ) -> tuple[Clause, ...]:
-    drop_furniture(body, controls)
-    root = main_content(body)
+    drop_furniture(body, controls, found.furniture)
+    root = main_content(body, (el for el in found.landmarks if attached(el, body)))
     if root is body:
         trim_edges(root)
     _remove(root, remove)

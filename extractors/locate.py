@@ -16,11 +16,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-import lxml.etree as etree
 import lxml.html
 
-from extractors.clean import drop_all, found, size
+from extractors.clean import drop_all, size
 
 _FURNITURE_TAGS = frozenset({"nav", "aside"})
 _PAGE_EDGE_TAGS = frozenset({"header", "footer"})
@@ -40,9 +40,7 @@ _INTERFACE_TOKENS = re.compile(
     r"breadcrumbs?|sidebar|share|social|skip|toast|banner)(?:$|[-_\s])",
     re.I,
 )
-_ROLES = etree.XPath(".//*[@role or @aria-modal]")
-_IDS_AND_CLASSES = etree.XPath(".//@id|.//@class")  # attribute values that know their element
-_LANDMARKS = etree.XPath('.//main|.//*[@role="main"]|.//article')
+FURNITURE_TAGS = _FURNITURE_TAGS | _PAGE_EDGE_TAGS
 # A main landmark is trusted when it holds at least this share of the page's text ...
 LANDMARK_SHARE = 0.5
 # ... otherwise we descend from <body> into the child holding at least this share.
@@ -58,16 +56,35 @@ EDGE_LINK_DENSITY = 0.5
 SENTENCE_CHARS = 60
 
 
-def drop_furniture(body: lxml.html.HtmlElement, controls: set[lxml.html.HtmlElement]) -> None:
-    """Drop page furniture; ``controls`` holds the elements that contain form controls."""
+def named_like_furniture(name: str | None) -> bool:
+    """Whether an ``id`` or ``class`` value names a consent banner or an interface block.
+
+    Pages repeat the same few class values hundreds of times, so answers are remembered.
+    """
+    name = name or ""
+    known = _NAMED.get(name)
+    if known is None:
+        known = bool(_CONSENT_TOKENS.search(name) or _INTERFACE_TOKENS.search(name))
+        if len(_NAMED) >= 50_000:
+            _NAMED.clear()
+        _NAMED[name] = known
+    return known
+
+
+_NAMED: dict[str, bool] = {}
+
+
+def drop_furniture(
+    body: lxml.html.HtmlElement,
+    controls: set[lxml.html.HtmlElement],
+    candidates: Iterable[lxml.html.HtmlElement],
+) -> None:
+    """Drop page furniture among ``candidates`` (elements with a furniture tag, a role or
+    ``aria-modal``, or an ``id``/``class`` named like a banner: see
+    :func:`extractors.survey.survey`); ``controls`` holds the elements that contain form
+    controls."""
     total = max(1, size(body))
-    candidates = {*body.iter(*_FURNITURE_TAGS, *_PAGE_EDGE_TAGS), *found(_ROLES, body)}
-    candidates.update(
-        v.getparent()
-        for v in found(_IDS_AND_CLASSES, body)
-        if _CONSENT_TOKENS.search(v) or _INTERFACE_TOKENS.search(v)
-    )
-    drop_all([el for el in candidates if _is_furniture(el, total, controls)])
+    drop_all([el for el in set(candidates) if _is_furniture(el, total, controls)])
 
 
 def _is_furniture(
@@ -93,10 +110,13 @@ def _is_furniture(
     )
 
 
-def main_content(body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
-    """The element that holds the legal text."""
+def main_content(
+    body: lxml.html.HtmlElement, landmarks: Iterable[lxml.html.HtmlElement] = ()
+) -> lxml.html.HtmlElement:
+    """The element that holds the legal text; ``landmarks`` are the ``<main>``, ``<article>``
+    and ``role=main`` elements still under ``body``, in document order."""
     total = size(body)
-    for landmark in found(_LANDMARKS, body):
+    for landmark in landmarks:
         if size(landmark) >= LANDMARK_SHARE * total:
             return landmark
     node, node_size = body, total
