@@ -52,15 +52,18 @@ class _Splitter:
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.headings: list[tuple[int, str]] = []  # (level, text) of the open sections
+        self.path: tuple[str, ...] = ()  # their texts: the path of the clauses that follow
         self.kinds: list[ClauseKind] = ["paragraph"]  # kind of each open block element
 
     def clause(self, text: str, kind: ClauseKind) -> Clause | None:
         text = normalize_text(text)
         if not text:
             return None
-        return Clause(kind=kind, text=text, path=tuple(h for _, h in self.headings))
+        return Clause(kind, text, self.path)
 
     def flush(self) -> Clause | None:
+        if not self.parts:
+            return None
         clause = self.clause("".join(self.parts), self.kinds[-1])
         self.parts.clear()
         return clause
@@ -71,10 +74,9 @@ class _Splitter:
             return None
         while self.headings and self.headings[-1][0] >= level:
             self.headings.pop()
-        clause = Clause(
-            kind="heading", text=text, path=tuple(h for _, h in self.headings), level=level
-        )
+        clause = Clause("heading", text, tuple(h for _, h in self.headings), level)
         self.headings.append((level, text))
+        self.path = (*clause.path, text)
         return clause
 
     def kind_of(self, tag: str) -> ClauseKind:
@@ -107,32 +109,36 @@ def split_blocks(root: lxml.html.HtmlElement) -> Iterator[Clause]:
     """Yield the clauses under ``root`` in document order."""
     containers = _prepare(root)
     splitter = _Splitter()
+    parts = splitter.parts
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
         tag = el.tag
         if not isinstance(tag, str):
             continue
-        found: list[Clause | None] = []
         if event == "start":
             if tag == "tr" or el not in containers:
                 walker.skip_subtree()
-                if tag == "tr":
-                    found += [splitter.flush(), splitter.row(el)]
-                elif tag in _BLOCKS:
-                    found += [splitter.flush(), splitter.leaf(el)]
+                if tag in _BLOCKS:
+                    if (clause := splitter.flush()) is not None:
+                        yield clause
+                    found = splitter.row(el) if tag == "tr" else splitter.leaf(el)
+                    if found is not None:
+                        yield found
                 else:
-                    splitter.parts.append(el.text_content())
+                    parts.append(el.text_content())
             else:
                 if tag in _BLOCKS:
-                    found.append(splitter.flush())
+                    if (clause := splitter.flush()) is not None:
+                        yield clause
                     splitter.kinds.append(splitter.kind_of(tag))
-                splitter.parts.append(el.text or "")
+                if el.text:
+                    parts.append(el.text)
         else:
             if tag in _BLOCKS and tag != "tr" and el in containers:
-                found.append(splitter.close(el))
-            if el is not root:
-                splitter.parts.append(el.tail or "")
-        yield from (c for c in found if c is not None)
+                if (clause := splitter.close(el)) is not None:
+                    yield clause
+            if el.tail and el is not root:
+                parts.append(el.tail)
     last = splitter.flush()
     if last is not None:
         yield last
