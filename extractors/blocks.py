@@ -134,9 +134,9 @@ def split_blocks(root: lxml.html.HtmlElement) -> Iterator[Clause]:
                 if el.text:
                     parts.append(el.text)
         else:
-            if tag in _BLOCKS and tag != "tr" and el in containers:
-                if (clause := splitter.close(el)) is not None:
-                    yield clause
+            closing = tag in _BLOCKS and tag != "tr" and el in containers
+            if closing and (clause := splitter.close(el)) is not None:
+                yield clause
             if el.tail and el is not root:
                 parts.append(el.tail)
     last = splitter.flush()
