@@ -16,7 +16,7 @@ Clauses are aligned in three passes:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -153,7 +153,7 @@ def _modified(
     """Pair similar clauses as ``modified``; returns the old and new indices left unpaired."""
     if not left_old or not left_new or max(len(left_old), len(left_new)) > _MAX_PAIRING:
         return left_old, left_new
-    words = {i: old[i].text.split() for i in left_old}
+    words = {i: _Words(old[i].text.split()) for i in left_old}
     free = list(left_old)
     rest_new = []
     scale = len(left_old) / len(left_new)
@@ -170,25 +170,46 @@ def _modified(
     return free, rest_new
 
 
-def _best_match(clause: Clause, candidates: list[tuple[int, Clause, list[str]]]) -> int | None:
+class _Words(list[str]):
+    """A clause's words, with their counts for the quick similarity bound."""
+
+    def __init__(self, words: list[str]) -> None:
+        super().__init__(words)
+        self.counts = Counter(words)
+
+
+def _best_match(clause: Clause, candidates: list[tuple[int, Clause, _Words]]) -> int | None:
     """The candidate most similar to ``clause`` (word-level ratio >= 0.5), or None.
 
-    The matcher analyses the new clause once (``set_seq2``); the cheap upper bounds
-    (lengths, then word counts) rule most candidates out before the full ratio.
+    Two cheap upper bounds of the ratio rule most candidates out first, as
+    :class:`difflib.SequenceMatcher`'s ``real_quick_ratio`` (lengths) and ``quick_ratio`` (words
+    in common, counted with multiplicity) would, computed from counts made once per clause;
+    the matcher analyses the new clause once (``set_seq2``) for the full ratio.
     """
-    matcher = SequenceMatcher(None, autojunk=False)
-    matcher.set_seq2(clause.text.split())
+    mine = _Words(clause.text.split())
+    matcher: SequenceMatcher[str] | None = None
     best, best_score = None, _SIMILAR
     for i, other, other_words in candidates:
         if other.kind != clause.kind:
             continue
-        matcher.set_seq1(other_words)
-        if matcher.real_quick_ratio() < best_score or matcher.quick_ratio() < best_score:
+        length = len(other_words) + len(mine)
+        if length and 2.0 * min(len(other_words), len(mine)) / length < best_score:
             continue
+        if length and 2.0 * _common(other_words.counts, mine.counts) / length < best_score:
+            continue
+        if matcher is None:
+            matcher = SequenceMatcher(None, autojunk=False)
+            matcher.set_seq2(mine)
+        matcher.set_seq1(other_words)
         score = matcher.ratio() + (0.01 if other.path == clause.path else 0.0)
         if score >= best_score:
             best, best_score = i, score
     return best
+
+
+def _common(a: Counter[str], b: Counter[str]) -> int:
+    """How many words two clauses share, with multiplicity (``quick_ratio``'s count)."""
+    return sum(min(a[w], b[w]) for w in a.keys() & b.keys())
 
 
 def word_diff(before: str, after: str, context: int | None = None) -> str:
