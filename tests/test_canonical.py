@@ -90,3 +90,20 @@ def test_memo_stays_within_its_bound() -> None:
         assert memo._chars <= 100
     assert memo.get("key 049") == "value"
     assert memo.get("key 000") is None  # dropped when the memo filled up
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from("we may share your data with partners".split()), max_size=30),
+    st.lists(st.sampled_from("we may not share your data with anyone".split()), max_size=30),
+)
+def test_the_diffs_quick_bound_is_difflibs(a: list[str], b: list[str]) -> None:
+    """The clause diff's quick similarity bound, from word counts, is difflib's quick_ratio."""
+    from collections import Counter
+    from difflib import SequenceMatcher
+
+    from clausewatch.diff import _common
+
+    expected = SequenceMatcher(None, a, b, autojunk=False).quick_ratio()
+    length = len(a) + len(b)
+    assert (2.0 * _common(Counter(a), Counter(b)) / length if length else 1.0) == expected
