@@ -5,7 +5,10 @@ Runs, side by side on the same pages:
   1. the corpus scorer over `clausewatch import` / `clausewatch show` (automatic mode);
   2. the naive yardstick: a change whenever the whole page's text differs;
   3. a bare `lxml.html.fromstring(page).text_content()` pass: the floor any HTML extraction
-     pays here, against which import throughput is given as a share.
+     pays here, against which import throughput is given as a share;
+  4. the import again with its store in memory (/dev/shm, where fsync costs nothing), to show
+     how much of the import's time is durable writes to this machine's disk (a diagnostic: the
+     share that counts is the first, with the store on disk).
 
 usage: bench_accuracy.py CORPUS [--cli PATH]    (make bench-accuracy CORPUS=../shared/corpus)
 Prints one JSON object.
@@ -63,11 +66,12 @@ def bare_lxml_mb_per_s(pages: list[bytes]) -> float:
     return sum(map(len, pages)) / 1e6 / (time.perf_counter() - started)
 
 
-def score(corpus: Path, cli: str) -> dict[str, object]:
+def score(corpus: Path, cli: str, store: str = "") -> dict[str, object]:
     out = Path(tempfile.mkdtemp(prefix="bench-accuracy-")) / "score.json"
     scorer = corpus / "score.py"
+    where = ["--store", store] if store else []
     done = subprocess.run(
-        [sys.executable, str(scorer), str(corpus), "--cli", cli, "--json", str(out)],
+        [sys.executable, str(scorer), str(corpus), "--cli", cli, "--json", str(out), *where],
         capture_output=True,
         text=True,
         check=False,
@@ -87,6 +91,10 @@ def main() -> None:
     pages = [(doc, truth, path.read_bytes()) for doc, truth, path in found]
     bare = bare_lxml_mb_per_s([p for _, _, p in pages])
     ours = score(args.corpus, args.cli)
+    in_memory = None
+    if Path("/dev/shm").is_dir():
+        with tempfile.TemporaryDirectory(dir="/dev/shm", prefix="bench-accuracy-") as shm:
+            in_memory = score(args.corpus, args.cli, f"file://{shm}/store")
     bare_again = bare_lxml_mb_per_s([p for _, _, p in pages])  # the machine's speed may drift
     floor = (bare + bare_again) / 2
     print(
@@ -99,6 +107,15 @@ def main() -> None:
                 "naive_whole_page_text": naive(pages),
                 "bare_lxml_mb_per_s": round(floor, 2),
                 "import_throughput_share": round(float(ours["html_mb_per_s"]) / floor, 3),  # type: ignore[arg-type]
+                "store_in_memory": None
+                if in_memory is None
+                else {
+                    "seconds": in_memory["seconds"],
+                    "import_throughput_share": round(
+                        float(in_memory["html_mb_per_s"]) / floor,  # type: ignore[arg-type]
+                        3,
+                    ),
+                },
             },
             indent=1,
         )
