@@ -38,3 +38,14 @@ def capture(body: bytes, minutes: int = 0) -> Capture:
         source="import",
         body=body,
     )
+
+
+def soup_part(kind: int, tag: str, attrs: str, text: str) -> str:
+    """One piece of generated tag soup: an opening tag, a closing tag, text, or an element."""
+    if kind == 0:
+        return f"<{tag}{attrs}>"
+    if kind == 1:
+        return f"</{tag}>"
+    if kind == 2:
+        return text
+    return f"<{tag}{attrs}>{text}</{tag}>"

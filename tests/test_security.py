@@ -16,6 +16,7 @@ from clausewatch.demo.site import DemoSite
 from clausewatch.errors import ExtractionError, FetchError
 from clausewatch.netguard import refusal
 from extractors import extract
+from tests.helpers import soup_part
 
 
 @pytest.mark.parametrize(
@@ -113,15 +114,7 @@ def tag_soup(draw: st.DrawFn) -> str:
         tag, attrs = draw(_TAGS), draw(_ATTRS)
         kind = draw(st.integers(0, 3))
         text = draw(st.text(max_size=40))
-        parts.append(
-            f"<{tag}{attrs}>"
-            if kind == 0
-            else f"</{tag}>"
-            if kind == 1
-            else text
-            if kind == 2
-            else f"<{tag}{attrs}>{text}</{tag}>"
-        )
+        parts.append(soup_part(kind, tag, attrs, text))
     return "".join(parts)
 
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from extractors.clean import JUNK_TAGS, parse_html
 from extractors.locate import named_like_furniture
 from extractors.survey import attached, survey
+from tests.helpers import soup_part
 
 CONTROLS = etree.XPath(
     ".//button|.//input|.//select|.//textarea|.//*[@role='button' or @role='switch' or @role='checkbox']"
@@ -70,15 +71,7 @@ def pages(draw: st.DrawFn) -> str:
         tag, attrs = draw(_TAGS), draw(_ATTRS)
         text = draw(st.sampled_from(["", "Some terms.", "<!-- note -->", "<?pi x?>", "x"]))
         kind = draw(st.integers(0, 3))
-        parts.append(
-            f"<{tag}{attrs}>"
-            if kind == 0
-            else f"</{tag}>"
-            if kind == 1
-            else text
-            if kind == 2
-            else f"<{tag}{attrs}>{text}</{tag}>"
-        )
+        parts.append(soup_part(kind, tag, attrs, text))
     return "<p>start</p>" + "".join(parts)
 
 
