@@ -337,4 +337,8 @@ def test_global_limits_bind_every_worker(counting_site: Site, tmp_path: Path) ->
         asyncio.run(_drop_limit(host))
         asyncio.run(_drop_limit(gap))
     gaps = [b - a for a, b in itertools.pairwise(sorted(counting_site.starts))]
-    assert len(counting_site.starts) == 5 and min(gaps) >= 0.9, gaps
+    # The limit spaces the acquisitions 1 s apart; each request starts a little after its
+    # acquisition, with up to ~0.2 s of jitter on a loaded machine (one CI run saw a 0.88 s
+    # gap). Every gap is still far above this worker's own 0.05 s, and the four add up to ~4 s.
+    assert len(counting_site.starts) == 5, counting_site.starts
+    assert min(gaps) >= 0.6 and sum(gaps) >= 3.6, gaps
