@@ -38,6 +38,7 @@ from storage.models import DocumentRef
 from storage.store import Store, check_document_id
 
 log = logging.getLogger(__name__)
+_WORKER_DIED = "%s: an extraction worker died; extracting this line in the main process"
 _REQUIRED = ("document", "url", "file", "captured_at")
 Job = tuple[Target, Capture, str]  # what to record, and where the line came from
 Extracted = Extraction | ExtractionError
@@ -106,13 +107,14 @@ def _extract_here(job: Job | Outcome) -> Extracted | None:
 def _submit(pool: ProcessPoolExecutor, job: Job | Outcome) -> Future[Extraction] | None:
     if isinstance(job, Outcome):
         return None
-    target, capture, _ = job
+    target, capture, where = job
     try:
         return pool.submit(
             extractors.extract, capture.body, select=target.select, remove=target.remove
         )
-    except BrokenProcessPool:
-        return None  # extracted in this process instead
+    except BrokenProcessPool:  # a worker died earlier: extract in this process from now on
+        log.warning(_WORKER_DIED, where)
+        return None
 
 
 def _settle(
@@ -125,8 +127,7 @@ def _settle(
     except ExtractionError as exc:
         return job, exc
     except BrokenProcessPool:  # the worker died (out of memory, killed): extract it here instead
-        where = job.error if isinstance(job, Outcome) else job[2]
-        log.warning("%s: its extraction worker died; extracting it in the main process", where)
+        log.warning(_WORKER_DIED, job.error if isinstance(job, Outcome) else job[2])
         return job, None
 
 
