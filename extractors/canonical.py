@@ -89,7 +89,7 @@ def _clause_words(clause: Clause) -> str:
     return words
 
 
-_WORDS_OF = Memo()
+_WORDS_OF: Memo[str] = Memo()
 
 
 # ASCII bytes that are not word characters become spaces (one C pass over the text).

@@ -22,7 +22,7 @@ JUNK_TAGS = frozenset(
     "textarea option datalist dialog link meta head".split()
 )
 # Controls that mark a block as an interface (a consent banner, a menu) rather than text.
-CONTROL_TAGS = ("button", "input", "select", "textarea")
+CONTROL_TAGS = frozenset({"button", "input", "select", "textarea"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
 # Control characters mean nothing in HTML text, and lxml refuses them when text is moved. In
@@ -72,6 +72,11 @@ def size(el: lxml.html.HtmlElement) -> int:
     """Characters of visible text under an element, white space not counted."""
     text: str = el.text_content()
     return len(text) - sum(text.count(space) for space in " \n\t\r\xa0")
+
+
+def attached(el: lxml.html.HtmlElement, root: lxml.html.HtmlElement) -> bool:
+    """Whether ``el`` is still in ``root``'s tree (a strict descendant of it)."""
+    return any(a is root for a in el.iterancestors())
 
 
 def drop_all(elements: Iterable[lxml.html.HtmlMixin]) -> None:

@@ -27,7 +27,7 @@ from extractors.clean import (
 from extractors.locate import drop_furniture, main_content, outside_title, trim_edges
 from extractors.model import Clause, Extraction
 from extractors.pdf import is_pdf, pdf_clauses
-from extractors.survey import Survey, attached, survey
+from extractors.survey import Survey, survey
 
 __all__ = ["extract", "parse_html"]
 
@@ -93,7 +93,7 @@ def _automatic(
     found: Survey,
 ) -> tuple[Clause, ...]:
     drop_furniture(body, controls, found.furniture)
-    root = main_content(body, (el for el in found.landmarks if attached(el, body)))
+    root = main_content(body, found.landmarks)
     if root is body:
         trim_edges(root)
     _remove(root, remove)

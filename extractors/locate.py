@@ -20,7 +20,8 @@ from collections.abc import Iterable
 
 import lxml.html
 
-from extractors.clean import drop_all, size
+from extractors.clean import attached, drop_all, size
+from extractors.text import Memo
 
 _FURNITURE_TAGS = frozenset({"nav", "aside"})
 _PAGE_EDGE_TAGS = frozenset({"header", "footer"})
@@ -65,13 +66,11 @@ def named_like_furniture(name: str | None) -> bool:
     known = _NAMED.get(name)
     if known is None:
         known = bool(_CONSENT_TOKENS.search(name) or _INTERFACE_TOKENS.search(name))
-        if len(_NAMED) >= 50_000:
-            _NAMED.clear()
-        _NAMED[name] = known
+        _NAMED.put(name, known)
     return known
 
 
-_NAMED: dict[str, bool] = {}
+_NAMED: Memo[bool] = Memo(max_chars=1_000_000)
 
 
 def drop_furniture(
@@ -113,11 +112,12 @@ def _is_furniture(
 def main_content(
     body: lxml.html.HtmlElement, landmarks: Iterable[lxml.html.HtmlElement] = ()
 ) -> lxml.html.HtmlElement:
-    """The element that holds the legal text; ``landmarks`` are the ``<main>``, ``<article>``
-    and ``role=main`` elements still under ``body``, in document order."""
+    """The element that holds the legal text; ``landmarks`` are the page's ``<main>``,
+    ``<article>`` and ``role=main`` elements in document order (those no longer under ``body``
+    are skipped)."""
     total = size(body)
     for landmark in landmarks:
-        if size(landmark) >= LANDMARK_SHARE * total:
+        if attached(landmark, body) and size(landmark) >= LANDMARK_SHARE * total:
             return landmark
     node, node_size = body, total
     while True:

@@ -8,9 +8,10 @@ attribute names once costs less than two of them. The lists are in document orde
 node-sets were.
 
 The survey sees the page before anything is dropped. Steps that run later must not act on an
-element an earlier step detached: ``landmarks`` are filtered by :func:`attached`; dropping
-furniture that is already detached, or decoding an address in a detached subtree, changes only
-that subtree, which nothing reads again.
+element an earlier step detached: :func:`extractors.locate.main_content` skips landmarks no
+longer under the body (:func:`extractors.clean.attached`); dropping furniture that is already
+detached, or decoding an address in a detached subtree, changes only that subtree, which
+nothing reads again.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from dataclasses import dataclass, field
 import lxml.etree as etree
 import lxml.html
 
-from extractors.clean import JUNK_TAGS
+from extractors.clean import CONTROL_TAGS, JUNK_TAGS
 from extractors.locate import FURNITURE_TAGS, named_like_furniture
 
-_CONTROL_TAGS = frozenset({"button", "input", "select", "textarea"})
 _CONTROL_ROLES = frozenset({"button", "switch", "checkbox"})
 _LANDMARK_TAGS = frozenset({"main", "article"})
 _NOT_ELEMENTS = (etree.Comment, etree.ProcessingInstruction)
@@ -64,7 +64,7 @@ def survey(doc: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> Survey:
             junk.append(el)
             if el is doc:
                 continue
-            if tag in _CONTROL_TAGS:
+            if tag in CONTROL_TAGS:
                 controls.append(el)
         elif el is doc:
             continue
@@ -78,7 +78,7 @@ def survey(doc: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> Survey:
         if "hidden" in names or "aria-hidden" in names or "style" in names:
             maybe_hidden.append(el)
         role = el.get("role") if "role" in names else None
-        if role in _CONTROL_ROLES and tag not in _CONTROL_TAGS:
+        if role in _CONTROL_ROLES and tag not in CONTROL_TAGS:
             controls.append(el)
         if (
             tag in FURNITURE_TAGS
@@ -92,8 +92,3 @@ def survey(doc: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> Survey:
         if "data-cfemail" in names or (tag == "a" and _CF_LINK in (el.get("href") or "")):
             found.cf_emails.append(el)
     return found
-
-
-def attached(el: lxml.html.HtmlElement, root: lxml.html.HtmlElement) -> bool:
-    """Whether ``el`` is still in ``root``'s tree (a strict descendant of it)."""
-    return any(a is root for a in el.iterancestors())

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
 
 # Characters that render as nothing (or as a break opportunity) and carry no meaning, and the
 # replacement character that a broken encoding leaves behind.
@@ -70,25 +73,26 @@ def _normalize(text: str) -> str:
     return fold_noise(" ".join(text.split()))
 
 
-class Memo:
-    """Results of a pure string function by input, for the text that recurs between versions.
+class Memo(Generic[V]):
+    """Results of a pure function of text by input, for the text that recurs between versions.
 
-    Successive captures of a policy repeat most of their clauses word for word, so extraction
-    remembers what it computed for each block of text. Bounded by the characters it holds
-    (inputs and results); when full it starts again empty, so memory stays flat however many
-    pages a process reads. Only for pure functions: a hit returns what a miss would compute.
+    Successive captures of a policy repeat most of their clauses (and class names) word for
+    word, so extraction remembers what it computed for each. Bounded by the characters it holds
+    (inputs, and results that are text); when full it starts again empty, so memory stays flat
+    however many pages a process reads. Only for pure functions: a hit returns what a miss
+    would compute.
     """
 
     def __init__(self, max_chars: int = 4_000_000) -> None:
         self.max_chars = max_chars
-        self._found: dict[str, str] = {}
+        self._found: dict[str, V] = {}
         self._chars = 0
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str) -> V | None:
         return self._found.get(key)
 
-    def put(self, key: str, value: str) -> None:
-        size = len(key) + len(value)
+    def put(self, key: str, value: V) -> None:
+        size = len(key) + (len(value) if isinstance(value, str) else 1)
         if self._chars + size > self.max_chars:
             self._found.clear()
             self._chars = 0
@@ -96,7 +100,7 @@ class Memo:
         self._chars += size
 
 
-_NORMALIZED = Memo()
+_NORMALIZED: Memo[str] = Memo()
 
 
 def fold_noise(text: str) -> str:

@@ -84,7 +84,7 @@ def test_substance_hash_clause_by_clause_equals_the_whole_text(texts: list[str])
 def test_memo_stays_within_its_bound() -> None:
     from extractors.text import Memo
 
-    memo = Memo(max_chars=100)
+    memo: Memo[str] = Memo(max_chars=100)
     for n in range(50):
         memo.put(f"key {n:03d}", "value")
         assert memo._chars <= 100
