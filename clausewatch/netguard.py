@@ -1,11 +1,16 @@
-"""Refusing to fetch private addresses (server-side request forgery).
+"""Refusing to reach private addresses (server-side request forgery).
 
 A catalog could name, or a page redirect to, ``http://169.254.169.254/`` or a service on the
 monitoring host's network; the browser would fetch it and the store would keep what it said.
-By default every request the browser makes (navigations, redirects and sub-resources) to a
-host that is or resolves to a loopback, private, link-local or otherwise non-global address is
-refused. ``CLAUSEWATCH_ALLOW_PRIVATE_URLS=1`` allows them (the demo and the tests, whose sites
-run on 127.0.0.1).
+By default no request clausewatch makes (the browser's, at every hop; webhook deliveries;
+Wayback submissions) may reach a host that is, or resolves to, a loopback, private,
+link-local or otherwise non-global address. Names that are loopback by definition
+(``localhost``, ``*.localhost``, with or without the trailing dot) are refused without asking
+DNS, since Chromium resolves them to loopback itself.
+
+``CLAUSEWATCH_ALLOW_PRIVATE_URLS=1`` allows them: one switch for every outbound request (the
+demo and the tests set it, as their sites run on 127.0.0.1). It governs where clausewatch
+connects, never what it asks the Wayback Machine to archive (see :func:`archivable`).
 """
 
 from __future__ import annotations
@@ -13,31 +18,87 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from urllib.parse import urlsplit
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_TRUE = ("1", "on", "true", "yes")
 
 
 def private_allowed() -> bool:
-    return os.environ.get("CLAUSEWATCH_ALLOW_PRIVATE_URLS", "").lower() in (
-        "1",
-        "on",
-        "true",
-        "yes",
-    )
+    """True when ``CLAUSEWATCH_ALLOW_PRIVATE_URLS`` allows non-public addresses."""
+    return os.environ.get("CLAUSEWATCH_ALLOW_PRIVATE_URLS", "").strip().lower() in _TRUE
 
 
-def refusal(host: str | None) -> str | None:
-    """Why ``host`` must not be fetched, or None. Resolves names (blocking: call in a thread)."""
-    if not host:
-        return "no host"
-    host = host.strip("[]").lower()
+def loopback_name(host: str) -> bool:
+    """``localhost``, ``localhost.``, ``x.localhost`` and ``x.localhost.`` (RFC 6761)."""
+    name = host.strip("[]").lower().rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")
+
+
+def literal(host: str) -> Address | None:
+    """The address ``host`` spells, or None for a name."""
     try:
-        addresses = [ipaddress.ip_address(host)]
+        return ipaddress.ip_address(host.strip("[]").split("%")[0])
     except ValueError:
-        try:
-            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-        except socket.gaierror:
-            return None  # unresolvable: the browser's own error says so
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+        return None
+
+
+def resolve(host: str, port: int | None = None) -> list[Address]:
+    """Every address ``host`` resolves to (blocking: call in a thread). Raises OSError."""
+    if (address := literal(host)) is not None:
+        return [address]
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+def address_refusal(host: str, addresses: list[Address]) -> str | None:
+    """Why connecting to ``host`` at ``addresses`` is refused, or None when all are public."""
     for address in addresses:
         if not address.is_global:
             return f"{host} is (or resolves to) {address}, not a public address"
     return None
+
+
+def refusal(host: str | None, *, unresolvable: bool = False) -> str | None:
+    """Why ``host`` must not be reached, or None. Resolves names (blocking: call in a thread).
+
+    A name that does not resolve is allowed by default (nothing can connect to it, and the
+    caller's own error says so); ``unresolvable=True`` refuses it instead.
+    """
+    if not host:
+        return "no host"
+    host = host.strip("[]").lower()
+    if loopback_name(host):
+        return f"{host} is a loopback name, not a public address"
+    try:
+        addresses = resolve(host)
+    except (OSError, UnicodeError):
+        return f"{host} does not resolve" if unresolvable else None
+    return address_refusal(host, addresses)
+
+
+def url_refusal(url: str, *, unresolvable: bool = False) -> str | None:
+    """Why ``url`` must not be reached, or None: not http(s), no host, or a private host."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        return f"{url!r} is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return f"{url!r} is not an http(s) URL"
+    return refusal(parts.hostname, unresolvable=unresolvable)
+
+
+def outbound_refusal(url: str) -> str | None:
+    """Why clausewatch must not connect to ``url`` (webhooks, Wayback), honouring
+    ``CLAUSEWATCH_ALLOW_PRIVATE_URLS``; None when it may."""
+    if private_allowed():
+        return None
+    return url_refusal(url)
+
+
+def archivable(url: str) -> bool:
+    """True when ``url`` may be submitted to a public archive: an http(s) URL of a public
+    host. Independent of ``CLAUSEWATCH_ALLOW_PRIVATE_URLS``: a page on a private address is
+    never sent to Save Page Now."""
+    return url_refusal(url, unresolvable=False) is None
