@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
@@ -32,6 +32,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from clausewatch import netguard
 from clausewatch.catalog import CatalogDocument
 from clausewatch.errors import BrowserNotFound, CaptureTimeout, FetchError
+from clausewatch.guardproxy import REFUSED_HEADER, GuardProxy, Policy, Refused, public_only
 from clausewatch.record import Capture
 
 log = logging.getLogger(__name__)
@@ -141,9 +142,18 @@ def _playwright_chromium_installed() -> bool:
 class Renderer:
     """An open browser that captures pages; use as ``async with Renderer() as r``."""
 
-    def __init__(self, settings: CaptureSettings | None = None, gate: Gate | None = None) -> None:
+    def __init__(
+        self,
+        settings: CaptureSettings | None = None,
+        gate: Gate | None = None,
+        policy: Policy = public_only,
+    ) -> None:
+        """``policy`` decides which addresses the guard lets the browser reach when
+        ``settings.allow_private`` is false (the default: public addresses only)."""
         self.settings = settings or CaptureSettings()
         self.gate = gate
+        self.policy = policy
+        self._proxy: GuardProxy | None = None
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._context: BrowserContext | None = None
@@ -151,27 +161,34 @@ class Renderer:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._host_last: dict[str, float] = {}
-        self._refusals: dict[str, str | None] = {}  # host -> why it is refused (None: allowed)
+        self._refusals: dict[tuple[str, int], str | None] = {}  # why refused (None: allowed)
         self._relaunch_lock = asyncio.Lock()
 
     async def _refusal(self, url: str) -> str | None:
-        if not url.startswith(("http://", "https://")):
+        """Why the guard refuses ``url``, or None (also None for names that do not resolve:
+        the browser's own error says so). The proxy enforces; this only gives a clear error
+        before a page is opened."""
+        if self._proxy is None or not url.startswith(("http://", "https://")):
             return None  # data:, blob:, about: stay inside the browser
-        host = urlparse(url).hostname or ""
-        if host not in self._refusals:
-            self._refusals[host] = await asyncio.to_thread(netguard.refusal, host)
-        return self._refusals[host]
-
-    async def _guard(self, route: Any, request: Any) -> None:
-        """Every request of every page: private addresses are refused (SSRF)."""
-        if await self._refusal(request.url):
-            await route.abort("blockedbyclient")
-        else:
-            await route.continue_()
+        try:
+            parts = urlsplit(url)
+            key = (parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+        except ValueError as exc:
+            return f"not a valid URL: {exc}"
+        if key not in self._refusals:
+            try:
+                await self._proxy.check(*key)
+                self._refusals[key] = None
+            except Refused as exc:
+                unresolved = "does not resolve" in str(exc)
+                self._refusals[key] = None if unresolved else str(exc)
+        return self._refusals[key]
 
     async def __aenter__(self) -> Renderer:
         self._playwright = await async_playwright().start()
         try:
+            if not self.settings.allow_private:
+                self._proxy = await GuardProxy(self.policy).__aenter__()
             await self._launch()
         except BaseException:
             await self.__aexit__(None, None, None)
@@ -180,13 +197,20 @@ class Renderer:
 
     async def _launch(self) -> None:
         assert self._playwright is not None
+        # With the guard on, every connection of the browser (loopback included: Playwright
+        # adds <-loopback> to the bypass list) and of the context's request API goes through
+        # the guarding proxy; service workers, which could fetch behind the page's back, are
+        # blocked either way.
+        proxy = {"server": self._proxy.url} if self._proxy is not None else None
         self._browser = await self._playwright.chromium.launch(
-            executable_path=find_chromium(self.settings.executable), args=list(CHROMIUM_ARGS)
+            executable_path=find_chromium(self.settings.executable),
+            args=list(CHROMIUM_ARGS),
+            proxy=proxy,  # type: ignore[arg-type]
         )
         width, height = self.settings.viewport
-        self._context = await self._browser.new_context(viewport={"width": width, "height": height})
-        if not self.settings.allow_private:
-            await self._context.route("**/*", self._guard)
+        self._context = await self._browser.new_context(
+            viewport={"width": width, "height": height}, service_workers="block"
+        )
 
     async def _ensure_browser(self) -> None:
         """Relaunch Chromium if it crashed or was killed: other documents go on."""
@@ -206,7 +230,10 @@ class Renderer:
             await self._browser.close()
         if self._playwright is not None:
             await self._playwright.stop()
+        if self._proxy is not None:
+            await self._proxy.__aexit__(None, None, None)
         self._browser = self._context = self._playwright = None
+        self._proxy = None
 
     @property
     def version(self) -> str:
@@ -217,15 +244,16 @@ class Renderer:
         if self._context is None:
             raise RuntimeError("Renderer is not open: use `async with Renderer() as r`")
         if not self.settings.allow_private and (why := await self._refusal(doc.url)):
-            raise FetchError(
-                f"{doc.id} ({doc.url}): refused: {why}. Set CLAUSEWATCH_ALLOW_PRIVATE_URLS=1 "
-                "to monitor private addresses"
-            )
-        async with self._host_turn(doc.url), self._slots, self._gate_turn(doc.url):
+            raise _refused(doc, why)
+        host = urlparse(doc.url).hostname or ""
+        async with self._host_slot(host), self._slots, self._gate_turn(host):
             await self._ensure_browser()
             assert self._context is not None
             page = await self._context.new_page()
             try:
+                # the gap is waited for last, once every other wait is over, so that queued
+                # requests to one host never start together
+                await self._host_gap(host)
                 return await asyncio.wait_for(self._capture(page, doc), self._budget_s())
             except TimeoutError as exc:
                 raise CaptureTimeout(
@@ -237,9 +265,22 @@ class Renderer:
                     f"{doc.id} ({doc.url}): timed out: {exc.message.splitlines()[0]}"
                 ) from exc
             except PlaywrightError as exc:
-                raise _fetch_error(doc, exc) from exc
+                raise self._fetch_error(doc, exc) from exc
             finally:
                 await self._close(page)
+
+    def _fetch_error(self, doc: CatalogDocument, exc: PlaywrightError) -> FetchError:
+        """A browser error; a tunnel the guard refused says what it refused and why."""
+        first = (exc.message or str(exc)).splitlines()[0]
+        if self._proxy is not None and "ERR_TUNNEL_CONNECTION_FAILED" in first:
+            host = urlparse(doc.url).hostname or ""
+            why = next((w for h, w in reversed(self._proxy.refused) if h.startswith(host)), None)
+            if why is None and self._proxy.refused:
+                why = self._proxy.refused[-1][1]
+            if why:
+                return _refused(doc, why)
+        transient = any(code in first for code in _TRANSIENT_NET)
+        return FetchError(f"{doc.id} ({doc.url}): {first}", transient=transient)
 
     def _budget_s(self) -> float:
         """The longest one capture may take, everything included."""
@@ -263,29 +304,28 @@ class Renderer:
                     await asyncio.wait_for(self._browser.close(), 10)
 
     @contextlib.asynccontextmanager
-    async def _gate_turn(self, url: str) -> AsyncIterator[None]:
+    async def _gate_turn(self, host: str) -> AsyncIterator[None]:
         """The limits shared with other workers (if a gate is set), inside the local ones."""
         if self.gate is None:
             yield
             return
-        async with self.gate.turn(urlparse(url).hostname or ""):
+        async with self.gate.turn(host):
             yield
 
-    @contextlib.asynccontextmanager
-    async def _host_turn(self, url: str) -> AsyncIterator[None]:
-        """Politeness: at most ``per_host`` pages of one host at once, and at least
-        ``host_gap_s`` between the starts of two requests to it."""
-        host = urlparse(url).hostname or ""
-        slots = self._hosts.setdefault(host, asyncio.Semaphore(self.settings.per_host))
-        async with slots:
-            lock = self._host_locks.setdefault(host, asyncio.Lock())
-            async with lock:
-                loop = asyncio.get_running_loop()
-                wait = self._host_last.get(host, -1e9) + self.settings.host_gap_s - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                self._host_last[host] = loop.time()
-            yield
+    def _host_slot(self, host: str) -> asyncio.Semaphore:
+        """Politeness: at most ``per_host`` pages of one host at once."""
+        return self._hosts.setdefault(host, asyncio.Semaphore(self.settings.per_host))
+
+    async def _host_gap(self, host: str) -> None:
+        """Politeness: at least ``host_gap_s`` between the starts of two requests to one
+        host. Called right before the request starts, after every other wait."""
+        lock = self._host_locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            loop = asyncio.get_running_loop()
+            wait = self._host_last.get(host, -1e9) + self.settings.host_gap_s - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._host_last[host] = loop.time()
 
     async def _capture(self, page: Any, doc: CatalogDocument) -> Capture:
         s = self.settings
@@ -294,6 +334,7 @@ class Renderer:
         response = await page.goto(doc.url, wait_until="load", timeout=s.navigation_timeout_ms)
         if response is None:
             raise FetchError(f"{doc.id} ({doc.url}): the browser got no response")
+        self._check_refused(doc, response.headers, response.url)
         if not self.settings.allow_private and (why := await self._refusal(page.url)):
             raise FetchError(f"{doc.id} ({doc.url}): refused after redirects to {page.url}: {why}")
         if response.status >= 400:
@@ -339,6 +380,11 @@ class Renderer:
             },
         )
 
+    def _check_refused(self, doc: CatalogDocument, headers: dict[str, str], url: str) -> None:
+        """A response made by the guard (a hop it refused) is an error, never a page."""
+        if self._proxy is not None and (why := headers.get(REFUSED_HEADER.lower())):
+            raise _refused(doc, f"{why} (at {url})")
+
     async def _body(self, response: Any, doc: CatalogDocument) -> bytes:
         """The HTTP body as the browser received it. Chromium's inspector drops bodies of very
         large pages (tens of MB) from its cache; those are fetched again with the browser's
@@ -354,6 +400,9 @@ class Renderer:
         again = await self._context.request.get(
             doc.url, timeout=self.settings.navigation_timeout_ms
         )
+        self._check_refused(doc, again.headers, again.url)
+        if again.status >= 400:
+            raise FetchError(f"{doc.id} ({doc.url}): fetching the body again: HTTP {again.status}")
         refetched: bytes = await again.body()
         return refetched
 
@@ -364,6 +413,7 @@ class Renderer:
         response = await self._context.request.get(
             doc.url, timeout=self.settings.navigation_timeout_ms
         )
+        self._check_refused(doc, response.headers, response.url)
         if response.status >= 400:
             raise FetchError(
                 f"{doc.id} ({doc.url}): HTTP {response.status}",
@@ -391,10 +441,11 @@ async def _ignore_timeout(awaitable: Any) -> None:
         await awaitable
 
 
-def _fetch_error(doc: CatalogDocument, exc: PlaywrightError) -> FetchError:
-    first = (exc.message or str(exc)).splitlines()[0]
-    transient = any(code in first for code in _TRANSIENT_NET)
-    return FetchError(f"{doc.id} ({doc.url}): {first}", transient=transient)
+def _refused(doc: CatalogDocument, why: str) -> FetchError:
+    return FetchError(
+        f"{doc.id} ({doc.url}): refused: {why}. Set CLAUSEWATCH_ALLOW_PRIVATE_URLS=1 "
+        "to monitor private addresses"
+    )
 
 
 def _ms(seconds: float) -> float:

@@ -102,6 +102,11 @@ class Outcome:
         }
 
 
+# The rendered DOM is stored as the browser serialised it: UTF-8, whatever charset the page's
+# HTTP header or <meta> declares (decoding it with that charset garbles every non-ASCII letter).
+DOM_CONTENT_TYPE = "text/html; charset=utf-8"
+
+
 @dataclass(frozen=True)
 class Target:
     """A document to record into: its catalog facts and extraction settings."""
@@ -113,9 +118,14 @@ class Target:
 
 def extract_capture(target: Target, capture: Capture) -> Extraction:
     """The legal text of a capture (its rendered DOM, else its HTTP body); pure."""
-    page = capture.dom if capture.dom is not None else capture.body
+    page: bytes
+    content_type: str | None
+    if capture.dom is not None:  # serialised by the browser as UTF-8, whatever the page's charset
+        page, content_type = capture.dom, DOM_CONTENT_TYPE
+    else:
+        page, content_type = capture.body, capture.content_type
     return extractors.extract(
-        page, select=target.select, remove=target.remove, content_type=capture.content_type
+        page, select=target.select, remove=target.remove, content_type=content_type
     )
 
 
@@ -348,7 +358,7 @@ def _manifest(
         "response": _put(store, capture.body, capture.content_type or "text/html"),
     }
     if capture.dom is not None:
-        blobs["dom"] = _put(store, capture.dom, "text/html; charset=utf-8")
+        blobs["dom"] = _put(store, capture.dom, DOM_CONTENT_TYPE)
     if capture.screenshot is not None:
         blobs["screenshot"] = _put(store, capture.screenshot, "image/png")
     info = ExtractionInfo(

@@ -19,7 +19,7 @@ from clausewatch import lineage
 from clausewatch.classify import classify, recent_after
 from clausewatch.diff import diff_clauses
 from clausewatch.errors import ConflictError, ExtractionError, InputError
-from clausewatch.record import EXTRACTOR, lineage_of
+from clausewatch.record import DOM_CONTENT_TYPE, EXTRACTOR, lineage_of
 from extractors import Extraction, extract, parse_canonical
 from storage.models import BlobRef, ExtractionInfo, Head, Manifest
 from storage.store import Store
@@ -81,7 +81,9 @@ def _extract(store: Store, manifest: Manifest) -> Extraction:
     page = store.get_blob(ref.sha256)
     info = manifest.extraction
     content_type = (
-        manifest.http_headers.get("content-type") if "dom" not in manifest.blobs else None
+        manifest.http_headers.get("content-type")
+        if "dom" not in manifest.blobs
+        else DOM_CONTENT_TYPE
     )
     return extract(page, select=info.select, remove=info.remove, content_type=content_type)
 

@@ -230,6 +230,52 @@ def test_politeness_per_host(tmp_path: Path) -> None:
     assert active[1] == 1
 
 
+def test_the_host_gap_holds_for_requests_queued_behind_other_pages() -> None:
+    """Two pages of one host wait for page slots held by another host's slow pages; when the
+    slots free up together they must still start ``host_gap_s`` apart (they started together
+    when the gap was taken before the wait for a slot)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    starts: dict[str, float] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            starts[self.path] = time.monotonic()
+            if self.path.startswith("/slow"):
+                time.sleep(1.5)
+            body = b"<main><p>Terms of the service.</p></main>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    # one server per loopback address: the slow pages are of two other hosts, so they take
+    # both page slots at once
+    servers = [ThreadingHTTPServer((f"127.0.0.{n}", 0), Handler) for n in (1, 2, 3)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = CaptureSettings(
+        pages=2, per_host=2, host_gap_s=1.0, idle_timeout_ms=300, quiet_ms=50, screenshot="none"
+    )
+    a, slow0, slow1 = (
+        f"http://127.0.0.{n}:{s.server_port}" for n, s in zip((1, 2, 3), servers, strict=True)
+    )
+    docs = [doc(f"{slow0}/slow0"), doc(f"{slow1}/slow1"), doc(f"{a}/a0"), doc(f"{a}/a1")]
+    caps = asyncio.run(capture_all(*docs, settings=settings))
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+    assert all(isinstance(c, Capture) for c in caps), caps
+    assert starts["/a1"] - starts["/a0"] >= 0.9
+    # and they did wait for the slow pages (the situation this test is about)
+    assert starts["/a0"] >= max(starts["/slow0"], starts["/slow1"]) + 1.0
+
+
 def _chromium_descendants() -> list[int]:
     """PIDs of the Chromium processes started from this test process."""
     parents: dict[int, int] = {}
@@ -289,3 +335,37 @@ def test_a_looping_page_times_out_and_a_killed_browser_is_relaunched(
     assert isinstance(looping, CaptureTimeout) and "looping" in str(looping)
     assert isinstance(after_loop, Capture) and after_loop.status == 200
     assert isinstance(after_crash, Capture) and after_crash.status == 200
+
+
+def test_legacy_charset_pages_come_out_right_live_and_re_extracted(
+    static_site: tuple[str, Path], tmp_path: Path
+) -> None:
+    """A windows-1252 page (declared in its <meta>) renders to a UTF-8 DOM: the clauses,
+    their hashes and a later re-extraction must read "café", never "cafÃ©"."""
+    from clausewatch.history import clauses_of, versions
+    from clausewatch.monitor import target_of
+    from clausewatch.record import record_capture
+    from clausewatch.reextract import reextract
+    from storage.local import LocalBackend
+    from storage.store import Store
+
+    base, root = static_site
+    html = (
+        '<html><head><meta charset="windows-1252"><title>Conditions</title></head><body><main>'
+        "<h1>Conditions générales</h1><p>Le café est servi à Müller, à l'été 2026.</p>"
+        "<p>Les données sont conservées « trente » jours.</p></main></body></html>"
+    )
+    (root / "cgu.html").write_bytes(html.encode("cp1252"))
+    document = doc(f"{base}/cgu.html")
+    [cap] = asyncio.run(capture_all(document))
+    assert isinstance(cap, Capture), cap
+    store = Store(LocalBackend(tmp_path / "store"))
+    record_capture(store, target_of(document), cap)
+    [(_, latest)] = versions(store, "demo")
+    text = " ".join(c.text for c in clauses_of(store, latest))
+    assert "Le café est servi à Müller" in text and "« trente »" in text
+    assert "Ã" not in text
+    rebuilt = reextract(store, "demo")
+    assert (rebuilt.versions_before, rebuilt.versions_after) == (1, 1)
+    [(_, again)] = versions(store, "demo")
+    assert again.content_hash == latest.content_hash
