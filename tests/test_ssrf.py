@@ -23,7 +23,7 @@ from clausewatch import netguard
 from clausewatch.capture import CaptureSettings, Renderer
 from clausewatch.catalog import CatalogDocument
 from clausewatch.errors import FetchError
-from clausewatch.guardproxy import Policy, public_only
+from clausewatch.guardproxy import GuardProxy, Policy, public_only
 from clausewatch.record import Capture
 
 pytestmark = pytest.mark.browser
@@ -115,6 +115,11 @@ class Public:
                     self.send_header(k, v)
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                received = len(self.rfile.read(length))
+                self._send(200, str(received).encode(), "text/plain")
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
@@ -234,4 +239,40 @@ def test_the_request_api_refetch_of_a_pdf_cannot_be_redirected_inside(
     error = _capture(public, _doc(public.url("/terms.pdf")), allow_private=False)
     assert public.pdf_gets == 2  # the browser's navigation, then the request API's fetch
     assert isinstance(error, FetchError) and "refused" in str(error), error
+    assert internal.accepted == 0
+
+
+def test_the_proxy_forwards_bodies_and_survives_garbage(sites: tuple[Public, Internal]) -> None:
+    """Plain-http forwarding keeps the request body, a refused CONNECT gets 403, and a
+    malformed request only closes that connection."""
+    public, internal = sites
+
+    async def go() -> tuple[bytes, bytes, bytes, bytes]:
+        async with GuardProxy(_policy(public)) as proxy:
+            port = int(proxy.url.rsplit(":", 1)[1])
+
+            async def exchange(raw: bytes) -> bytes:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(raw)
+                await writer.drain()
+                data = await asyncio.wait_for(reader.read(), 30)
+                writer.close()
+                return data
+
+            garbage = await exchange(b"\x00\xff nonsense\r\n\r\n")
+            connect = await exchange(f"CONNECT 127.0.0.1:{internal.port} HTTP/1.1\r\n\r\n".encode())
+            body = b"a=1&b=" + b"x" * 100_000
+            post = await exchange(
+                f"POST {public.url('/echo')} HTTP/1.1\r\nHost: x\r\n".encode()
+                + f"Content-Length: {len(body)}\r\nProxy-Connection: keep-alive\r\n\r\n".encode()
+                + body
+            )
+            get = await exchange(f"GET {public.url('/page')} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            return garbage, connect, post, get
+
+    garbage, connect, post, get = asyncio.run(go())
+    assert garbage == b""
+    assert connect.startswith(b"HTTP/1.1 403") and b"not a public address" in connect
+    assert post.startswith(b"HTTP/1.0 200") and post.endswith(b"100006")  # bytes received
+    assert b"These public terms are the document" in get
     assert internal.accepted == 0
