@@ -7,7 +7,8 @@ Prefect, no browser.
 Crash safety: blobs, then the manifest, then the head (compare-and-swap), then the event. A
 crash before the head moves leaves only unreferenced write-once objects; a crash after it
 leaves the head's event unlogged, and the next check of the document logs it (the head names
-its event id, and event ids are deterministic).
+its event id, and event ids are deterministic) before it may move the head again, so an
+unlogged event can only ever be the head's.
 """
 
 from __future__ import annotations
@@ -279,7 +280,12 @@ def _head_version(store: Store, head: Head) -> _HeadVersion:
 
 
 def ensure_head_event(store: Store, head: Head) -> None:
-    """Log the head's event if a crash lost it between moving the head and logging."""
+    """Log the head's event if a crash lost it between moving the head and logging.
+
+    Every writer calls this before it moves a head, and it returns only once the event is in
+    the log (a claim on it by a live writer is waited for; one left by a dead writer is taken
+    over): so no head moves past a version whose event is not logged, and repairing the
+    head's event repairs every version's."""
     if head.event_id is None or store.has_event(head.event_id):
         return
     rebuilt = _head_version(store, head)
@@ -289,7 +295,7 @@ def ensure_head_event(store: Store, head: Head) -> None:
         log.warning(
             "%s: logging event %s that an interrupted run did not", head.document, head.event_id
         )
-        _append(store, rebuilt.event)
+        _append(store, rebuilt.event, wait=True)
 
 
 def _same_capture(store: Store, head: Head, capture: Capture) -> bool:
@@ -319,8 +325,8 @@ def _replayed(store: Store, head: Head) -> Outcome:
     )
 
 
-def _append(store: Store, event: dict[str, Any]) -> int | None:
-    return store.append_event(event["id"], lambda cursor: events.encode(event, cursor))
+def _append(store: Store, event: dict[str, Any], wait: bool = False) -> int | None:
+    return store.append_event(event["id"], lambda cursor: events.encode(event, cursor), wait=wait)
 
 
 def _check(doc: str, capture: Capture, head: Head) -> CheckRecord:
