@@ -146,16 +146,20 @@ def record_capture(
 
 def record_failure(store: Store, target: Target, at: datetime, exc: CaptureError) -> Outcome:
     """Count a capture that failed for good (after retries); the ``fetch_failed`` event is
-    raised once per streak, when it reaches ``CLAUSEWATCH_FETCH_FAILURES`` in a row."""
+    raised once per streak, when it reaches ``CLAUSEWATCH_FETCH_FAILURES`` in a row (or passes
+    it: a retry of a check whose alert could not be logged raises it then)."""
     status = exc.status if isinstance(exc, FetchError) else None
     named = f"{target.ref.id} ({target.ref.url}): "
     message = str(exc) if str(exc).startswith(named) else named + str(exc)
     streak = failures.failed(store, target.ref.id, at, message)
     event = None
-    if streak.count == failures.threshold():
+    if streak.count >= failures.threshold() and not streak.alert_logged:
         event = events.failure_event(events.FETCH_FAILED, target.ref, streak.since, message, status)
+        # one alert per streak: its id names the streak, not this check's error text
+        event["id"] = events.event_id(events.FETCH_FAILED, target.ref.id, streak.since.isoformat())
         event["data"]["consecutive_failures"] = streak.count
         _append(store, event)
+        failures.alerted(store, streak)  # only once the event is logged
     return Outcome(target.ref.id, "error", error=message, error_type="fetch", event=event)
 
 
@@ -163,11 +167,14 @@ def _record_extraction(
     store: Store, target: Target, capture: Capture, extraction: Extraction
 ) -> Outcome:
     doc = target.ref.id
-    ended = failures.succeeded(store, doc)
-    if ended is not None and ended.count >= failures.threshold():
-        _append(
-            store, events.recovered_event(target.ref, capture.captured_at, ended.since, ended.count)
-        )
+    ended = failures.ending(store, doc)
+    if ended is not None:
+        if ended.alert_logged:  # logged before the streak ends, so a retry logs it still
+            _append(
+                store,
+                events.recovered_event(target.ref, capture.captured_at, ended.since, ended.count),
+            )
+        failures.succeeded(store, doc)
     for _ in range(_MAX_SWAPS):
         head, token = store.head(doc)
         if head is not None:
