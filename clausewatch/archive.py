@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -38,6 +39,7 @@ QUEUE = "wayback/queue/"
 PAUSED = "wayback/paused-until"
 # Longer than the worst case of one attempt (12 polls with backoff, each read up to 30 s).
 CLAIM_LEASE = timedelta(minutes=30)
+CLAIM_RENEW = timedelta(minutes=5)  # a worker polling renews its claim this often
 SNAPSHOT_SLACK = timedelta(minutes=10)  # clock skew allowed between us and the Wayback Machine
 RETRY_PENDING = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=6)
@@ -130,9 +132,20 @@ def is_public(url: str) -> str | None:
     return None
 
 
-def process_queue(store: Store, client: WaybackClient, now: datetime | None = None) -> list[Done]:
-    """Work through the due entries; stops early (all left queued) on a 429."""
-    now = now or datetime.now(UTC)
+def process_queue(
+    store: Store,
+    client: WaybackClient,
+    now: datetime | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> list[Done]:
+    """Work through the due entries; stops early (all left queued) on a 429.
+
+    The clock is read whenever an entry is judged, claimed, renewed or settled (a pass may
+    poll for a long time); ``now`` shifts it (the pass starts at ``now``), ``clock`` replaces it."""
+    if clock is None:
+        offset = now - datetime.now(UTC) if now else timedelta(0)
+        clock = lambda: datetime.now(UTC) + offset  # noqa: E731
+    now = clock()
     paused = store.backend.read_versioned(PAUSED)
     if paused and datetime.fromisoformat(paused[0].decode()) > now:
         return [Done("*", "*", "pending", f"paused until {paused[0].decode()} (rate limit)")]
@@ -146,12 +159,12 @@ def process_queue(store: Store, client: WaybackClient, now: datetime | None = No
         except ValueError as exc:  # one damaged entry must not stop the others
             results.append(Done(key, "?", "failed", f"unreadable queue entry: {exc}"[:300]))
             continue
-        if not _due(entry, now):
+        if not _due(entry, clock()):
             continue
         try:
-            results.append(_process(store, client, key, _Work(entry, found[1]), now))
+            results.append(_process(store, client, key, _Work(entry, found[1]), clock))
         except RateLimited as limited:
-            until = now + timedelta(seconds=limited.retry_after)
+            until = clock() + timedelta(seconds=limited.retry_after)
             store.backend.overwrite(PAUSED, until.isoformat().encode())
             results.append(Done(entry.document, entry.manifest, "pending", str(limited)))
             break
@@ -185,7 +198,9 @@ def _save_work(store: Store, key: str, work: _Work, entry: Entry) -> None:
     work.entry, work.token = entry, token
 
 
-def _process(store: Store, client: WaybackClient, key: str, work: _Work, now: datetime) -> Done:
+def _process(
+    store: Store, client: WaybackClient, key: str, work: _Work, clock: Callable[[], datetime]
+) -> Done:
     entry = work.entry
     try:
         if not client.settings.allow_private and (reason := is_public(entry.url)):
@@ -198,11 +213,15 @@ def _process(store: Store, client: WaybackClient, key: str, work: _Work, now: da
             key,
             work,
             entry.model_copy(
-                update={"status": "submitting", "claimed_at": now, "attempts": entry.attempts + 1}
+                update={
+                    "status": "submitting",
+                    "claimed_at": clock(),
+                    "attempts": entry.attempts + 1,
+                }
             ),
         )
         try:
-            result = _attempt(store, client, key, work)
+            result = _attempt(store, client, key, work, _renewer(store, key, work, clock))
         except RateLimited:
             # back to the queue as stored now: a job id saved during this attempt is kept
             _save_work(
@@ -218,15 +237,32 @@ def _process(store: Store, client: WaybackClient, key: str, work: _Work, now: da
                 ),
             )
             raise
-        return _settle(store, key, work, result, now)
+        return _settle(store, key, work, result, clock())
     except _LostClaim:
         return Done(entry.document, entry.manifest, "pending", "taken over by another worker")
 
 
-def _attempt(store: Store, client: WaybackClient, key: str, work: _Work) -> SaveResult:
+def _renewer(
+    store: Store, key: str, work: _Work, clock: Callable[[], datetime]
+) -> Callable[[], None]:
+    """Called between polls: renews the claim (by compare-and-swap) well before its lease
+    ends, so a long poll is not taken for a dead worker; raises _LostClaim if it was."""
+
+    def renew() -> None:
+        claimed = work.entry.claimed_at
+        now = clock()
+        if claimed is None or now - claimed >= CLAIM_RENEW:
+            _save_work(store, key, work, work.entry.model_copy(update={"claimed_at": now}))
+
+    return renew
+
+
+def _attempt(
+    store: Store, client: WaybackClient, key: str, work: _Work, renew: Callable[[], None]
+) -> SaveResult:
     entry = work.entry
     if entry.job_id:  # a job submitted earlier (maybe by a process that died): follow it
-        return client.poll(entry.job_id)
+        return client.poll(entry.job_id, heartbeat=renew)
     since = entry.queued_at - SNAPSHOT_SLACK
     if entry.check_first and (found := client.captured_since(entry.url, since)):
         return found
@@ -241,7 +277,7 @@ def _attempt(store: Store, client: WaybackClient, key: str, work: _Work) -> Save
     if submitted.outcome != "pending" or not submitted.job_id:
         return submitted
     _save_work(store, key, work, entry.model_copy(update={"job_id": submitted.job_id}))
-    return client.poll(submitted.job_id)
+    return client.poll(submitted.job_id, heartbeat=renew)
 
 
 def _predates(entry: Entry, result: SaveResult) -> bool:

@@ -7,7 +7,8 @@ Prefect, no browser.
 Crash safety: blobs, then the manifest, then the head (compare-and-swap), then the event. A
 crash before the head moves leaves only unreferenced write-once objects; a crash after it
 leaves the head's event unlogged, and the next check of the document logs it (the head names
-its event id, and event ids are deterministic).
+its event id, and event ids are deterministic) before it may move the head again, so an
+unlogged event can only ever be the head's.
 """
 
 from __future__ import annotations
@@ -155,16 +156,20 @@ def record_capture(
 
 def record_failure(store: Store, target: Target, at: datetime, exc: CaptureError) -> Outcome:
     """Count a capture that failed for good (after retries); the ``fetch_failed`` event is
-    raised once per streak, when it reaches ``CLAUSEWATCH_FETCH_FAILURES`` in a row."""
+    raised once per streak, when it reaches ``CLAUSEWATCH_FETCH_FAILURES`` in a row (or passes
+    it: a retry of a check whose alert could not be logged raises it then)."""
     status = exc.status if isinstance(exc, FetchError) else None
     named = f"{target.ref.id} ({target.ref.url}): "
     message = str(exc) if str(exc).startswith(named) else named + str(exc)
     streak = failures.failed(store, target.ref.id, at, message)
     event = None
-    if streak.count == failures.threshold():
+    if streak.count >= failures.threshold() and not streak.alert_logged:
         event = events.failure_event(events.FETCH_FAILED, target.ref, streak.since, message, status)
+        # one alert per streak: its id names the streak, not this check's error text
+        event["id"] = events.event_id(events.FETCH_FAILED, target.ref.id, streak.since.isoformat())
         event["data"]["consecutive_failures"] = streak.count
         _append(store, event)
+        failures.alerted(store, streak)  # only once the event is logged
     return Outcome(target.ref.id, "error", error=message, error_type="fetch", event=event)
 
 
@@ -172,11 +177,14 @@ def _record_extraction(
     store: Store, target: Target, capture: Capture, extraction: Extraction
 ) -> Outcome:
     doc = target.ref.id
-    ended = failures.succeeded(store, doc)
-    if ended is not None and ended.count >= failures.threshold():
-        _append(
-            store, events.recovered_event(target.ref, capture.captured_at, ended.since, ended.count)
-        )
+    ended = failures.ending(store, doc)
+    if ended is not None:
+        if ended.alert_logged:  # logged before the streak ends, so a retry logs it still
+            _append(
+                store,
+                events.recovered_event(target.ref, capture.captured_at, ended.since, ended.count),
+            )
+        failures.succeeded(store, doc)
     for _ in range(_MAX_SWAPS):
         head, token = store.head(doc)
         if head is not None:
@@ -289,7 +297,12 @@ def _head_version(store: Store, head: Head) -> _HeadVersion:
 
 
 def ensure_head_event(store: Store, head: Head) -> None:
-    """Log the head's event if a crash lost it between moving the head and logging."""
+    """Log the head's event if a crash lost it between moving the head and logging.
+
+    Every writer calls this before it moves a head, and it returns only once the event is in
+    the log (a claim on it by a live writer is waited for; one left by a dead writer is taken
+    over): so no head moves past a version whose event is not logged, and repairing the
+    head's event repairs every version's."""
     if head.event_id is None or store.has_event(head.event_id):
         return
     rebuilt = _head_version(store, head)
@@ -299,7 +312,7 @@ def ensure_head_event(store: Store, head: Head) -> None:
         log.warning(
             "%s: logging event %s that an interrupted run did not", head.document, head.event_id
         )
-        _append(store, rebuilt.event)
+        _append(store, rebuilt.event, wait=True)
 
 
 def _same_capture(store: Store, head: Head, capture: Capture) -> bool:
@@ -329,8 +342,8 @@ def _replayed(store: Store, head: Head) -> Outcome:
     )
 
 
-def _append(store: Store, event: dict[str, Any]) -> int | None:
-    return store.append_event(event["id"], lambda cursor: events.encode(event, cursor))
+def _append(store: Store, event: dict[str, Any], wait: bool = False) -> int | None:
+    return store.append_event(event["id"], lambda cursor: events.encode(event, cursor), wait=wait)
 
 
 def _check(doc: str, capture: Capture, head: Head) -> CheckRecord:

@@ -19,7 +19,7 @@ from clausewatch import lineage
 from clausewatch.classify import classify, recent_after
 from clausewatch.diff import diff_clauses
 from clausewatch.errors import ConflictError, ExtractionError, InputError
-from clausewatch.record import DOM_CONTENT_TYPE, EXTRACTOR, lineage_of
+from clausewatch.record import DOM_CONTENT_TYPE, EXTRACTOR, ensure_head_event, lineage_of
 from extractors import Extraction, extract, parse_canonical
 from storage.models import BlobRef, ExtractionInfo, Head, Manifest
 from storage.store import Store
@@ -43,6 +43,7 @@ def reextract(store: Store, document: str) -> Rebuilt:
     head, token = store.head(document)
     if head is None:
         raise InputError(f"no document {document!r} in {store.url}")
+    ensure_head_event(store, head)  # the new head names no event: log the old one's first
     old_chain = list(reversed(list(store.chain(document))))
     new_head: Head | None = None
     new_manifest: Manifest | None = None

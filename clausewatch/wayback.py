@@ -180,13 +180,16 @@ class WaybackClient:
             return _error(data, f"HTTP {response.status_code} without a job_id")
         return SaveResult("pending", job_id=str(job_id))
 
-    def poll(self, job_id: str) -> SaveResult:
-        """Follow a job with backoff until it succeeds, fails, or ``max_polls`` run out."""
+    def poll(self, job_id: str, heartbeat: Callable[[], None] | None = None) -> SaveResult:
+        """Follow a job with backoff until it succeeds, fails, or ``max_polls`` run out;
+        ``heartbeat`` is called after each wait (the caller renews its claim there)."""
         delay = self.settings.poll_interval_s
         for attempt in range(self.settings.max_polls):
             if attempt:
                 self.sleep(delay)
                 delay = min(delay * 1.5, 60.0)
+                if heartbeat is not None:
+                    heartbeat()
             try:
                 response = self._get(f"/save/status/{job_id}")
             except httpx.HTTPError:

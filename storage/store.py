@@ -15,19 +15,33 @@ Every read of a blob or manifest is re-hashed and raises :class:`IntegrityError`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import logging
+import os
+import socket
+import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from clausewatch.errors import InputError, IntegrityError, ObjectNotFound, StoreError
+from clausewatch.errors import (
+    ConflictError,
+    InputError,
+    IntegrityError,
+    ObjectNotFound,
+    StoreError,
+)
 from storage.backend import Backend
 from storage.local import LocalBackend
 from storage.models import DOCUMENT_ID, SHA256, CheckRecord, Head, Manifest, dump
 
+log = logging.getLogger(__name__)
 HASH_PREFIX_LEN = 6  # shortest hash prefix accepted by lookups
 
 
@@ -187,37 +201,102 @@ class Store:
             h = manifest.previous
 
     # -- event log -----------------------------------------------------------------------
-    def append_event(self, event_id: str, build: Callable[[int], bytes]) -> int | None:
+    def append_event(
+        self, event_id: str, build: Callable[[int], bytes], wait: bool = False
+    ) -> int | None:
         """Append an event once; returns its cursor, or None while another writer appends it.
 
         ``build(cursor)`` returns the event's bytes for that cursor. A writer first claims the
-        id (``events/ids/<id>`` created if absent), then writes the log entry, then replaces the
-        claim with the cursor. A claim older than ``claim_lease_s`` is taken over, so an event
-        whose writer crashed is still logged by the next writer; in the worst case (a crash
-        between the log entry and the cursor) the event is logged twice under one id, never lost.
+        id (``events/ids/<id>`` created if absent, naming the writer and the cursor the log had
+        then), then writes the log entry, then replaces the claim with the cursor. A claim is
+        taken over at once when its writer is known to be dead (a process of this machine that
+        is gone), else when it is older than ``claim_lease_s``; the new writer first looks in
+        the log after the claim's cursor, so an entry written just before a crash is indexed,
+        not logged twice. With ``wait``, a claim held by a live writer is waited for (at most
+        about two leases) instead of returning None.
         """
+        delay = 0.02
+        deadline = time.monotonic() + 2 * self.claim_lease_s + 5
+        while True:
+            cursor = self._append_once(event_id, build)
+            if cursor is not None or not wait:
+                return cursor
+            if time.monotonic() > deadline:
+                raise ConflictError(
+                    f"event {event_id} in {self.url} stays claimed by another writer; run again"
+                )
+            time.sleep(delay)
+            delay = min(1.0, delay * 2)
+
+    def _append_once(self, event_id: str, build: Callable[[int], bytes]) -> int | None:
         id_key = f"events/ids/{_safe_id(event_id)}"
-        claim = json.dumps({"claimed_at": time.time()}).encode()
-        while not self.backend.create(id_key, claim):
+        after = self._cursor_hint()
+        nonce = uuid.uuid4().hex
+        claim = json.dumps({"claimed_at": time.time(), "after": after, "owner": _owner(nonce)})
+        while not self.backend.create(id_key, claim.encode()):
             found = self.backend.read_versioned(id_key)
             if found is None:
                 continue  # vanished between the two calls: try to claim again
-            state = json.loads(found[0])
+            state = _claim_state(found[0])
             if isinstance(state, int):
                 return state
-            if time.time() - float(state.get("claimed_at", 0)) < self.claim_lease_s:
+            if not self._abandoned(state):
                 return None  # another writer is appending it now
-            if self.backend.swap(id_key, claim, found[1]):
+            after = min(after, _int(state.get("after"), 0))
+            claim = json.dumps({"claimed_at": time.time(), "after": after, "owner": _owner(nonce)})
+            if self.backend.swap(id_key, claim.encode(), found[1]):
+                logged = self._find_logged(event_id, after)
+                if logged is not None:  # the crashed writer logged it, then died: index it
+                    self.backend.overwrite(id_key, str(logged).encode())
+                    return logged
                 break  # took over an abandoned claim
-        cursor = self._cursor_hint()
-        while True:
-            cursor += 1
-            if self.backend.create(f"events/log/{cursor:012d}.json", build(cursor)):
-                break
-            cursor = max(cursor, self._last_cursor())  # the hint lagged: look at the log
+        try:
+            cursor = after
+            while True:
+                cursor += 1
+                if not self._still_ours(id_key, nonce):
+                    return None  # we outlived our claim: its new writer logs the event
+                if self.backend.create(f"events/log/{cursor:012d}.json", build(cursor)):
+                    break
+                cursor = max(cursor, self._last_cursor())  # the hint lagged: look at the log
+        except BaseException:
+            self._release(id_key, nonce)  # let the next writer take over at once
+            raise
         self.backend.overwrite(id_key, str(cursor).encode())
         self.backend.overwrite("events/cursor", str(cursor).encode())
         return cursor
+
+    def _abandoned(self, state: dict[str, Any]) -> bool:
+        if state.get("released") or _dead(state.get("owner")):
+            return True
+        return time.time() - _float(state.get("claimed_at"), 0.0) >= self.claim_lease_s
+
+    def _still_ours(self, id_key: str, nonce: str) -> bool:
+        found = self.backend.read_versioned(id_key)
+        if found is None:
+            return False
+        state = _claim_state(found[0])
+        return isinstance(state, dict) and (state.get("owner") or {}).get("nonce") == nonce
+
+    def _release(self, id_key: str, nonce: str) -> None:
+        """Mark our claim abandoned after an error (best effort: else it expires)."""
+        try:
+            found = self.backend.read_versioned(id_key)
+            if found is None:
+                return
+            state = _claim_state(found[0])
+            if isinstance(state, dict) and (state.get("owner") or {}).get("nonce") == nonce:
+                released = json.dumps({**state, "released": True}).encode()
+                self.backend.swap(id_key, released, found[1])
+        except Exception:  # the store is failing: the claim expires after its lease
+            log.warning("could not release the claim %s in %s", id_key, self.url)
+
+    def _find_logged(self, event_id: str, after: int) -> int | None:
+        """The cursor of a log entry after ``after`` holding this event id, if any."""
+        for cursor, event in self.events(after, quiet=True):
+            if event.get("id") == event_id:
+                return cursor
+        return None
 
     def has_event(self, event_id: str) -> bool:
         """Whether an event is in the log (a writer's claim on it does not count: a claim
@@ -225,21 +304,114 @@ class Store:
         found = self.backend.read_versioned(f"events/ids/{_safe_id(event_id)}")
         return found is not None and found[0].strip().isdigit()
 
-    def events(self, since: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(cursor, event) for every logged event after ``since``, in order."""
+    def events(self, since: int = 0, quiet: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(cursor, event) for every logged event after ``since``, in order.
+
+        An entry that is not a JSON object (truncated, garbage) is skipped with a warning on
+        stderr naming its key (``quiet``: silently); ``clausewatch verify`` names it too."""
         for key in self.backend.list("events/log/", start_after=f"events/log/{since:012d}.json"):
-            cursor = int(key.rsplit("/", 1)[1].removesuffix(".json"))
-            yield cursor, json.loads(self.backend.read(key))
+            cursor = _log_cursor(key)
+            if cursor is None:
+                continue
+            try:
+                event = json.loads(self.backend.read(key))
+            except (ValueError, ObjectNotFound) as exc:
+                event = exc
+            if not isinstance(event, dict):
+                if not quiet:
+                    _warn(
+                        f"skipping event log entry {key} in {self.url}: not a JSON event "
+                        "(truncated or damaged); see `clausewatch verify`"
+                    )
+                continue
+            yield cursor, event
 
     def _cursor_hint(self) -> int:
         hint = self.backend.read_versioned("events/cursor")
-        return int(hint[0]) if hint else 0
+        if not hint:
+            return 0
+        value = hint[0].strip()
+        if value.isdigit():
+            return int(value)
+        log.warning("events/cursor in %s is not a number: reading the log instead", self.url)
+        return 0  # a damaged hint: _last_cursor reads the whole log
 
     def _last_cursor(self) -> int:
         last = self._cursor_hint()
         for key in self.backend.list("events/log/", start_after=f"events/log/{last:012d}.json"):
-            last = max(last, int(key.rsplit("/", 1)[1].removesuffix(".json")))
+            last = max(last, _log_cursor(key) or 0)
         return last
+
+
+def _log_cursor(key: str) -> int | None:
+    name = key.rsplit("/", 1)[1].removesuffix(".json")
+    return int(name) if name.isdigit() else None
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _claim_state(data: bytes) -> int | dict[str, Any]:
+    """A finished id (its cursor) or a claim; a damaged claim counts as abandoned."""
+    text = data.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        state = json.loads(text)
+    except ValueError:
+        return {"released": True}
+    return state if isinstance(state, dict) else {"released": True}
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and value >= 0 else default
+
+
+def _float(value: Any, default: float) -> float:
+    return float(value) if isinstance(value, int | float) else default
+
+
+@functools.cache
+def _machine() -> tuple[str, str | None]:
+    """This machine's name and boot id (a pid names one process only within one boot)."""
+    try:
+        boot: str | None = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = None
+    return socket.gethostname(), boot
+
+
+def _started(pid: int) -> int | None:
+    """When a live process started (clock ticks since boot); None if it is gone or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    if fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
+
+
+def _owner(nonce: str) -> dict[str, Any]:
+    host, boot = _machine()
+    pid = os.getpid()
+    return {"host": host, "boot": boot, "pid": pid, "started": _started(pid), "nonce": nonce}
+
+
+def _dead(owner: Any) -> bool:
+    """Whether a claim's writer is known to be dead: a process of this machine and boot that
+    is gone (or whose pid now names another process). Unknown means alive: the lease decides."""
+    if not isinstance(owner, dict):
+        return False
+    host, boot = _machine()
+    if boot is None or owner.get("host") != host or owner.get("boot") != boot:
+        return False
+    pid, started = owner.get("pid"), owner.get("started")
+    if not isinstance(pid, int) or not isinstance(started, int):
+        return False
+    return _started(pid) != started
 
 
 def _safe_id(event_id: str) -> str:

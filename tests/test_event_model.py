@@ -63,8 +63,8 @@ def test_digest_formats_and_event(tmp_path: Path) -> None:
     )
     record_capture(store, hostile, capture(page("One.")))
     record_capture(store, hostile, capture(page("One.", "Two."), 1))
-    record_failure(store, hostile, T0, FetchError("HTTP 500", status=500))
-    record_failure(store, hostile, T0, FetchError("HTTP 500", status=500))
+    for minute in (2, 3):  # two failed checks in a row
+        record_failure(store, hostile, T0 + timedelta(minutes=minute), FetchError("HTTP 500"))
     since = "2000-01-01"
     summary = json.loads(
         runner.invoke(

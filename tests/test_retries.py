@@ -1,0 +1,97 @@
+"""Retries and slow passes (issue 13): a fetch_failed alert survives a transient store error,
+and a Wayback claim stays fresh through long polls, so no entry is submitted twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from clausewatch import archive
+from clausewatch.errors import FetchError, StoreUnavailable
+from clausewatch.record import record_capture, record_failure
+from clausewatch.wayback import WaybackClient
+from storage.local import LocalBackend
+from storage.store import Store
+from tests.fake_wayback import FakeWayback, serve
+from tests.helpers import T0, capture, page, target
+from tests.test_wayback import client_for, version
+
+
+class Flaky(LocalBackend):
+    """A local store whose next write of an event-log entry fails (the store was unreachable)."""
+
+    fail_next = False
+
+    def create(self, key: str, data: bytes, sha256: str | None = None) -> bool:
+        if key.startswith("events/log/") and self.fail_next:
+            self.fail_next = False
+            raise StoreUnavailable(f"cannot write {key}: connection reset (test)")
+        return super().create(key, data, sha256)
+
+
+def kinds(store: Store) -> list[str]:
+    return [e["type"].rsplit(".", 1)[1] for _, e in store.events()]
+
+
+def test_fetch_failed_fires_once_after_a_transient_store_error(tmp_path: Path) -> None:
+    flaky = Flaky(tmp_path / "s")
+    store = Store(flaky)
+    t = target()
+    record_capture(store, t, capture(page("Terms.")))
+    error = FetchError("HTTP 503", status=503)
+    record_failure(store, t, T0 + timedelta(minutes=1), error)
+    flaky.fail_next = True
+    with pytest.raises(StoreUnavailable):  # the streak reached 2, its alert could not be logged
+        record_failure(store, t, T0 + timedelta(minutes=2), error)
+    retried = record_failure(store, t, T0 + timedelta(minutes=2), error)  # the task's retry
+    assert retried.event is not None
+    assert retried.event["data"]["consecutive_failures"] == 2  # the retry counted nothing again
+    record_failure(store, t, T0 + timedelta(minutes=3), error)
+    assert kinds(store) == ["captured", "fetch_failed"]  # exactly once per streak
+    flaky.fail_next = True
+    with pytest.raises(StoreUnavailable):
+        record_capture(store, t, capture(page("Terms."), 4))
+    record_capture(store, t, capture(page("Terms."), 4))  # retried: the recovery is still told
+    assert kinds(store) == ["captured", "fetch_failed", "recovered"]
+
+
+@pytest.fixture
+def wayback() -> Iterator[tuple[str, FakeWayback]]:
+    server, fake = serve()
+    yield f"http://127.0.0.1:{server.server_port}", fake
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_slow_pass_keeps_its_wayback_claims_fresh(
+    tmp_path: Path, wayback: tuple[str, FakeWayback]
+) -> None:
+    """Each status poll takes 25 minutes (of a fake clock); a scheduled run starting while the
+    second entry is polled must see it claimed, not submit it again."""
+    base, fake = wayback
+    store = Store(LocalBackend(tmp_path / "s"))
+    version(store, "https://policies.acme.com/ok", doc="a-terms")
+    version(store, "https://policies.acme.com/ok-too", doc="b-terms")
+    now = [datetime.now(UTC) + timedelta(seconds=1)]
+    waits: list[datetime] = []
+    others: list[list[archive.Done]] = []
+
+    def slow_poll(seconds: float) -> None:
+        now[0] += timedelta(minutes=25)
+        waits.append(now[0])
+        if len(waits) == 4:  # the second wait on the second entry: another run starts
+            others.append(archive.process_queue(store, client_for(base), clock=lambda: now[0]))
+
+    slow = client_for(base)
+    slow = WaybackClient(slow.settings, httpx.Client(), sleep=slow_poll)
+    done = archive.process_queue(store, slow, clock=lambda: now[0])
+    assert [d.status for d in done] == ["archived", "archived"]
+    assert others == [[]]  # the other run found nothing due
+    assert sorted(fake.submissions) == [
+        "https://policies.acme.com/ok",
+        "https://policies.acme.com/ok-too",
+    ]
