@@ -29,6 +29,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from clausewatch.errors import CatalogError
 from storage.models import DOCUMENT_ID, DocumentRef
 
+MAX_CATALOG_BYTES = 64 * 1024 * 1024  # a catalog larger than this is refused, not parsed
+MAX_EVERY = timedelta(days=3650)
+
 
 def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
@@ -70,12 +73,30 @@ class CatalogDocument(BaseModel):
         unit = {"m": "minutes", "h": "hours", "d": "days"}[self.every[-1]]
         return timedelta(**{unit: int(self.every[:-1])})
 
+    @field_validator("every")
+    @classmethod
+    def _bounded_every(cls, value: str | None) -> str | None:
+        if value is not None and value[:-1].isdigit():
+            unit = {"m": "minutes", "h": "hours", "d": "days"}.get(value[-1])
+            try:
+                if unit and timedelta(**{unit: int(value[:-1])}) > MAX_EVERY:
+                    raise ValueError
+            except (OverflowError, ValueError):
+                raise ValueError(f"{value!r} is too long: at most 3650d (ten years)") from None
+        return value
+
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         parsed = urlparse(value)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError("must be an absolute http:// or https:// URL")
+        if "@" in parsed.netloc:
+            shown = parsed._replace(netloc="***@" + parsed.netloc.rpartition("@")[2]).geturl()
+            raise ValueError(
+                f"{shown} has credentials in it, which would be stored and sent everywhere the "
+                "URL goes: remove them (use headers or cookies for pages behind a login)"
+            )
         return value
 
     def ref(self) -> DocumentRef:
@@ -106,11 +127,24 @@ def load_catalog(path: str | Path) -> Catalog:
     """Read and validate a catalog; errors name the file, the document and the field."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open("rb") as fh:
+            data = fh.read(MAX_CATALOG_BYTES + 1)
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read the catalog: {exc.strerror}") from exc
+    if len(data) > MAX_CATALOG_BYTES:
+        raise CatalogError(f"{path}: larger than {MAX_CATALOG_BYTES // 2**20} MB: not a catalog")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(
+            f"{path}: not UTF-8 (byte {exc.start + 1}): save the catalog as UTF-8"
+        ) from None
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
+    except RecursionError:
+        raise CatalogError(f"{path}: nested too deeply to be a catalog") from None
     return parse_catalog(raw, str(path))
 
 
@@ -121,6 +155,8 @@ def parse_catalog(raw: Any, source: str = "<catalog>") -> Catalog:
         return Catalog.model_validate(raw)
     except ValidationError as exc:
         raise CatalogError(_explain(exc, raw, source)) from None
+    except RecursionError:
+        raise CatalogError(f"{source}: nested too deeply to be a catalog") from None
 
 
 def _explain(exc: ValidationError, raw: dict[str, Any], source: str) -> str:

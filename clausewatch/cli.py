@@ -148,7 +148,7 @@ def import_cmd(
     cat = load_catalog(catalog) if catalog else None
     target = open_store(store)
     try:
-        fh = batch.open(encoding="utf-8")
+        fh = batch.open("rb")  # decoded line by line: one bad byte spoils one line only
     except OSError as exc:
         raise InputError(f"cannot read batch {batch}: {exc.strerror}") from None
     with fh:
@@ -293,7 +293,9 @@ def events_cmd(
     ] = None,
     document: Annotated[str | None, typer.Option(help="Only this document.")] = None,
     follow: Annotated[bool, typer.Option("--follow", help="Keep waiting for new events.")] = False,
-    interval: Annotated[float, typer.Option(help="With --follow: seconds between looks.")] = 2.0,
+    interval: Annotated[
+        float, typer.Option(help="With --follow: seconds between looks.", min=0.1)
+    ] = 2.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Replay the event log (CloudEvents JSON, one per line with --json)."""

@@ -21,20 +21,22 @@ import json
 import logging
 import multiprocessing
 import os
+import stat
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import extractors
 from clausewatch.catalog import Catalog
 from clausewatch.errors import ClausewatchError, ExtractionError, InputError
 from clausewatch.record import Capture, Outcome, Target, extract_capture, record_capture
 from extractors import Extraction
-from storage.models import DocumentRef
+from storage.models import DOCUMENT_ID, DocumentRef
 from storage.store import Store, check_document_id
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ _WORKER_DIED = "%s: an extraction worker died; extracting this line in the main 
 _REQUIRED = ("document", "url", "file", "captured_at")
 Job = tuple[Target, Capture, str]  # what to record, and where the line came from
 Extracted = Extraction | ExtractionError
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a saved page larger than this is refused, not read
+MAX_CLOCK_SKEW = timedelta(minutes=5)  # captured_at may be this far ahead of the clock
 
 
 def default_workers() -> int:
@@ -50,7 +54,7 @@ def default_workers() -> int:
 
 def import_batch(
     store: Store,
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     catalog: Catalog | None = None,
     source: str = "<batch>",
     workers: int = 1,
@@ -131,9 +135,19 @@ def _settle(
         return job, None
 
 
-def _job(number: int, line: str, known: dict[str, Any], source: str) -> Job | Outcome:
+def _job(number: int, raw: str | bytes, known: dict[str, Any], source: str) -> Job | Outcome:
     where = f"{source} line {number}"
+    line = ""
     try:
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"{where}: not UTF-8 (byte {exc.start + 1}): save the batch as UTF-8"
+                ) from None
+        else:
+            line = raw
         spec = _parse(line, where)
         doc = known.get(spec["document"])
         target = (
@@ -154,10 +168,28 @@ def _parse(line: str, where: str) -> dict[str, Any]:
     missing = [k for k in _REQUIRED if not isinstance(spec.get(k), str) or not spec[k]]
     if missing:
         raise InputError(f"{where}: missing or empty {', '.join(missing)}")
+    for key, value in spec.items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                bad = ord(value[exc.start])
+                raise InputError(
+                    f"{where}: {key} holds a lone surrogate (\\u{bad:04x}), which is not text: "
+                    "fix the line"
+                ) from None
     try:
         check_document_id(spec["document"])
+        if not DOCUMENT_ID.fullmatch(spec["document"]):  # `$` alone lets a trailing newline in
+            raise InputError(f"invalid document id {spec['document']!r}: no newlines")
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None
+    title = spec.get("title")
+    if title is not None and not isinstance(title, str):
+        raise InputError(f"{where}: title must be a string or null")
+    problem = url_problem(spec["url"])
+    if problem:
+        raise InputError(f"{where}: document {spec['document']!r}: {problem}")
     return spec
 
 
@@ -166,7 +198,7 @@ def _document_of(line: str) -> str:
         value = json.loads(line).get("document")
     except (json.JSONDecodeError, AttributeError):
         return ""
-    return value if isinstance(value, str) else ""
+    return value if isinstance(value, str) and DOCUMENT_ID.fullmatch(value) else ""
 
 
 def _target(spec: dict[str, Any]) -> Target:
@@ -174,7 +206,7 @@ def _target(spec: dict[str, Any]) -> Target:
         id=spec["document"],
         url=spec["url"],
         entity=str(spec.get("entity", "")),
-        title=str(spec.get("title", "")),
+        title=spec.get("title") or "",
         type=str(spec.get("type", "")),
     )
     return Target(ref=ref)
@@ -188,8 +220,57 @@ def _capture(spec: dict[str, Any], where: str) -> Capture:
         raise InputError(f"{where}: captured_at {spec['captured_at']!r} is not ISO 8601") from None
     if captured_at.tzinfo is None:
         raise InputError(f"{where}: captured_at {spec['captured_at']!r} needs a timezone (e.g. Z)")
+    if captured_at > datetime.now(UTC) + MAX_CLOCK_SKEW:
+        raise InputError(
+            f"{where}: document {spec['document']!r}: captured_at {spec['captured_at']!r} is in "
+            "the future (more than 5 minutes ahead of this clock): fix the time"
+        )
+    body = _read_file(path, where)
+    return Capture(url=spec["url"], captured_at=captured_at, source="import", body=body)
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be recorded (None: it can): only http(s) with a host, no credentials."""
     try:
-        body = path.read_bytes()
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return f"url {url!r} is not a valid URL"
+    if parts.scheme not in ("http", "https") or not host:
+        return f"url {url!r} must be an absolute http:// or https:// URL"
+    if "@" in parts.netloc:
+        shown = parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
+        return (
+            f"url {shown} has credentials in it, which would be stored and sent everywhere the "
+            "URL goes: remove them (use headers or cookies for pages behind a login)"
+        )
+    return None
+
+
+def _read_file(path: Path, where: str) -> bytes:
+    """A regular file's bytes, at most MAX_FILE_BYTES (a FIFO or device is refused, not read)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise InputError(f"{where}: cannot read {path}: {exc.strerror}") from None
-    return Capture(url=spec["url"], captured_at=captured_at, source="import", body=body)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(f"{where}: {path} is not a regular file: give a saved page")
+        chunks = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                f"{where}: {path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the limit "
+                "for one saved page"
+            )
+        return b"".join(chunks)
+    except OSError as exc:
+        raise InputError(f"{where}: cannot read {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
