@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from clausewatch import cite, history
 from clausewatch.archive import attestation
-from clausewatch.diff import word_diff
+from clausewatch.diff import WordOp
 from clausewatch.errors import ClausewatchError, IntegrityError
 from clausewatch.lineage import clause_id
 from storage.store import Store
@@ -129,8 +129,8 @@ def diff(store: Store, request: Request) -> Response:
     blocks = []
     for c in changes.changes:
         ident = clause_id(c, *lineages) or ""
-        if c.change == "modified" and c.before and c.after:
-            text = _html_word_diff(c.before, c.after)
+        if (ops := c.word_ops) is not None:
+            text = _html_word_diff(ops)
         else:
             text = e((c.after if c.change != "removed" else c.before) or "")
         where = e(" > ".join(c.path) or "(top)")
@@ -234,13 +234,11 @@ def _verified(store: Store, m: Any) -> str:
     )
 
 
-def _html_word_diff(before: str, after: str) -> str:
-    marked = e(word_diff(before, after))
-    return (
-        marked.replace("[-", "<del>")
-        .replace("-]", "</del>")
-        .replace("{+", "<ins>")
-        .replace("+}", "</ins>")
+def _html_word_diff(ops: tuple[WordOp, ...]) -> str:
+    """The word diff's operations as HTML: tags come from the operations, never from the text."""
+    tags = {"delete": "del", "insert": "ins"}
+    return " ".join(
+        f"<{tags[o.op]}>{e(o.text)}</{tags[o.op]}>" if o.op in tags else e(o.text) for o in ops
     )
 
 
