@@ -72,11 +72,18 @@ def _guard(view: Callable[[Store, Request], Response]) -> Callable[[Request], An
 
 def documents(store: Store, request: Request) -> Response:
     by_entity: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+    damaged: list[tuple[str, str]] = []
     for document in store.documents():
-        head, _ = store.head(document)
-        if head is None:
+        # one unreadable document (a garbage head, a lost manifest) is listed as damaged: the
+        # others are still shown
+        try:
+            head, _ = store.head(document)
+            if head is None:
+                continue
+            manifest = store.get_manifest(head.manifest)
+        except ClausewatchError as exc:
+            damaged.append((document, str(exc)))
             continue
-        manifest = store.get_manifest(head.manifest)
         by_entity[manifest.document.entity or "(no entity)"].append((document, manifest))
     parts = []
     for entity in sorted(by_entity):
@@ -88,6 +95,16 @@ def documents(store: Store, request: Request) -> Response:
         parts.append(
             f"<h2>{e(entity)}</h2><table><tr><th>document</th><th>type</th><th>versions</th>"
             f"<th>latest capture (UTC)</th></tr>{rows}</table>"
+        )
+    if damaged:
+        rows = "".join(
+            f"<tr><td>{e(d)}</td><td class=bad>{e(reason)}</td></tr>"
+            for d, reason in sorted(damaged)
+        )
+        parts.append(
+            "<h2 class=bad>Damaged</h2><p>These documents cannot be read: run "
+            "<code>clausewatch verify</code> on the store.</p>"
+            f"<table><tr><th>document</th><th>what is wrong</th></tr>{rows}</table>"
         )
     return page("Documents", "".join(parts) or "<p>The store holds no document yet.</p>")
 
