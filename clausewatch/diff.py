@@ -7,6 +7,11 @@ Clauses are aligned in three passes:
 3. left-over clauses paired by word similarity (>= 0.5, same heading path preferred):
    ``modified``, with a word diff; the rest are ``added`` or ``removed``.
 
+A word diff is a list of operations (:class:`WordOp`: ``equal``, ``delete``, ``insert``, each
+with its words), never a string with markers in it: captured text may itself contain
+``[- x -]`` or ``{+ y +}``. :func:`marked_text` renders the operations as text with markers and
+escapes the words so that a marker in them cannot pass for one.
+
 >>> from extractors import Clause
 >>> a = (Clause("paragraph", "We keep data for 30 days."), Clause("paragraph", "Contact us."))
 >>> b = (Clause("paragraph", "Contact us."), Clause("paragraph", "We keep data for 14 days."))
@@ -16,6 +21,7 @@ Clauses are aligned in three passes:
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +31,7 @@ from typing import Literal
 from extractors import Clause
 
 ChangeKind = Literal["added", "removed", "modified", "moved"]
+OpKind = Literal["equal", "delete", "insert"]
 _SIMILAR = 0.5
 _MAX_PAIRING = 400  # above this many left-over clauses per side, skip similarity pairing
 _MAX_CROSS_PAIRING = 60  # edits paired across stretches only when this few are left
@@ -41,11 +48,17 @@ class ClauseChange:
     new_index: int | None
 
     @property
-    def word_diff(self) -> str | None:
-        """For a modified clause, the inline word diff (computed when asked for)."""
+    def word_ops(self) -> tuple[WordOp, ...] | None:
+        """For a modified clause, the word diff as operations (computed when asked for)."""
         if self.change != "modified" or self.before is None or self.after is None:
             return None
-        return word_diff(self.before, self.after)
+        return word_ops(self.before, self.after)
+
+    @property
+    def word_diff(self) -> str | None:
+        """For a modified clause, the word diff as escaped marker text (:func:`marked_text`)."""
+        ops = self.word_ops
+        return None if ops is None else marked_text(ops)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -55,7 +68,7 @@ class ClauseChange:
             "after": self.after,
             "old_index": self.old_index,
             "new_index": self.new_index,
-            "word_diff": self.word_diff,
+            "word_ops": ops_json(self.word_ops),
         }
 
 
@@ -212,26 +225,83 @@ def _common(a: Counter[str], b: Counter[str]) -> int:
     return sum(min(a[w], b[w]) for w in a.keys() & b.keys())
 
 
-def word_diff(before: str, after: str, context: int | None = None) -> str:
-    """Inline word diff: ``[-removed-]`` and ``{+added+}``; with ``context``, unchanged runs
-    longer than twice that many words are shortened to ``...``.
+@dataclass(frozen=True, slots=True)
+class WordOp:
+    """One run of a word diff: words kept (``equal``), removed (``delete``) or added
+    (``insert``), joined by single spaces."""
+
+    op: OpKind
+    text: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"op": self.op, "text": self.text}
+
+
+def word_ops(before: str, after: str) -> tuple[WordOp, ...]:
+    """The word diff of two texts as operations; a replacement is a ``delete`` then an ``insert``.
+
+    >>> [(o.op, o.text) for o in word_ops("you may opt out", "you may not opt out")]
+    [('equal', 'you may'), ('insert', 'not'), ('equal', 'opt out')]
+    """
+    a, b = before.split(), after.split()
+    ops: list[WordOp] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            ops.append(WordOp("equal", " ".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            ops.append(WordOp("delete", " ".join(a[i1:i2])))
+        if j2 > j1:
+            ops.append(WordOp("insert", " ".join(b[j1:j2])))
+    return tuple(ops)
+
+
+def ops_json(ops: Sequence[WordOp] | None) -> list[dict[str, str]] | None:
+    """The operations as JSON (``{"op": ..., "text": ...}`` each), as events and ``--json`` give."""
+    return None if ops is None else [o.as_json() for o in ops]
+
+
+# a marker's two characters, wherever they meet in the text, get a backslash between them
+_MARKER_PAIR = re.compile(r"(?<=\[)(?=-)|(?<=-)(?=\])|(?<=\{)(?=\+)|(?<=\+)(?=\})")
+
+
+def escape_markers(text: str) -> str:
+    r"""``text`` with no ``[-``, ``-]``, ``{+`` or ``+}`` left in it: a backslash goes between the
+    two characters (``[\-``), and a backslash of the text is doubled. Read left to right, ``\\``
+    is a backslash of the text and any other backslash is nothing.
+
+    >>> print(escape_markers("[- x -] {+ y +} \\"))
+    [\- x -\] {\+ y +\} \\
+    """
+    return _MARKER_PAIR.sub(r"\\", text.replace("\\", "\\\\"))
+
+
+def marked_text(ops: Sequence[WordOp]) -> str:
+    r"""The word diff as text: ``[-removed-]`` and ``{+added+}``, the words escaped
+    (:func:`escape_markers`) so that only the diff's own markers read as markers.
+
+    >>> print(marked_text(word_ops("we keep [-x-] data", "we keep [-x-] all data")))
+    we keep [\-x-\] {+all+} data
+    """
+    parts: list[str] = []
+    for o in ops:
+        inner = escape_markers(o.text)
+        if o.op == "equal":
+            parts.append(inner)
+            continue
+        # the words' first and last characters must not complete the marker around them
+        if inner[:1] in ("]", "}"):
+            inner = "\\" + inner
+        if inner[-1:] in ("[", "{"):
+            inner += "\\"
+        parts.append(f"[-{inner}-]" if o.op == "delete" else f"{{+{inner}+}}")
+    return " ".join(p for p in parts if p)
+
+
+def word_diff(before: str, after: str) -> str:
+    """Inline word diff as escaped marker text (:func:`marked_text` of :func:`word_ops`).
 
     >>> word_diff("you may opt out", "you may not opt out")
     'you may {+not+} opt out'
     """
-    a, b = before.split(), after.split()
-    parts: list[str] = []
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            run = a[i1:i2]
-            if context is not None and len(run) > 2 * context:
-                run = (
-                    [*run[:context], "...", *run[-context:]] if parts else ["...", *run[-context:]]
-                )
-            parts.append(" ".join(run))
-            continue
-        if i2 > i1:
-            parts.append("[-" + " ".join(a[i1:i2]) + "-]")
-        if j2 > j1:
-            parts.append("{+" + " ".join(b[j1:j2]) + "+}")
-    return " ".join(p for p in parts if p)
+    return marked_text(word_ops(before, after))

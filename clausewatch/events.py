@@ -28,7 +28,7 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from clausewatch.diff import ClauseChange, ClauseDiff, word_diff
+from clausewatch.diff import ClauseChange, ClauseDiff, ops_json
 from clausewatch.lineage import Lineage, clause_id
 from storage.models import DocumentRef, Manifest
 
@@ -56,7 +56,6 @@ EVENT_TYPES = (
     SEALED,
 )
 MAX_CLAUSES_IN_EVENT = 50
-_WORD_CONTEXT = 6
 
 
 def source() -> str:
@@ -157,16 +156,13 @@ def cosmetic_events_on() -> bool:
 def _clause(
     change: ClauseChange, lineages: tuple[Lineage | None, Lineage | None]
 ) -> dict[str, Any]:
-    short = None
-    if change.change == "modified" and change.before and change.after:
-        short = word_diff(change.before, change.after, context=_WORD_CONTEXT)
     return {
         "clause": clause_id(change, *lineages),
         "change": change.change,
         "path": list(change.path),
         "before": change.before,
         "after": change.after,
-        "word_diff": short,
+        "word_ops": ops_json(change.word_ops),  # a list of operations: never marker text
     }
 
 

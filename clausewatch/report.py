@@ -92,9 +92,9 @@ def change_markdown(outcome: Outcome) -> str:
 
 
 def _md_body(c: ClauseChange) -> str:
-    if c.change != "modified" or not c.word_diff:
+    ops = c.word_ops
+    if not ops:
         return md(_body(c))
-    # render the word diff's markers as strike-through and bold after escaping the words
-    text = md(c.word_diff)
-    text = re.sub(r"\\\[\\-(.*?)\\-\\\]", r"~~\1~~", text)
-    return re.sub(r"\\\{\\\+(.*?)\\\+\\\}", r"**\1**", text)
+    # strike-through and bold from the operations, around escaped words
+    marks = {"delete": "~~", "insert": "**", "equal": ""}
+    return " ".join(f"{marks[o.op]}{md(o.text)}{marks[o.op]}" for o in ops)

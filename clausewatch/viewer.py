@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from clausewatch import cite, history
 from clausewatch.archive import attestation
-from clausewatch.diff import word_diff
+from clausewatch.diff import WordOp
 from clausewatch.errors import ClausewatchError, IntegrityError
 from clausewatch.lineage import clause_id
 from storage.store import Store
@@ -72,11 +72,18 @@ def _guard(view: Callable[[Store, Request], Response]) -> Callable[[Request], An
 
 def documents(store: Store, request: Request) -> Response:
     by_entity: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+    damaged: list[tuple[str, str]] = []
     for document in store.documents():
-        head, _ = store.head(document)
-        if head is None:
+        # one unreadable document (a garbage head, a lost manifest) is listed as damaged: the
+        # others are still shown
+        try:
+            head, _ = store.head(document)
+            if head is None:
+                continue
+            manifest = store.get_manifest(head.manifest)
+        except ClausewatchError as exc:
+            damaged.append((document, str(exc)))
             continue
-        manifest = store.get_manifest(head.manifest)
         by_entity[manifest.document.entity or "(no entity)"].append((document, manifest))
     parts = []
     for entity in sorted(by_entity):
@@ -88,6 +95,16 @@ def documents(store: Store, request: Request) -> Response:
         parts.append(
             f"<h2>{e(entity)}</h2><table><tr><th>document</th><th>type</th><th>versions</th>"
             f"<th>latest capture (UTC)</th></tr>{rows}</table>"
+        )
+    if damaged:
+        rows = "".join(
+            f"<tr><td>{e(d)}</td><td class=bad>{e(reason)}</td></tr>"
+            for d, reason in sorted(damaged)
+        )
+        parts.append(
+            "<h2 class=bad>Damaged</h2><p>These documents cannot be read: run "
+            "<code>clausewatch verify</code> on the store.</p>"
+            f"<table><tr><th>document</th><th>what is wrong</th></tr>{rows}</table>"
         )
     return page("Documents", "".join(parts) or "<p>The store holds no document yet.</p>")
 
@@ -129,8 +146,8 @@ def diff(store: Store, request: Request) -> Response:
     blocks = []
     for c in changes.changes:
         ident = clause_id(c, *lineages) or ""
-        if c.change == "modified" and c.before and c.after:
-            text = _html_word_diff(c.before, c.after)
+        if (ops := c.word_ops) is not None:
+            text = _html_word_diff(ops)
         else:
             text = e((c.after if c.change != "removed" else c.before) or "")
         where = e(" > ".join(c.path) or "(top)")
@@ -234,13 +251,11 @@ def _verified(store: Store, m: Any) -> str:
     )
 
 
-def _html_word_diff(before: str, after: str) -> str:
-    marked = e(word_diff(before, after))
-    return (
-        marked.replace("[-", "<del>")
-        .replace("-]", "</del>")
-        .replace("{+", "<ins>")
-        .replace("+}", "</ins>")
+def _html_word_diff(ops: tuple[WordOp, ...]) -> str:
+    """The word diff's operations as HTML: tags come from the operations, never from the text."""
+    tags = {"delete": "del", "insert": "ins"}
+    return " ".join(
+        f"<{tags[o.op]}>{e(o.text)}</{tags[o.op]}>" if o.op in tags else e(o.text) for o in ops
     )
 
 

@@ -1,9 +1,10 @@
 """WARC 1.1 export of a document's captures, for standard replay and archive tools (warcio).
 
 Per version, oldest first: a ``response`` record with the HTTP status, headers and body as
-captured; ``resource`` records for the rendered DOM (``urn:dom:<url>``) and the screenshot
-(``urn:screenshot:<url>``), concurrent to the response; and a ``metadata`` record holding the
-manifest. Every blob is verified against its hash as it is read from the store.
+captured (for a version with no observed HTTP response, an imported file, a ``resource`` record
+of the body instead, which states no status or headers); ``resource`` records for the rendered
+DOM (``urn:dom:<url>``) and the screenshot (``urn:screenshot:<url>``), concurrent to the
+response; and a ``metadata`` record holding the manifest. Every blob is verified against its hash as it is read from the store.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from storage.store import Store
 
 # Playwright hands over the decoded body: these headers no longer describe it.
 _STALE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+# a WARC extension field on the record of a version captured without an HTTP response
+_UNOBSERVED = {
+    "Clausewatch-Capture": "imported: no HTTP response was observed; the content type is the "
+    "one the store recorded for the file"
+}
 
 
 def export_warc(store: Store, document: str, output: Path, since: datetime | None = None) -> int:
@@ -63,24 +69,33 @@ def _write_version(store: Store, writer: WARCWriter, h: str, m: Manifest) -> int
     url = m.final_url or m.request_url
     date = m.captured_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     body = store.get_blob(m.blobs["response"].sha256)
-    status = m.http_status or 200
-    headers = [(k, v) for k, v in m.http_headers.items() if k.lower() not in _STALE_HEADERS]
-    if not headers:
-        headers = [("Content-Type", m.blobs["response"].media_type)]
-    http = StatusAndHeaders(
-        f"{status} OK" if status == 200 else str(status), headers, protocol="HTTP/1.1"
-    )
-    response = writer.create_warc_record(
-        url,
-        "response",
-        payload=io.BytesIO(body),
-        http_headers=http,
-        warc_headers_dict={"WARC-Date": date},
-    )
-    writer.write_record(response)
+    if m.http_status is None:
+        # no HTTP response was observed (an imported file): the body as a resource, with no
+        # status line or headers that nobody saw
+        record = writer.create_warc_record(
+            url,
+            "resource",
+            payload=io.BytesIO(body),
+            warc_content_type=m.blobs["response"].media_type,
+            warc_headers_dict={"WARC-Date": date, **_UNOBSERVED},
+        )
+    else:
+        headers = [(k, v) for k, v in m.http_headers.items() if k.lower() not in _STALE_HEADERS]
+        status = m.http_status
+        http = StatusAndHeaders(
+            f"{status} OK" if status == 200 else str(status), headers, protocol="HTTP/1.1"
+        )
+        record = writer.create_warc_record(
+            url,
+            "response",
+            payload=io.BytesIO(body),
+            http_headers=http,
+            warc_headers_dict={"WARC-Date": date},
+        )
+    writer.write_record(record)
     concurrent = {
         "WARC-Date": date,
-        "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+        "WARC-Concurrent-To": record.rec_headers.get_header("WARC-Record-ID"),
     }
     written = 1
     for name, prefix in (("dom", "urn:dom:"), ("screenshot", "urn:screenshot:")):

@@ -28,10 +28,16 @@ def handle(body: bytes, headers: dict[str, str]) -> int:
         data = event["data"]
         print(f"{data['document']['title']} changed ({data['change_class']}):")
         for clause in data["clauses"]:
-            print(
-                f"  {clause['change']} {clause['clause']}: {clause['word_diff'] or clause['after']}"
-            )
+            print(f"  {clause['change']} {clause['clause']}: {words(clause)}")
     return 204
+
+
+def words(clause: dict) -> str:
+    """A modified clause's word diff (a list of operations) as text; others as their text."""
+    if clause["word_ops"] is None:
+        return clause["after"] or clause["before"]
+    marks = {"equal": "{}", "delete": "(removed: {})", "insert": "(added: {})"}
+    return " ".join(marks[op["op"]].format(op["text"]) for op in clause["word_ops"])
 
 
 class Handler(BaseHTTPRequestHandler):

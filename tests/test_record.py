@@ -36,9 +36,12 @@ def test_first_changed_unchanged(store: Store) -> None:
     assert changed.previous_manifest == first.manifest
     assert changed.diff is not None and changed.diff.counts["modified"] == 1
     assert changed.event is not None
-    assert (
-        changed.event["data"]["clauses"][0]["word_diff"] == "We keep data for [-30-] {+14+} days."
-    )
+    assert changed.event["data"]["clauses"][0]["word_ops"] == [
+        {"op": "equal", "text": "We keep data for"},
+        {"op": "delete", "text": "30"},
+        {"op": "insert", "text": "14"},
+        {"op": "equal", "text": "days."},
+    ]
     same = record_capture(
         store, t, capture(page("We keep data for 14 days.", "Contact us.", noise="x"), 2)
     )
