@@ -198,7 +198,15 @@ def _document_of(line: str) -> str:
         value = json.loads(line).get("document")
     except (json.JSONDecodeError, AttributeError):
         return ""
-    return value if isinstance(value, str) and DOCUMENT_ID.fullmatch(value) else ""
+    # echoed as given when it is printable (the contract names the bad id, e.g. "../evil");
+    # newlines, control characters and lone surrogates are never echoed
+    if not isinstance(value, str) or len(value) > 200 or not value.isprintable():
+        return ""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return ""
+    return value
 
 
 def _target(spec: dict[str, Any]) -> Target:

@@ -61,7 +61,7 @@ def test_import_contract(tmp_path: Path) -> None:
         json.dumps(
             {
                 "document": "doc-a",
-                "url": "u",
+                "url": "https://example.org/a",
                 "file": "/nonexistent.html",
                 "captured_at": "2025-02-01T00:00:00Z",
             }

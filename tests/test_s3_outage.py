@@ -36,7 +36,7 @@ def test_s3_outage_fails_cleanly_and_loses_nothing(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable, match="retry later"):
         record_capture(store, t, capture(page("During the outage."), 1))
     lines = [
-        f'{{"document": "acme-privacy", "url": "u", "file": "{tmp_path / "p.html"}", "captured_at": "2026-01-01T00:02:00Z"}}'
+        f'{{"document": "acme-privacy", "url": "https://example.org/p", "file": "{tmp_path / "p.html"}", "captured_at": "2026-01-01T00:02:00Z"}}'
     ]
     (tmp_path / "p.html").write_bytes(page("During the outage."))
     [outcome] = list(import_batch(store, lines))
