@@ -55,51 +55,64 @@ def acknowledged_are_there(store: Store, acks: list[dict[str, object]]) -> None:
             assert store.get_manifest(str(ack["manifest"]))
 
 
-def test_sigkill_loops(tmp_path: Path) -> None:
-    steps = batch(tmp_path, 90)
-    root = tmp_path / "store"
-    store = Store(LocalBackend(root))
-    cli = str(Path(sys.executable).parent / "clausewatch")
-    rng = random.Random(1234)
-    acks: list[dict[str, object]] = []
-    for _ in range(LOOPS):
-        proc = subprocess.Popen(
-            [
-                cli,
-                "import",
-                "--batch",
-                str(steps),
-                "--store",
-                str(root),
-                "--json",
-                "--workers",
-                "1",
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        time.sleep(rng.uniform(0.6, 2.0))  # the interpreter starts in ~0.5 s; then anywhere
-        proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate()
-        acks += [json.loads(line) for line in out.splitlines() if line.endswith("}")]
-        report = verify_store(store)
-        assert report.ok, report.problems
-        acknowledged_are_there(store, acks)
-    done = subprocess.run(
-        [cli, "import", "--batch", str(steps), "--store", str(root), "--json"],
-        capture_output=True,
+def run_import(cli: str, steps: Path, root: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [cli, "import", "--batch", str(steps), "--store", str(root), "--json", "--workers", "1"],
+        stdout=subprocess.PIPE,
         text=True,
-        timeout=300,
     )
-    assert done.returncode == 0, done.stderr
-    assert verify_store(store).ok
-    acknowledged_are_there(store, acks)
-    # the whole history is there once, exactly as an uninterrupted import makes it
+
+
+def expected_versions() -> int:
     expected = 0
     for d in range(3):
         texts = [i // 2 for i in range(90) if i % 3 == d]
         expected += 1 + sum(1 for a, b in itertools.pairwise(texts) if a != b)
-    versions = sum(len(list(store.chain(f"doc-{d}"))) for d in range(3))
-    assert versions == expected
-    ids = [e["id"] for _, e in store.events()]
-    assert len(ids) == len(set(ids)) == expected  # one event per version, none lost, none twice
+    return expected
+
+
+def test_sigkill_loops(tmp_path: Path) -> None:
+    """Rounds of: a fresh store, up to three imports each killed part-way through, then one
+    that runs to the end. Every kill lands while the import is still running (a kill after it
+    finished is not counted), at a random point of an uninterrupted import's duration."""
+    steps = batch(tmp_path, 90)
+    cli = str(Path(sys.executable).parent / "clausewatch")
+    rng = random.Random(1234)
+    start = time.monotonic()
+    run_import(cli, steps, tmp_path / "reference").communicate()
+    whole = time.monotonic() - start  # an uninterrupted import, start-up included
+    kills = rounds = 0
+    while kills < LOOPS:
+        root = tmp_path / f"store-{rounds}"
+        store = Store(LocalBackend(root))
+        acks: list[dict[str, object]] = []
+        for _ in range(3):
+            if kills >= LOOPS:
+                break
+            proc = run_import(cli, steps, root)
+            time.sleep(rng.uniform(0.2, 1.0) * whole)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            out, _ = proc.communicate()
+            acks += [json.loads(line) for line in out.splitlines() if line.endswith("}")]
+            report = verify_store(store)
+            assert report.ok, (rounds, report.problems)
+            acknowledged_are_there(store, acks)
+        done = subprocess.run(
+            [cli, "import", "--batch", str(steps), "--store", str(root), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        assert verify_store(store).ok
+        acknowledged_are_there(store, acks)
+        # the whole history is there once, exactly as an uninterrupted import makes it
+        versions = sum(len(list(store.chain(f"doc-{d}"))) for d in range(3))
+        assert versions == expected_versions(), rounds
+        ids = [e["id"] for _, e in store.events()]
+        # one event per version, none lost, none twice
+        assert len(ids) == len(set(ids)) == expected_versions(), (rounds, len(ids))
+        rounds += 1
+    print(f"\nkill loop: {kills} kills mid-import over {rounds} rounds, 0 events lost")
