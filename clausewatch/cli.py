@@ -354,11 +354,12 @@ def archive_cmd(store: StoreOpt = "./archive", as_json: JsonOpt = False) -> None
     """Submit the queued new versions to the Wayback Machine now (Save Page Now 2)."""
     from clausewatch.archive import client_from_env, process_queue
 
+    st = _store(store)
     client = client_from_env()
     if not client.settings.enabled:
         typer.echo("the Wayback Machine is off (CLAUSEWATCH_WAYBACK=off): nothing submitted")
         return
-    for done in process_queue(_store(store), client):
+    for done in process_queue(st, client):
         if as_json:
             _echo_json(done.as_json())
         else:
@@ -538,10 +539,11 @@ def viewer_cmd(
 
     from clausewatch.viewer import create_app
 
+    st = _store(store)
     typer.echo(
         f"clausewatch viewer on http://{host}:{port}/ (read-only; Ctrl-C stops it)", err=True
     )
-    uvicorn.run(create_app(_store(store)), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(st), host=host, port=port, log_level="warning")
 
 
 @app.command("schema")
@@ -642,9 +644,19 @@ def _not_regular(mode: int) -> str | None:
 
 
 def _store(url: str) -> Any:
+    """Open a store that exists: every command but run, import and demo (which create one)
+    fails on a mistyped --store instead of reporting an empty store, or creating one."""
+    from storage.local import LocalBackend
     from storage.store import open_store
 
-    return open_store(url)
+    st = open_store(url)
+    if isinstance(st.backend, LocalBackend):
+        missing = st.backend.missing()
+        if missing:
+            raise InputError(missing)
+    else:  # S3: one listing request; a missing bucket is named now, not read as empty
+        next(iter(st.backend.list("heads/")), None)
+    return st
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -52,7 +52,10 @@ class LocalBackend:
         try:
             st = os.stat(self.root)
         except FileNotFoundError:
-            return f"no store at {self.root} (check --store / CLAUSEWATCH_STORE)"
+            return (
+                f"no store at {self.root} (check --store / CLAUSEWATCH_STORE; "
+                "`clausewatch run`, `import` and `demo` create one)"
+            )
         except OSError as exc:
             return f"cannot open the store at {self.root}: {exc.strerror}"
         if not stat.S_ISDIR(st.st_mode):
