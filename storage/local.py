@@ -159,7 +159,7 @@ class LocalBackend:
                 raise self._write_error(key, exc) from exc
             finally:
                 _unlink(tmp, parent)
-            os.fsync(parent)
+            self._sync(parent, key)
         return True
 
     def swap(self, key: str, data: bytes, expected: str | None) -> bool:
@@ -174,7 +174,7 @@ class LocalBackend:
             except OSError as exc:
                 _unlink(tmp, parent)
                 raise self._write_error(key, exc) from exc
-            os.fsync(parent)
+            self._sync(parent, key)
         return True
 
     def overwrite(self, key: str, data: bytes) -> None:
@@ -199,20 +199,12 @@ class LocalBackend:
         try:
             for i, name in enumerate(parts[:-1]):
                 try:
-                    sub = os.open(name, _DIR, dir_fd=fd)
-                except FileNotFoundError:
-                    if not create:
-                        raise
-                    try:
-                        os.mkdir(name, dir_fd=fd)
-                    except FileExistsError:
-                        pass
-                    except OSError as exc:
-                        raise self._write_error(key, exc) from exc
-                    sub = os.open(name, _DIR, dir_fd=fd)
+                    sub = _open_dir(fd, name, create)
                 except OSError as exc:
                     if _is_link_errno(exc) and _is_link(fd, name):
                         raise self._link_error("/".join(parts[: i + 1]), key) from None
+                    if create:
+                        raise self._write_error(key, exc) from exc
                     raise
                 os.close(fd)
                 fd = sub
@@ -293,6 +285,8 @@ class LocalBackend:
             st = os.stat(name, dir_fd=parent, follow_symlinks=False)
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            raise self._write_error(key, exc) from exc
         if stat.S_ISLNK(st.st_mode):
             raise self._link_error(key, key)
         return True
@@ -344,13 +338,24 @@ class LocalBackend:
                 raise self._link_error("/".join([*parts[:-1], lock]), key) from None
             raise self._write_error(key, exc) from exc
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as exc:
+                raise self._write_error(key, exc) from exc
             try:
                 yield
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+    def _sync(self, parent: int, key: str) -> None:
+        """Make a new or replaced name durable: a file's fsync does not cover its directory
+        entry."""
+        try:
+            os.fsync(parent)
+        except OSError as exc:
+            raise self._write_error(key, exc) from exc
 
     def _write_error(self, key: str, exc: OSError) -> StoreError:
         if exc.errno == errno.ENOSPC:
@@ -366,6 +371,18 @@ def _parts(key: str) -> list[str]:
     if not key or any(p in ("", ".", "..") for p in parts):
         raise StoreError(f"invalid store key {key!r}")
     return parts
+
+
+def _open_dir(parent: int, name: str, create: bool) -> int:
+    """Open a directory without following a link (creating it first when asked)."""
+    try:
+        return os.open(name, _DIR, dir_fd=parent)
+    except FileNotFoundError:
+        if not create:
+            raise
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(name, dir_fd=parent)
+    return os.open(name, _DIR, dir_fd=parent)
 
 
 def _is_link_errno(exc: OSError) -> bool:
