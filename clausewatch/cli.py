@@ -8,9 +8,12 @@ and exit with status 2.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -213,7 +216,7 @@ def get_cmd(
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    _write_file(output, data)
+    _write_file(output, data, full)
     typer.echo(f"{output}: {len(data)} bytes, sha256 {full} (hash verified)", err=True)
 
 
@@ -351,11 +354,12 @@ def archive_cmd(store: StoreOpt = "./archive", as_json: JsonOpt = False) -> None
     """Submit the queued new versions to the Wayback Machine now (Save Page Now 2)."""
     from clausewatch.archive import client_from_env, process_queue
 
+    st = _store(store)
     client = client_from_env()
     if not client.settings.enabled:
         typer.echo("the Wayback Machine is off (CLAUSEWATCH_WAYBACK=off): nothing submitted")
         return
-    for done in process_queue(_store(store), client):
+    for done in process_queue(st, client):
         if as_json:
             _echo_json(done.as_json())
         else:
@@ -535,10 +539,11 @@ def viewer_cmd(
 
     from clausewatch.viewer import create_app
 
+    st = _store(store)
     typer.echo(
         f"clausewatch viewer on http://{host}:{port}/ (read-only; Ctrl-C stops it)", err=True
     )
-    uvicorn.run(create_app(_store(store)), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(st), host=host, port=port, log_level="warning")
 
 
 @app.command("schema")
@@ -566,31 +571,92 @@ def demo_cmd(
     run_demo(store, fresh=fresh)
 
 
-def _write_file(output: Path, data: bytes) -> None:
-    """Write ``output`` whole or not at all, with the usual permissions."""
-    if output.is_dir():
-        raise InputError(f"{output} is a directory: give a file name with -o")
+def _write_file(output: Path, data: bytes, sha256: str) -> None:
+    """Write ``output`` whole or not at all, at the path the user named.
+
+    Only a regular file (or a new name) is written: a link, FIFO, device or directory there is
+    refused, never written through or replaced. The bytes go to a temporary file in the same
+    directory, are read back and hashed, and only then is it renamed over the target, so a
+    failure (a full disk, a wrong hash) leaves the target as it was. An existing file keeps
+    its permission bits (and its owner and group where the user may set them)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".clausewatch-", dir=output.resolve().parent)
+        before: os.stat_result | None = os.lstat(output)
+    except FileNotFoundError:
+        before = None
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror}") from None
+    if before is not None:
+        kind = _not_regular(before.st_mode)
+        if kind:
+            raise InputError(
+                f"{output} is {kind}, not a regular file: -o writes regular files only and never "
+                "through a link; give another file name, or omit -o to write to standard output"
+            )
+        if not os.access(output, os.W_OK, follow_symlinks=False):
+            raise InputError(f"{output} is not writable: make it writable or give another name")
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=".clausewatch-", dir=os.path.dirname(os.path.abspath(output))
+        )
     except OSError as exc:
         raise InputError(f"cannot write {output}: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with os.fdopen(fd, "w+b") as fh:
             fh.write(data)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(fh.fileno(), 0o666 & ~umask)
+            fh.flush()
+            os.fsync(fh.fileno())
+            if before is not None:
+                os.fchmod(fh.fileno(), stat.S_IMODE(before.st_mode))
+                if (before.st_uid, before.st_gid) != (os.geteuid(), os.getegid()):
+                    with contextlib.suppress(PermissionError):
+                        os.fchown(fh.fileno(), before.st_uid, before.st_gid)
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.fchmod(fh.fileno(), 0o666 & ~umask)
+            fh.seek(0)
+            written = hashlib.sha256(fh.read()).hexdigest()
+        if written != sha256:  # what is on disk, not what is in memory
+            raise InputError(
+                f"the bytes written for {output} hash to {written}, not {sha256}: "
+                f"{output} was left as it was; check the disk and run again"
+            )
         os.replace(tmp, output)
     except OSError as exc:
-        raise InputError(f"cannot write {output}: {exc.strerror}") from None
+        raise InputError(f"cannot write {output}: {exc.strerror}; it was left as it was") from None
     finally:
         Path(tmp).unlink(missing_ok=True)
 
 
+def _not_regular(mode: int) -> str | None:
+    """What a file that is not a regular file is (None for a regular file)."""
+    for test, kind in (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return None if stat.S_ISREG(mode) else "something else"
+
+
 def _store(url: str) -> Any:
+    """Open a store that exists: every command but run, import and demo (which create one)
+    fails on a mistyped --store instead of reporting an empty store, or creating one."""
+    from storage.local import LocalBackend
     from storage.store import open_store
 
-    return open_store(url)
+    st = open_store(url)
+    if isinstance(st.backend, LocalBackend):
+        missing = st.backend.missing()
+        if missing:
+            raise InputError(missing)
+    else:  # S3: one listing request; a missing bucket is named now, not read as empty
+        next(iter(st.backend.list("heads/")), None)
+    return st
 
 
 if __name__ == "__main__":  # pragma: no cover

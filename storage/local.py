@@ -5,6 +5,15 @@ fails atomically if the name exists. Compare-and-swap holds an exclusive ``flock
 file beside the key while it compares the current content's SHA-256 and renames the new file
 into place, so concurrent processes on one machine cannot both win. Readers never see a
 half-written file.
+
+The backend never follows a symbolic link inside the store (the store's root may itself be a
+link): every path is walked one component at a time from the root with ``O_NOFOLLOW``, and
+every file is opened, created, renamed and linked relative to the directory descriptor that
+walk ended on, so a link planted anywhere below the root (a head, a log entry, a directory of
+blobs) cannot make a read print, or a write replace, a file outside the store, even if it is
+planted while the operation runs. A read or write that meets a link fails naming it; a listing
+skips it with a warning on stderr (once per link), so one planted link neither hides the rest of
+the store nor stops every command; ``clausewatch verify`` reports each link (:meth:`links`).
 """
 
 from __future__ import annotations
@@ -14,32 +23,69 @@ import errno
 import fcntl
 import hashlib
 import os
-import tempfile
+import secrets
+import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from clausewatch.errors import ObjectNotFound, StoreError
+
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_List = list  # the class defines a method named list
+_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # NONBLOCK: a FIFO never hangs
 
 
 class LocalBackend:
     """A :class:`storage.backend.Backend` over a directory."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root).resolve()
+        self.root = Path(root).resolve()  # the root itself may be a link (/tmp, a data dir)
+        self._warned: set[str] = set()
 
     @property
     def url(self) -> str:
         return self.root.as_uri()
 
-    def _path(self, key: str) -> Path:
-        parts = key.split("/")
-        if not key or any(p in ("", ".", "..") for p in parts):
-            raise StoreError(f"invalid store key {key!r}")
-        return self.root.joinpath(*parts)
-
-    def read(self, key: str) -> bytes:
+    def missing(self) -> str | None:
+        """Why there is no store at the root (None if the root is a directory)."""
         try:
-            return self._path(key).read_bytes()
+            st = os.stat(self.root)
+        except FileNotFoundError:
+            return (
+                f"no store at {self.root} (check --store / CLAUSEWATCH_STORE; "
+                "`clausewatch run`, `import` and `demo` create one)"
+            )
+        except OSError as exc:
+            return f"cannot open the store at {self.root}: {exc.strerror}"
+        if not stat.S_ISDIR(st.st_mode):
+            return (
+                f"{self.root} is not a store: it is a file, not a directory "
+                "(check --store / CLAUSEWATCH_STORE)"
+            )
+        return None
+
+    # -- reads ---------------------------------------------------------------------------
+    def read(self, key: str) -> bytes:
+        parts = _parts(key)
+        try:
+            with self._parent(key, parts) as parent:
+                try:
+                    fd = os.open(parts[-1], _READ, dir_fd=parent)
+                except OSError as exc:
+                    if _is_link_errno(exc) and _is_link(parent, parts[-1]):
+                        raise self._link_error(key, key) from None
+                    raise
+                try:
+                    if not stat.S_ISREG(os.fstat(fd).st_mode):
+                        raise StoreError(
+                            f"{key!r} in store {self.url} is not a regular file: remove it"
+                        )
+                    os.set_blocking(fd, True)
+                    with os.fdopen(os.dup(fd), "rb") as fh:
+                        return fh.read()
+                finally:
+                    os.close(fd)
         except FileNotFoundError:
             raise ObjectNotFound(f"no object {key!r} in store {self.url}") from None
         except OSError as exc:
@@ -53,78 +99,263 @@ class LocalBackend:
         return data, hashlib.sha256(data).hexdigest()
 
     def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
-
-    def create(self, key: str, data: bytes, sha256: str | None = None) -> bool:
-        path = self._path(key)
-        if path.exists():
-            return False
-        tmp = self._write_temp(path, data)
+        """Whether something other than a directory is at ``key``. A link counts (at the key
+        or on the way to it): reading the key then fails naming the link."""
+        parts = _parts(key)
         try:
-            os.link(tmp, path)
-        except FileExistsError:
+            with self._parent(key, parts) as parent:
+                st = os.stat(parts[-1], dir_fd=parent, follow_symlinks=False)
+        except StoreError:
+            return True  # a link on the way: the read says so
+        except (FileNotFoundError, NotADirectoryError):
             return False
         except OSError as exc:
-            raise self._write_error(key, exc) from exc
-        finally:
-            tmp.unlink(missing_ok=True)
-        _sync_dir(path.parent)
-        return True
-
-    def swap(self, key: str, data: bytes, expected: str | None) -> bool:
-        path = self._path(key)
-        with self._locked(path):
-            current = self.read_versioned(key)
-            if (current[1] if current else None) != expected:
-                return False
-            tmp = self._write_temp(path, data)
-            os.replace(tmp, path)
-            _sync_dir(path.parent)
-        return True
-
-    def overwrite(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        os.replace(self._write_temp(path, data), path)
+            raise StoreError(f"cannot check {key!r} in store {self.url}: {exc}") from exc
+        return not stat.S_ISDIR(st.st_mode)
 
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[str]:
         directory = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
-        base = self.root / directory if directory else self.root
-        if not base.is_dir():
-            return
-        keys = sorted(
-            key
-            for p in base.rglob("*")
-            if p.is_file()
-            and not p.name.startswith(".")
-            and (key := p.relative_to(self.root).as_posix()).startswith(prefix)
-        )
+        keys: _List[str] = []
+        try:
+            fd = self._directory(directory)
+            if fd is not None:
+                try:
+                    self._walk(fd, directory, keys, links=None)
+                finally:
+                    os.close(fd)
+        except OSError as exc:
+            raise StoreError(f"cannot list {prefix!r} in store {self.url}: {exc}") from exc
+        keys = sorted(k for k in keys if k.startswith(prefix))
         yield from (k for k in keys if start_after is None or k > start_after)
 
-    def _write_temp(self, path: Path, data: bytes) -> Path:
+    def links(self) -> _List[tuple[str, str]]:
+        """Every symbolic link in the store: (key, where it points), for ``verify``."""
+        found: _List[tuple[str, str]] = []
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            fd = self._directory("")
+            if fd is not None:
+                try:
+                    self._walk(fd, "", [], links=found)
+                finally:
+                    os.close(fd)
         except OSError as exc:
-            raise self._write_error(str(path), exc) from exc
+            raise StoreError(f"cannot list the store {self.url}: {exc}") from exc
+        return sorted(found)
+
+    # -- writes --------------------------------------------------------------------------
+    def create(self, key: str, data: bytes, sha256: str | None = None) -> bool:
+        parts = _parts(key)
+        name = parts[-1]
+        with self._parent(key, parts, create=True) as parent:
+            if self._present(parent, name, key):
+                return False
+            tmp = self._write_temp(parent, key, data)
+            try:
+                os.link(tmp, name, src_dir_fd=parent, dst_dir_fd=parent, follow_symlinks=False)
+            except FileExistsError:
+                self._present(parent, name, key)  # raises if a link was planted meanwhile
+                return False
+            except OSError as exc:
+                raise self._write_error(key, exc) from exc
+            finally:
+                _unlink(tmp, parent)
+            self._sync(parent, key)
+        return True
+
+    def swap(self, key: str, data: bytes, expected: str | None) -> bool:
+        parts = _parts(key)
+        with self._parent(key, parts, create=True) as parent, self._locked(parent, key, parts):
+            current = self.read_versioned(key)
+            if (current[1] if current else None) != expected:
+                return False
+            tmp = self._write_temp(parent, key, data)
+            try:
+                os.replace(tmp, parts[-1], src_dir_fd=parent, dst_dir_fd=parent)
+            except OSError as exc:
+                _unlink(tmp, parent)
+                raise self._write_error(key, exc) from exc
+            self._sync(parent, key)
+        return True
+
+    def overwrite(self, key: str, data: bytes) -> None:
+        parts = _parts(key)
+        with self._parent(key, parts, create=True) as parent:
+            self._present(parent, parts[-1], key)  # refuse to replace a planted link
+            tmp = self._write_temp(parent, key, data)
+            try:
+                os.replace(tmp, parts[-1], src_dir_fd=parent, dst_dir_fd=parent)
+            except OSError as exc:
+                _unlink(tmp, parent)
+                raise self._write_error(key, exc) from exc
+
+    # -- walking without following links -------------------------------------------------
+    @contextlib.contextmanager
+    def _parent(self, key: str, parts: _List[str], create: bool = False) -> Iterator[int]:
+        """A descriptor of the directory holding ``key``, reached without following a link.
+
+        Raises FileNotFoundError when a directory on the way is missing (unless ``create``)
+        and StoreError when one is a link."""
+        fd = self._open_root(create)
+        try:
+            for i, name in enumerate(parts[:-1]):
+                try:
+                    sub = _open_dir(fd, name, create)
+                except OSError as exc:
+                    if _is_link_errno(exc) and _is_link(fd, name):
+                        raise self._link_error("/".join(parts[: i + 1]), key) from None
+                    if create:
+                        raise self._write_error(key, exc) from exc
+                    raise
+                os.close(fd)
+                fd = sub
+            yield fd
+        finally:
+            os.close(fd)
+
+    def _directory(self, directory: str) -> int | None:
+        """A descriptor of a directory of the store (None if it is missing or a link; the
+        caller closes it)."""
+        try:
+            fd = self._open_root(create=False)
+        except FileNotFoundError:
+            return None
+        walked: _List[str] = []
+        for name in _parts(directory) if directory else []:
+            walked.append(name)
+            try:
+                sub = os.open(name, _DIR, dir_fd=fd)
+            except OSError as exc:
+                link = _is_link_errno(exc) and _is_link(fd, name)
+                os.close(fd)
+                if link:
+                    key = "/".join(walked)
+                    self._warn_once(key, self._link_error(key, key).args[0])
+                if isinstance(exc, FileNotFoundError | NotADirectoryError):
+                    return None
+                raise
+            os.close(fd)
+            fd = sub
+        return fd
+
+    def _open_root(self, create: bool) -> int:
+        try:
+            return os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            if not create:
+                raise
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            return os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise self._write_error(str(self.root), exc) from exc
+
+    def _walk(
+        self, fd: int, prefix: str, keys: _List[str], links: _List[tuple[str, str]] | None
+    ) -> None:
+        """Collect the regular files under ``fd`` (keys), never descending into a link; each
+        link goes to ``links`` (or, when listing, is skipped with a warning)."""
+        with os.scandir(fd) as entries:
+            found = list(entries)
+        for entry in found:
+            key = f"{prefix}/{entry.name}" if prefix else entry.name
+            if entry.is_symlink():
+                if links is not None:
+                    links.append((key, _readlink(fd, entry.name)))
+                else:
+                    self._warn_once(key, self._link_error(key, key).args[0])
+            elif entry.is_dir(follow_symlinks=False):
+                try:
+                    sub = os.open(entry.name, _DIR, dir_fd=fd)
+                except FileNotFoundError:
+                    continue  # removed meanwhile
+                except OSError as exc:
+                    if _is_link_errno(exc):
+                        continue  # swapped for a link meanwhile: not followed
+                    raise
+                try:
+                    self._walk(sub, key, keys, links)
+                finally:
+                    os.close(sub)
+            elif entry.is_file(follow_symlinks=False) and not entry.name.startswith("."):
+                keys.append(key)
+
+    def _present(self, parent: int, name: str, key: str) -> bool:
+        """Whether ``name`` exists in ``parent``; StoreError if it is a link."""
+        try:
+            st = os.stat(name, dir_fd=parent, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise self._write_error(key, exc) from exc
+        if stat.S_ISLNK(st.st_mode):
+            raise self._link_error(key, key)
+        return True
+
+    def _link_error(self, link: str, key: str) -> StoreError:
+        where = "" if link == key else f" (on the way to {key!r})"
+        return StoreError(
+            f"{link!r} in store {self.url} is a symbolic link{where}; clausewatch never "
+            "follows links in a store: remove it"
+        )
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            print(f"warning: skipping {message} (see `clausewatch verify`)", file=sys.stderr)
+
+    def _write_temp(self, parent: int, key: str, data: bytes) -> str:
+        """Write ``data`` to a new temporary file in ``parent`` and fsync it; its name."""
+        for _ in range(100):
+            name = f".tmp-{secrets.token_hex(8)}"
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            try:
+                fd = os.open(name, flags, 0o600, dir_fd=parent)
+                break
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise self._write_error(key, exc) from exc
+        else:  # pragma: no cover - 100 collisions of 64 random bits
+            raise StoreError(f"cannot write {key!r} to {self.url}: no free temporary name")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fdatasync(fh.fileno())
         except OSError as exc:
-            Path(name).unlink(missing_ok=True)
-            raise self._write_error(str(path), exc) from exc
-        return Path(name)
+            _unlink(name, parent)
+            raise self._write_error(key, exc) from exc
+        return name
 
     @contextlib.contextmanager
-    def _locked(self, path: Path) -> Iterator[None]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path.with_name(f".{path.name}.lock"), "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+    def _locked(self, parent: int, key: str, parts: _List[str]) -> Iterator[None]:
+        lock = f".{parts[-1]}.lock"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            fd = os.open(lock, flags, 0o666, dir_fd=parent)
+        except OSError as exc:
+            if _is_link_errno(exc) and _is_link(parent, lock):
+                raise self._link_error("/".join([*parts[:-1], lock]), key) from None
+            raise self._write_error(key, exc) from exc
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as exc:
+                raise self._write_error(key, exc) from exc
             try:
                 yield
             finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def _sync(self, parent: int, key: str) -> None:
+        """Make a new or replaced name durable: a file's fsync does not cover its directory
+        entry."""
+        try:
+            os.fsync(parent)
+        except OSError as exc:
+            raise self._write_error(key, exc) from exc
 
     def _write_error(self, key: str, exc: OSError) -> StoreError:
         if exc.errno == errno.ENOSPC:
@@ -135,10 +366,44 @@ class LocalBackend:
         return StoreError(f"cannot write {key!r} to {self.url}: {exc}")
 
 
-def _sync_dir(directory: Path) -> None:
-    """Make a new or replaced name durable: a file's fsync does not cover its directory entry."""
-    fd = os.open(directory, os.O_RDONLY)
+def _parts(key: str) -> list[str]:
+    parts = key.split("/")
+    if not key or any(p in ("", ".", "..") for p in parts):
+        raise StoreError(f"invalid store key {key!r}")
+    return parts
+
+
+def _open_dir(parent: int, name: str, create: bool) -> int:
+    """Open a directory without following a link (creating it first when asked)."""
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        return os.open(name, _DIR, dir_fd=parent)
+    except FileNotFoundError:
+        if not create:
+            raise
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(name, dir_fd=parent)
+    return os.open(name, _DIR, dir_fd=parent)
+
+
+def _is_link_errno(exc: OSError) -> bool:
+    # O_NOFOLLOW on a link: ELOOP; with O_DIRECTORY too: ENOTDIR (Linux); EMLINK (FreeBSD)
+    return exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK)
+
+
+def _is_link(parent: int, name: str) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
+
+
+def _readlink(parent: int, name: str) -> str:
+    try:
+        return os.readlink(name, dir_fd=parent)
+    except OSError:
+        return "?"
+
+
+def _unlink(name: str, parent: int) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(name, dir_fd=parent)

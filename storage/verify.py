@@ -15,7 +15,7 @@ from clausewatch.errors import ClausewatchError, InputError, IntegrityError
 from storage.models import Manifest
 from storage.store import Store, sha256
 
-ProblemKind = Literal["missing", "corrupt", "invalid", "broken-chain"]
+ProblemKind = Literal["missing", "corrupt", "invalid", "broken-chain", "link"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ def verify_store(store: Store, document: str | None = None) -> Report:
         if document not in docs:
             raise InputError(f"no document {document!r} in {store.url}: see `clausewatch history`")
         docs = [document]
+    report.problems += _links(store)
     manifests: dict[str, Manifest] = {}
     if document is None:
         report.blobs = _scan(store, "blobs/", report, lambda key: key.rsplit("/", 1)[1])
@@ -76,6 +77,23 @@ def verify_store(store: Store, document: str | None = None) -> Report:
 
         report.problems += [Problem("broken-chain", key, what) for key, what in check_seals(store)]
     return report
+
+
+def _links(store: Store) -> list[Problem]:
+    """Every symbolic link in a local store: the backend never follows one (a read meeting it
+    fails, a listing skips it), so each is a problem until someone removes it."""
+    links = getattr(store.backend, "links", None)
+    if links is None:
+        return []  # S3 has no links
+    return [
+        Problem(
+            "link",
+            key,
+            f"a symbolic link (to {target!r}); clausewatch never follows links in a store: "
+            "remove it",
+        )
+        for key, target in links()
+    ]
 
 
 def _manifest_hash(key: str) -> str:
