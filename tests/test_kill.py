@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from storage.local import LocalBackend
 from storage.store import Store
 from storage.verify import verify_store
@@ -71,6 +73,7 @@ def expected_versions() -> int:
     return expected
 
 
+@pytest.mark.timeout(120 + 10 * LOOPS)  # a round of three kills and a full import: ~10 s
 def test_sigkill_loops(tmp_path: Path) -> None:
     """Rounds of: a fresh store, up to three imports each killed part-way through, then one
     that runs to the end. Every kill lands while the import is still running (a kill after it
