@@ -471,8 +471,13 @@ def export_warc_cmd(
     from clausewatch.warc import export_warc
 
     start = parse_since(since, datetime.now(UTC)) if since else None
+    st = _store(store)
+    before = _output_target(output)
     try:
-        count = export_warc(_store(store), document, output, start)
+        count = export_warc(st, document, output, start)
+        # the export is renamed into place from a private temporary file: give it the mode
+        # the file had, or the one a new file gets
+        os.chmod(output, stat.S_IMODE(before.st_mode) if before else 0o666 & ~_umask())
     except OSError as exc:
         raise InputError(f"cannot write {output}: {exc.strerror}") from None
     typer.echo(f"{output}: {count} WARC records (hashes verified)", err=True)
@@ -579,21 +584,7 @@ def _write_file(output: Path, data: bytes, sha256: str) -> None:
     directory, are read back and hashed, and only then is it renamed over the target, so a
     failure (a full disk, a wrong hash) leaves the target as it was. An existing file keeps
     its permission bits (and its owner and group where the user may set them)."""
-    try:
-        before: os.stat_result | None = os.lstat(output)
-    except FileNotFoundError:
-        before = None
-    except OSError as exc:
-        raise InputError(f"cannot write {output}: {exc.strerror}") from None
-    if before is not None:
-        kind = _not_regular(before.st_mode)
-        if kind:
-            raise InputError(
-                f"{output} is {kind}, not a regular file: -o writes regular files only and never "
-                "through a link; give another file name, or omit -o to write to standard output"
-            )
-        if not os.access(output, os.W_OK, follow_symlinks=False):
-            raise InputError(f"{output} is not writable: make it writable or give another name")
+    before = _output_target(output)
     try:
         fd, tmp = tempfile.mkstemp(
             prefix=".clausewatch-", dir=os.path.dirname(os.path.abspath(output))
@@ -611,9 +602,7 @@ def _write_file(output: Path, data: bytes, sha256: str) -> None:
                     with contextlib.suppress(PermissionError):
                         os.fchown(fh.fileno(), before.st_uid, before.st_gid)
             else:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.fchmod(fh.fileno(), 0o666 & ~umask)
+                os.fchmod(fh.fileno(), 0o666 & ~_umask())
             fh.seek(0)
             written = hashlib.sha256(fh.read()).hexdigest()
         if written != sha256:  # what is on disk, not what is in memory
@@ -626,6 +615,32 @@ def _write_file(output: Path, data: bytes, sha256: str) -> None:
         raise InputError(f"cannot write {output}: {exc.strerror}; it was left as it was") from None
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _output_target(output: Path) -> os.stat_result | None:
+    """The file an ``-o`` option names (None: a new name), refused unless a regular file that
+    may be written: a link, FIFO, device or directory is never written through or replaced."""
+    try:
+        before = os.lstat(output)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror}") from None
+    kind = _not_regular(before.st_mode)
+    if kind:
+        raise InputError(
+            f"{output} is {kind}, not a regular file: -o writes regular files only and never "
+            "through a link; give another file name, or omit -o to write to standard output"
+        )
+    if not os.access(output, os.W_OK, follow_symlinks=False):
+        raise InputError(f"{output} is not writable: make it writable or give another name")
+    return before
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def _not_regular(mode: int) -> str | None:

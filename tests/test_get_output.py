@@ -120,3 +120,43 @@ def test_a_corrupt_object_leaves_an_existing_target_untouched(
     assert code == 2 and "corrupt" in output
     assert out.read_bytes() == b"old contents" and stat.S_IMODE(out.stat().st_mode) == 0o600
     assert leftovers(tmp_path) == []
+
+
+def export(root: Path, output: Path) -> tuple[int, str]:
+    result = runner.invoke(
+        app, ["export-warc", target().ref.id, "--store", str(root), "-o", str(output)]
+    )
+    return result.exit_code, result.output
+
+
+def test_export_warc_refuses_a_fifo_and_a_link_and_keeps_a_files_mode(
+    stored: tuple[Path, str, bytes], tmp_path: Path
+) -> None:
+    """export-warc -o follows the same rules as get -o (it replaced a FIFO or a link before)."""
+    root, _, _ = stored
+    fifo = tmp_path / "pipe.warc.gz"
+    os.mkfifo(fifo)
+    code, output = export(root, fifo)
+    assert code == 2 and "is a FIFO, not a regular file" in output
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"keep me")
+    link = tmp_path / "link.warc.gz"
+    link.symlink_to(elsewhere)
+    code, output = export(root, link)
+    assert code == 2 and "is a symbolic link" in output
+    assert link.is_symlink() and elsewhere.read_bytes() == b"keep me"
+    existing = tmp_path / "old.warc.gz"
+    existing.write_bytes(b"old export")
+    existing.chmod(0o640)
+    code, output = export(root, existing)
+    assert code == 0, output
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o640
+    assert existing.read_bytes()[:2] == b"\x1f\x8b"  # a gzipped WARC now
+    fresh = tmp_path / "new.warc.gz"
+    code, output = export(root, fresh)
+    assert code == 0, output
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+    assert leftovers(tmp_path) == []
