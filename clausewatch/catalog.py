@@ -12,7 +12,7 @@
         priority: 10                   # optional: higher is checked first (default 0)
         every: 6h                      # optional: check at most this often (30m, 6h, 2d)
 
-The JSON Schema is published as ``schemas/catalog.schema.json`` (``clausewatch schema``).
+The JSON Schema is published as ``clausewatch/schema_files/catalog.schema.json`` (``clausewatch schema``).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -97,9 +97,23 @@ def run_cmd(
     else:
         from flows.monitor import monitor
 
-        results = asyncio.run(
-            monitor(str(catalog), store, pages, per_host, host_gap, batch_size, global_limits)
-        )
+        with _prefect_startup_timeout() as timeout_s:
+            try:
+                results = asyncio.run(
+                    monitor(
+                        str(catalog), store, pages, per_host, host_gap, batch_size, global_limits
+                    )
+                )
+            except RuntimeError as exc:
+                if not str(exc).startswith(_EPHEMERAL_TIMED_OUT):
+                    raise
+                raise ClausewatchError(
+                    f"the temporary Prefect API server did not start within {timeout_s} s "
+                    "(a busy machine?): run a Prefect server and point PREFECT_API_URL at it "
+                    "(make server; PREFECT_API_URL=http://127.0.0.1:4200/api), or allow longer "
+                    "with PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=180, or run "
+                    "without Prefect (--no-prefect)"
+                ) from None
     for r in results:
         if as_json:
             _echo_json(r)
@@ -109,6 +123,26 @@ def run_cmd(
             )
     if any(r["status"] == "error" for r in results):
         raise typer.Exit(1)
+
+
+# Prefect's message when its ephemeral API server does not answer in time (a RuntimeError)
+_EPHEMERAL_TIMED_OUT = "Timed out while attempting to connect to ephemeral Prefect API server"
+# Prefect waits 20 s by default: too short on a busy 2-core machine
+EPHEMERAL_STARTUP_TIMEOUT_S = 90
+
+
+@contextlib.contextmanager
+def _prefect_startup_timeout() -> Iterator[int]:
+    """Give Prefect's ephemeral API server ``EPHEMERAL_STARTUP_TIMEOUT_S`` to start, unless
+    the user set ``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS`` (environment, profile or
+    prefect.toml: Prefect's ``set_defaults`` keeps a value that was set); yields the timeout."""
+    from prefect.settings import (
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as startup_timeout,
+    )
+    from prefect.settings import temporary_settings
+
+    with temporary_settings(set_defaults={startup_timeout: EPHEMERAL_STARTUP_TIMEOUT_S}):
+        yield int(startup_timeout.value())
 
 
 async def _run_plain(

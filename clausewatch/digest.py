@@ -1,4 +1,10 @@
-"""The digest: what happened in a period, per entity and document, read from the event log."""
+"""The digest: what happened in a period, per entity and document, read from the event log.
+
+Only document events (``dev.clausewatch.document.*``) count towards documents; the others
+(a ``store.sealed`` event, say) are listed apart, under ``other_events``. Every string from the
+log is untrusted: the Markdown escapes it (no control characters, no Markdown or HTML), the HTML
+escapes it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from typing import Any
 
 from clausewatch import events
 from clausewatch.errors import InputError
-from clausewatch.report import md
+from clausewatch.report import code, md, printable
 from storage.store import Store
 
 _PERIOD = re.compile(r"^(\d+)\s*([hdw])$")
@@ -30,13 +36,20 @@ def parse_since(value: str, now: datetime) -> datetime:
 
 
 def build(store: Store, since: datetime, until: datetime) -> dict[str, Any]:
-    """Per entity and document: changes (by class), clauses touched, failures, archived."""
+    """Per entity and document: changes (by class), clauses touched, failures, archived; and
+    the events about no document (a seal), apart."""
     docs: dict[tuple[str, str], dict[str, Any]] = defaultdict(
         lambda: {"changes": [], "clauses_touched": 0, "failures": 0, "archived": 0, "captured": 0}
     )
-    for _, event in store.events():
+    other: list[dict[str, Any]] = []
+    for _, event in store.events():  # times are ISO 8601 (parsed here): safe to print as they are
         at = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
         if not since <= at < until or event["type"] == events.DIGEST:
+            continue
+        if not str(event["type"]).startswith(events.PREFIX):
+            other.append(
+                {"time": event["time"], "type": event["type"], "subject": event.get("subject")}
+            )
             continue
         data = event.get("data") or {}
         document = data.get("document") or {}
@@ -69,6 +82,7 @@ def build(store: Store, since: datetime, until: datetime) -> dict[str, Any]:
         "changes": sum(len(r["changes"]) for r in docs.values()),
         "failures": sum(r["failures"] for r in docs.values()),
         "entities": entities,
+        "other_events": other,
     }
 
 
@@ -85,23 +99,37 @@ def markdown(digest: dict[str, Any]) -> str:
         lines.append("")
         for document, row in docs.items():
             lines.append(
-                f"- **{md(row['title'] or document)}** (`{md(document)}`): "
+                f"- **{md(str(row['title'] or document))}** ({code(document)}): "
                 f"{len(row['changes'])} change(s), {row['clauses_touched']} clause(s) touched, "
                 f"{row['failures']} failure(s), {row['archived']} archived"
             )
             for change in row["changes"]:
-                counts = ", ".join(f"{n} {k}" for k, n in change["summary"].items() if n)
+                counts = ", ".join(
+                    f"{md(str(n))} {md(str(k))}" for k, n in change["summary"].items() if n
+                )
                 lines.append(
-                    f"  - {change['time']}: {change['change_class'] or change['type']}"
+                    f"  - {change['time']}: "
+                    f"{md(str(change['change_class'] or change['type']))}"
                     + (f" ({counts})" if counts else "")
                 )
+        lines.append("")
+    if digest.get("other_events"):
+        lines += ["## Other events", ""]
+        lines += [
+            f"- {e['time']}: {md(str(e['type']))} ({code(str(e['subject']))})"
+            for e in digest["other_events"]
+        ]
         lines.append("")
     return "\n".join(lines)
 
 
 def to_html(digest: dict[str, Any]) -> str:
-    """A standalone HTML page; every captured or configured string is escaped."""
-    e = html.escape
+    """A standalone HTML page; every captured or configured string is escaped (and has no
+    control characters, so the page printed to a terminal cannot drive it)."""
+
+    def e(text: Any) -> str:
+        return html.escape(printable(str(text)))
+
     parts = [
         f"<!doctype html><meta charset=utf-8><title>clausewatch digest</title>"
         f"<h1>clausewatch digest, {e(digest['since'])} to {e(digest['until'])}</h1>",
@@ -120,6 +148,13 @@ def to_html(digest: dict[str, Any]) -> str:
                 f"<td>{row['failures']}</td><td>{row['archived']}</td></tr>"
             )
         parts.append("</table>")
+    if digest.get("other_events"):
+        parts.append("<h2>Other events</h2><ul>")
+        parts += [
+            f"<li>{e(o['time'])}: {e(o['type'])} ({e(o['subject'])})</li>"
+            for o in digest["other_events"]
+        ]
+        parts.append("</ul>")
     return "".join(parts) + "\n"
 
 

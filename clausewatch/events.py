@@ -5,7 +5,7 @@ Every event is appended to the store's event log (the source of truth, replayabl
 what the event is about, so recording the same fact twice yields the same id and the log keeps
 it once.
 
-Types (``type`` attribute), each with a JSON Schema in ``schemas/events/``:
+Types (``type`` attribute), each with a JSON Schema in ``clausewatch/schema_files/events/``:
 
 =========================================  ===============================================
 ``dev.clausewatch.document.captured``      first version of a document recorded

@@ -1,7 +1,10 @@
 """Published JSON Schemas: the catalog, store records and every event type.
 
-The files in ``schemas/`` are generated from the models (``make schemas``) and a test checks
-they are current, so the published schemas cannot drift from the code.
+The schemas ship inside the package, in ``clausewatch/schema_files/`` (the one copy: the wheel
+carries it, ``clausewatch schema`` reads it, ``make schemas`` writes it). The store-record and
+catalog files are generated from the models (``make schemas``) and a test checks they are
+current, so the published schemas cannot drift from the code; the event schemas are written by
+hand and the tests validate every emitted event against them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from clausewatch.catalog import Catalog
 from clausewatch.errors import InputError
 from storage.models import CheckRecord, Head, Manifest
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parent / "schema_files"
 _MODELS: dict[str, type[BaseModel]] = {
     "catalog": Catalog,
     "manifest": Manifest,

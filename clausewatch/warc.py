@@ -5,17 +5,24 @@ captured (for a version with no observed HTTP response, an imported file, a ``re
 of the body instead, which states no status or headers); ``resource`` records for the rendered
 DOM (``urn:dom:<url>``) and the screenshot (``urn:screenshot:<url>``), concurrent to the
 response; and a ``metadata`` record holding the manifest. Every blob is verified against its hash as it is read from the store.
+
+The ``warcinfo`` record lists the captured pages (one per version: URL, time, title) in a
+``json-metadata`` field of type ``recording``, the page list py-wacz's
+``wacz create --detect-pages`` and Webrecorder's tools read; without it they find no pages,
+since a capture has no request records whose referrers would name them.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import iso_date_to_timestamp
 from warcio.warcwriter import WARCWriter
 
 from clausewatch import __name__ as _package
@@ -53,6 +60,7 @@ def export_warc(store: Store, document: str, output: Path, since: datetime | Non
                         "software": f"{_package} (clausewatch)",
                         "format": "WARC File Format 1.1",
                         "description": f"captures of {document}",
+                        "json-metadata": _page_list(chain),
                     },
                 )
             )
@@ -65,9 +73,28 @@ def export_warc(store: Store, document: str, output: Path, since: datetime | Non
     return count
 
 
+def _warc_date(m: Manifest) -> str:
+    return m.captured_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _page_list(chain: list[tuple[str, Manifest]]) -> str:
+    """The captured pages as a one-line JSON ``recording`` page list (ASCII-escaped, so no
+    newline or non-ASCII byte can break the ``warcinfo`` fields)."""
+    pages = [
+        {
+            "id": h,
+            "url": m.final_url or m.request_url,
+            "timestamp": iso_date_to_timestamp(_warc_date(m)),
+            "title": m.document.title or m.document.id,
+        }
+        for h, m in chain
+    ]
+    return json.dumps({"type": "recording", "pages": pages}, ensure_ascii=True)
+
+
 def _write_version(store: Store, writer: WARCWriter, h: str, m: Manifest) -> int:
     url = m.final_url or m.request_url
-    date = m.captured_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    date = _warc_date(m)
     body = store.get_blob(m.blobs["response"].sha256)
     if m.http_status is None:
         # no HTTP response was observed (an imported file): the body as a resource, with no

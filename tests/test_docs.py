@@ -12,6 +12,7 @@ import yaml
 
 from clausewatch import events
 from clausewatch.cli import app
+from clausewatch.schemas import SCHEMA_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -29,7 +30,7 @@ def test_every_command_is_documented(command: str) -> None:
 @pytest.mark.parametrize("event_type", events.EVENT_TYPES)
 def test_every_event_type_is_documented(event_type: str) -> None:
     assert f"`{event_type}`" in README
-    assert (ROOT / "schemas" / "events" / f"{event_type.rsplit('.', 1)[1]}.schema.json").is_file()
+    assert (SCHEMA_DIR / "events" / f"{event_type.rsplit('.', 1)[1]}.schema.json").is_file()
 
 
 def test_every_setting_is_documented() -> None:

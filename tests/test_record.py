@@ -12,11 +12,12 @@ import pytest
 from clausewatch import events
 from clausewatch.errors import FetchError
 from clausewatch.record import record_capture, record_failure
+from clausewatch.schemas import SCHEMA_DIR
 from storage.local import LocalBackend
 from storage.store import Store
 from tests.helpers import T0, capture, page, target
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas" / "events"
+SCHEMAS = SCHEMA_DIR / "events"
 
 
 def validate(event: dict[str, object]) -> None:

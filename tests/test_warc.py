@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -99,3 +102,66 @@ def test_imported_versions_claim_no_http_response(tmp_path: Path) -> None:
     assert (kind2, body2) == ("response", page("Two."))
     assert http2.get_statuscode() == "404"
     assert http2.headers == [("content-type", "text/html; charset=utf-8"), ("x-seen", "yes")]
+
+
+def test_wacz_detect_pages_lists_every_capture(tmp_path: Path) -> None:
+    """py-wacz ``wacz create --detect-pages`` finds each captured version as a page: the
+    warcinfo record carries the page list (a capture has no referrers to detect pages by)."""
+    store = Store(LocalBackend(tmp_path / "store"))
+    captures = [
+        Capture(
+            url="https://acme.example/privacy",
+            captured_at=T0,
+            source="browser",
+            body=page("One."),
+            dom=page("One.") + b"<!-- rendered -->",
+            status=200,
+            headers={"content-type": "text/html; charset=utf-8"},
+        ),
+        Capture(  # imported: a resource record, no HTTP response
+            url="https://acme.example/privacy",
+            captured_at=T0.replace(hour=1),
+            source="import",
+            body=page("Two."),
+        ),
+        Capture(  # redirected: the page is where the browser landed
+            url="https://acme.example/privacy",
+            final_url="https://www.acme.example/legal/privacy",
+            captured_at=T0.replace(hour=2),
+            source="browser",
+            body=page("Three."),
+            status=200,
+            headers={"content-type": "text/html"},
+        ),
+    ]
+    for cap in captures:
+        record_capture(store, target(), cap)
+    warc = tmp_path / "acme.warc.gz"
+    result = CliRunner().invoke(
+        app, ["export-warc", "acme-privacy", "--store", store.url, "-o", str(warc)]
+    )
+    assert result.exit_code == 0, result.output
+    wacz = tmp_path / "acme.wacz"
+    proc = subprocess.run(
+        [sys.executable, "-m", "wacz", "create", "--detect-pages", "-o", str(wacz), str(warc)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with zipfile.ZipFile(wacz) as zf:
+        header, *lines = zf.read("pages/pages.jsonl").decode().splitlines()
+    assert json.loads(header)["format"] == "json-pages-1.0"
+    pages = [json.loads(line) for line in lines]
+    listed = [p for p in pages if not p["url"].startswith("urn:")]
+    assert sorted((p["url"], p["ts"]) for p in listed) == [
+        ("https://acme.example/privacy", "2026-01-01T00:00:00Z"),
+        ("https://acme.example/privacy", "2026-01-01T01:00:00Z"),
+        ("https://www.acme.example/legal/privacy", "2026-01-01T02:00:00Z"),
+    ]
+    assert {p["title"] for p in listed} == {"Acme Privacy"}
+    assert len({p["id"] for p in listed}) == 3
+    # py-wacz also lists every HTML resource on its own: here the rendered DOM of version 1
+    assert [p["url"] for p in pages if p not in listed] == ["urn:dom:https://acme.example/privacy"]
