@@ -116,3 +116,85 @@ def test_the_guarded_client_connects_to_the_address_it_checked(
 )
 def test_urls_are_printed_without_credentials(url: str, shown: str) -> None:
     assert masked(url) == shown
+
+
+def _self_signed(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A certificate for ``name`` (and only that name) and its key, as PEM files."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.mark.parametrize(
+    ("served", "delivered"), [("checked.example.com", 1), ("other.example", 0)]
+)
+def test_tls_to_the_checked_address_verifies_the_certificate_against_the_name(
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    served: str,
+    delivered: int,
+) -> None:
+    """Connecting to the checked address, not the name, keeps TLS honest: the certificate is
+    still verified against the host name of the URL (SNI and hostname check)."""
+    import ssl
+    import threading
+
+    from clausewatch.record import record_capture
+    from tests.helpers import capture, page, target
+    from tests.receiver import _Handler, _Server
+
+    real = netguard.resolve
+    monkeypatch.setattr(
+        netguard,
+        "resolve",
+        lambda host, port=None: [LOOPBACK] if host == "checked.example.com" else real(host, port),
+    )
+    monkeypatch.setattr(netguard, "address_refusal", lambda host, addresses: None)
+    monkeypatch.delenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS")
+    cert_file, key_file = _self_signed(tmp_path, served)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # trust that certificate only
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.receiver = receiver = Receiver(SECRET)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    record_capture(store, target("doc-a"), capture(page("One.")))
+    report = Deliverer(store).deliver(
+        endpoint(f"https://checked.example.com:{server.server_port}/")
+    )
+    assert report.delivered == delivered and len(receiver.received) == delivered
+    if not delivered:
+        assert "CERTIFICATE_VERIFY_FAILED" in report.errors[0]
+    server.shutdown()
+    server.server_close()
