@@ -153,10 +153,10 @@ def select(endpoints: list[Endpoint], wanted: str) -> list[Endpoint]:
     return named or [e for e in endpoints if e.url.rstrip("/") == wanted.rstrip("/")]
 
 
-def _describe(exc: ValidationError) -> str:
+def _describe(exc: ValidationError, whole: str = "settings") -> str:
     """A pydantic error on one line, without the input values (they may hold secrets)."""
     return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+        f"{'.'.join(str(p) for p in err['loc']) or whole}: {err['msg']}"
         for err in exc.errors(include_url=False, include_input=False)
     )
 
@@ -431,7 +431,7 @@ class Deliverer:
         try:
             return _State.model_validate_json(found[0]), found[1]
         except ValueError as exc:
-            reason = _describe(exc) if isinstance(exc, ValidationError) else _one_line(exc)
+            reason = _describe(exc, "file") if isinstance(exc, ValidationError) else _one_line(exc)
             raise _Unreadable(
                 f"webhook {endpoint.name}: state {key} in {self.store.url} is unreadable "
                 f"({reason[:200]}); nothing was delivered to it. Restore the file, or delete it "

@@ -389,3 +389,18 @@ def test_the_deliver_flow_fails_when_a_delivery_failed(
     monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_SECRET", SECRET)
     with pytest.raises(DeliveryIncomplete, match="2 failed"):
         deliver(store.url)
+
+
+def test_bad_endpoint_settings_are_one_line_without_the_values(
+    store: Store, tmp_path: Path
+) -> None:
+    settings = tmp_path / "hooks.yaml"
+    settings.write_text(
+        "endpoints:\n  - name: bad\n    url: ftp://u:hunter2@files.example.com/\n"
+        "    secret: whsec_\n"
+    )
+    result = cli("deliver", "--store", store.url, "--webhooks", str(settings))
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "endpoints.0.url" in result.output and "not an http(s) URL" in result.output
+    assert "endpoints.0.secret" in result.output and "whsec_" in result.output
+    assert "hunter2" not in result.output
