@@ -12,8 +12,13 @@ and a task at the end of each monitor run) works through the entries that are du
 - a 429 pauses every submission (``wayback/paused-until``, read by all workers sharing the
   store) for the server's ``Retry-After``; transient errors back off exponentially; permanent
   ones (``blocked-url``, ``not-found``, ...) are recorded and not retried;
-- a URL that is not public (localhost, private or link-local addresses, non-http) is skipped
-  with the reason.
+- a page URL that is not public (not http(s), a loopback name such as ``localhost.`` or
+  ``x.localhost``, a reserved name such as ``.internal``, or a host that is or resolves to a
+  private, loopback or link-local address) is skipped with the reason and never submitted,
+  whatever ``CLAUSEWATCH_ALLOW_PRIVATE_URLS`` says: that switch governs where clausewatch
+  connects, not what it asks a public archive to fetch;
+- the Wayback API itself is guarded (:mod:`clausewatch.outbound`): a pass refuses to start
+  when the base URL is not public or would get the keys over plain http.
 
 A success is recorded as an attestation linked to the version's manifest hash
 (``wayback/attestations/<manifest>.json``, write-once; the manifest stays immutable) and a
@@ -22,7 +27,6 @@ A success is recorded as an attestation linked to the version's manifest hash
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +34,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from clausewatch import events
+from clausewatch import events, netguard
+from clausewatch.outbound import OutboundRefused
 from clausewatch.wayback import RateLimited, SaveResult, WaybackClient, WaybackSettings
 from storage.models import Manifest, Record, dump
 from storage.store import Store, check_document_id
@@ -113,22 +118,19 @@ def attestation(store: Store, manifest_hash: str) -> Attestation | None:
     return Attestation.model_validate_json(found[0]) if found else None
 
 
+# Names that are not on the public Internet by definition (RFC 2606, 6761, 6762; ICANN 2024).
+_RESERVED_SUFFIXES = (".local", ".internal", ".test", ".example", ".invalid", ".home.arpa")
+
+
 def is_public(url: str) -> str | None:
-    """None for a public http(s) URL, else why it is not one."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        return f"not an http(s) URL: {url}"
-    host = parsed.hostname.lower()
-    if host == "localhost" or host.endswith(
-        (".localhost", ".local", ".internal", ".test", ".example")
-    ):
-        return f"{host} is not a public host"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if not address.is_global:
-        return f"{host} is not a public address"
+    """None for a URL a public archive may be asked to fetch, else why not: an http(s) URL
+    whose host is neither a loopback or reserved name nor (resolving to) a non-public address.
+    Independent of ``CLAUSEWATCH_ALLOW_PRIVATE_URLS``."""
+    if why := netguard.url_refusal(url):
+        return why
+    host = (urlparse(url).hostname or "").rstrip(".")
+    if ("." + host).endswith(_RESERVED_SUFFIXES):
+        return f"{host} is a reserved name, not a public host"
     return None
 
 
@@ -146,6 +148,7 @@ def process_queue(
         offset = now - datetime.now(UTC) if now else timedelta(0)
         clock = lambda: datetime.now(UTC) + offset  # noqa: E731
     now = clock()
+    client.check()  # the API itself: a private base URL or keys over http stop the pass here
     paused = store.backend.read_versioned(PAUSED)
     if paused and datetime.fromisoformat(paused[0].decode()) > now:
         return [Done("*", "*", "pending", f"paused until {paused[0].decode()} (rate limit)")]
@@ -203,7 +206,7 @@ def _process(
 ) -> Done:
     entry = work.entry
     try:
-        if not client.settings.allow_private and (reason := is_public(entry.url)):
+        if reason := is_public(entry.url):
             _save_work(
                 store, key, work, entry.model_copy(update={"status": "skipped", "reason": reason})
             )
@@ -222,7 +225,7 @@ def _process(
         )
         try:
             result = _attempt(store, client, key, work, _renewer(store, key, work, clock))
-        except RateLimited:
+        except (RateLimited, OutboundRefused):
             # back to the queue as stored now: a job id saved during this attempt is kept
             _save_work(
                 store,

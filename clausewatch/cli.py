@@ -406,41 +406,110 @@ def archive_cmd(store: StoreOpt = "./archive", as_json: JsonOpt = False) -> None
 @friendly
 def deliver_cmd(
     store: StoreOpt = "./archive",
-    endpoint: Annotated[str | None, typer.Option(help="Only this endpoint (its name).")] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(help="Only this endpoint: its name (see --list) or its URL."),
+    ] = None,
     replay: Annotated[
         bool, typer.Option("--replay", help="Send again every event after --since.")
     ] = False,
     since: Annotated[
         int, typer.Option(help="With --replay: the cursor to start after.", min=0)
     ] = 0,
+    list_: Annotated[
+        bool,
+        typer.Option(
+            "--list", help="List the endpoints: name, URL, pending, dead letters; send nothing."
+        ),
+    ] = False,
     webhooks: Annotated[
         Path | None, typer.Option(help="Webhook settings YAML (else CLAUSEWATCH_WEBHOOKS_FILE).")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Deliver the event log to the webhook endpoints (what is due now), or replay it."""
-    from clausewatch.webhooks import Deliverer, endpoints_from_env
+    """Deliver the event log to the webhook endpoints (what is due now), or replay it.
 
+    Exit status: 0 when everything due was delivered, 1 when a delivery failed, an event was
+    dead-lettered or skipped, or an endpoint was refused or unreadable in this run; 2 for bad
+    settings or arguments."""
+    from clausewatch.outbound import masked
+    from clausewatch.webhooks import Deliverer, endpoints_from_env, select
+
+    if replay and list_:
+        raise InputError("--list and --replay do not go together: list first, then replay")
     targets = endpoints_from_env(str(webhooks) if webhooks else None)
     if endpoint:
-        targets = [e for e in targets if e.name == endpoint]
+        targets = select(targets, endpoint)
         if not targets:
-            raise InputError(f"no webhook endpoint named {endpoint!r} in the settings")
+            raise InputError(
+                f"no webhook endpoint named or at {masked(endpoint)!r} in the settings: "
+                "`clausewatch deliver --list` shows them"
+            )
     if replay and not endpoint:
-        raise InputError("--replay needs --endpoint NAME: say which receiver gets the events again")
+        raise InputError(
+            "--replay needs --endpoint NAME or URL: say which receiver gets the events again"
+        )
+    if replay and len(targets) > 1:
+        names = ", ".join(t.name for t in targets)
+        raise InputError(
+            f"{masked(endpoint or '')!r} is the URL of {len(targets)} endpoints ({names}): "
+            "give --endpoint NAME"
+        )
     deliverer = Deliverer(_store(store))
+    if list_:
+        _list_endpoints(deliverer, targets, as_json)
+        return
+    ok = True
     for target in targets:
         report = deliverer.replay(target, since) if replay else deliverer.deliver(target)
+        ok = ok and report.ok
         if as_json:
             _echo_json(report.as_json())
         else:
             typer.echo(
                 f"{target.name}: {report.delivered} delivered, {report.failed} failed, "
                 f"{report.dead} dead-lettered, {report.waiting} waiting"
+                + (f", {report.skipped} skipped" if report.skipped else "")
                 + (" (another deliverer is at work)" if report.busy else "")
             )
+            if report.error:
+                typer.echo(f"  error: {report.error}")
             for error in report.errors[:20]:
                 typer.echo(f"  {error}")
+            if len(report.errors) > 20:
+                typer.echo(f"  ... and {len(report.errors) - 20} more")
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _list_endpoints(deliverer: Any, targets: list[Any], as_json: bool) -> None:
+    if not targets:
+        typer.echo(
+            "no webhook endpoints: set CLAUSEWATCH_WEBHOOK_URLS, or CLAUSEWATCH_WEBHOOKS_FILE",
+            err=True,
+        )
+    ok = True
+    for target in targets:
+        row = deliverer.status(target)
+        ok = ok and not row["error"]
+        if as_json:
+            _echo_json(row)
+            continue
+        if row["error"]:
+            typer.echo(f"{row['endpoint']}  {row['url']}  dead {row['dead']}")
+            typer.echo(f"  error: {row['error']}")
+            continue
+        typer.echo(
+            f"{row['endpoint']}  {row['url']}  pending {row['pending']} "
+            f"({row['waiting']} waiting after failures, {row['new']} not yet looked at)  "
+            f"dead {row['dead']}" + ("  (being delivered now)" if row["delivering"] else "")
+        )
+        if row["refused"]:
+            typer.echo(f"  refused: {row['refused']}")
+        for document, error in list(row["last_errors"].items())[:5]:
+            typer.echo(f"  {document}: {error}")
+    if not ok:
+        raise typer.Exit(1)
 
 
 @app.command("digest")

@@ -17,6 +17,11 @@ waybackpy has no SPN2, keys or timeouts, so the save client is written here; the
 ("was this URL captured since T?") is read directly too, with the same client and timeouts.
 Every request has a timeout. The client never sleeps in a tight loop: polling backs off, and a
 429 is raised to the caller, who pauses all submissions.
+
+Every request is guarded (:mod:`clausewatch.outbound`): a base URL that is not public, or keys
+over plain http, raise :class:`~clausewatch.outbound.OutboundRefused` unless
+``CLAUSEWATCH_ALLOW_PRIVATE_URLS=1``; redirects are never followed; the default client checks
+the address it connects to.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from clausewatch import outbound
 from clausewatch.lazy import import_lazily
 
 if TYPE_CHECKING:
@@ -70,7 +76,6 @@ class WaybackSettings:
     timeout_s: float = 30.0
     poll_interval_s: float = 5.0
     max_polls: int = 12
-    allow_private: bool = False  # for tests and the demo: submit non-public URLs too
 
     @classmethod
     def from_env(cls) -> WaybackSettings:
@@ -115,8 +120,17 @@ class WaybackClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
-        self.client = client or httpx.Client(timeout=settings.timeout_s)
+        self.client = client or outbound.client(settings.timeout_s)
         self.sleep = sleep
+
+    def check(self) -> None:
+        """Raise :class:`~clausewatch.outbound.OutboundRefused` if the base URL may not be
+        reached: not public, or keys over plain http (unless CLAUSEWATCH_ALLOW_PRIVATE_URLS=1)."""
+        outbound.check(
+            self.settings.base_url,
+            "Wayback Machine API (CLAUSEWATCH_WAYBACK_URL)",
+            credentials=bool(self.settings.access_key and self.settings.secret_key),
+        )
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
@@ -125,11 +139,13 @@ class WaybackClient:
         return headers
 
     def _get(self, path: str, **params: str) -> httpx.Response:
+        self.check()
         return self.client.get(
             self.settings.base_url + path,
             params=params or None,
             headers=self._headers(),
             timeout=self.settings.timeout_s,
+            follow_redirects=False,
         )
 
     def available_sessions(self) -> int | None:
@@ -152,21 +168,33 @@ class WaybackClient:
         form = {"url": url, "capture_screenshot": "1", "skip_first_archive": "1"}
         if not fresh:
             form["if_not_archived_within"] = self.settings.if_not_archived_within
+        self.check()
         try:
             response = self.client.post(
                 self.settings.base_url + "/save",
                 data=form,
                 headers=self._headers(),
                 timeout=self.settings.timeout_s,
+                follow_redirects=False,
             )
         except httpx.TimeoutException:
             return SaveResult("failed", message="submit timed out", transient=True, ambiguous=True)
         except httpx.HTTPError as exc:
             return SaveResult(
-                "failed", message=f"submit failed: {type(exc).__name__}", transient=True
+                "failed",
+                message=f"submit failed: {type(exc).__name__}: {exc}"[:300],
+                transient=True,
             )
         if response.status_code == 429:
             raise RateLimited(_retry_after(response))
+        if response.is_redirect:
+            location = outbound.masked(response.headers.get("Location", ""))
+            return SaveResult(
+                "failed",
+                message=f"HTTP {response.status_code} redirect to {location!r} not followed: "
+                "check CLAUSEWATCH_WAYBACK_URL",
+                transient=True,
+            )
         if response.status_code >= 500:
             return SaveResult(
                 "failed",

@@ -16,13 +16,24 @@ retried with exponential backoff and jitter; after the retry budget the event is
 ``webhooks/<endpoint>/dead/<cursor>.json`` and the document's queue moves on. The state is
 saved after every event, so a crash repeats at most one delivery (same ``webhook-id``:
 receivers de-duplicate) and loses none. One deliverer works on an endpoint at a time (a lease
-in the state).
+in the state), and gives the lease back whatever goes wrong.
+
+Bad input does not stop delivery: a log entry that is not a readable event (truncated,
+garbage) is skipped with one error line naming it (``clausewatch verify`` names it too;
+``deliver --replay --since`` sends it once it is restored); an unreadable state file stops
+that endpoint only, with one error line naming the file, and is left as it is.
+
+Every request is guarded (:mod:`clausewatch.outbound`): an endpoint that is not public, or a
+password in its URL over plain http, is refused unless ``CLAUSEWATCH_ALLOW_PRIVATE_URLS=1``
+(nothing is sent, nothing counts against its retry budget); redirects are never followed; the
+default client checks the address it connects to. The secret is never sent: it signs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import random
 import uuid
@@ -31,16 +42,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from standardwebhooks import Webhook
 
-from clausewatch.errors import InputError
+from clausewatch import outbound
+from clausewatch.errors import ClausewatchError, InputError, IntegrityError, ObjectNotFound
+from clausewatch.outbound import OutboundRefused
 from storage.store import Store
 
+log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
+LOG = "events/log/"
+
+
+class DeliveryIncomplete(ClausewatchError):
+    """A delivery run in which some event was not delivered (failed, dead-lettered, skipped)
+    or an endpoint could not be worked on."""
 
 
 class Endpoint(BaseModel):
@@ -58,6 +79,29 @@ class Endpoint(BaseModel):
     max_attempts: int = 8
     backoff_s: float = 30.0
     max_backoff_s: float = 6 * 3600.0
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{outbound.masked(url)} is not an http(s) URL with a host")
+        return url
+
+    @field_validator("secret")
+    @classmethod
+    def _usable_secret(cls, secret: str) -> str:
+        try:
+            Webhook(secret)
+        except Exception:  # the library's own errors name the secret's value
+            raise ValueError(
+                "not a usable Standard Webhooks secret: use whsec_ followed by base64"
+            ) from None
+        return secret
 
     def wants(self, event: dict[str, Any]) -> bool:
         etype = str(event.get("type", ""))
@@ -82,18 +126,43 @@ def endpoints_from_env(path: str | None = None) -> list[Endpoint]:
         try:
             raw = yaml.safe_load(Path(path).read_text())
             return _Config.model_validate(raw).endpoints
+        except ValidationError as exc:
+            raise InputError(f"webhook settings {path}: {_describe(exc)}") from None
         except (OSError, yaml.YAMLError, ValueError) as exc:
-            raise InputError(f"webhook settings {path}: {exc}") from None
+            raise InputError(f"webhook settings {path}: {_one_line(exc)}") from None
     urls = [
         u.strip() for u in os.environ.get("CLAUSEWATCH_WEBHOOK_URLS", "").split(",") if u.strip()
     ]
     secret = os.environ.get("CLAUSEWATCH_WEBHOOK_SECRET", "")
     if urls and not secret:
         raise InputError("CLAUSEWATCH_WEBHOOK_URLS is set but CLAUSEWATCH_WEBHOOK_SECRET is not")
-    return [
-        Endpoint(name="hook-" + hashlib.sha256(u.encode()).hexdigest()[:10], url=u, secret=secret)
-        for u in urls
-    ]
+    try:
+        return [Endpoint(name=generated_name(u), url=u, secret=secret) for u in urls]
+    except ValidationError as exc:
+        raise InputError(f"CLAUSEWATCH_WEBHOOK_URLS / _SECRET: {_describe(exc)}") from None
+
+
+def generated_name(url: str) -> str:
+    """The name of an endpoint given by URL only (``CLAUSEWATCH_WEBHOOK_URLS``)."""
+    return "hook-" + hashlib.sha256(url.encode()).hexdigest()[:10]
+
+
+def select(endpoints: list[Endpoint], wanted: str) -> list[Endpoint]:
+    """The endpoints named ``wanted``, or whose URL is ``wanted`` (a trailing ``/`` aside)."""
+    named = [e for e in endpoints if e.name == wanted]
+    return named or [e for e in endpoints if e.url.rstrip("/") == wanted.rstrip("/")]
+
+
+def _describe(exc: ValidationError, whole: str = "settings") -> str:
+    """A pydantic error on one line, without the input values (they may hold secrets)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or whole}: {err['msg']}"
+        for err in exc.errors(include_url=False, include_input=False)
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
 
 
 class _State(BaseModel):
@@ -113,14 +182,25 @@ class _State(BaseModel):
 class Report:
     endpoint: str
     delivered: int = 0
-    failed: int = 0
+    failed: int = 0  # attempts that failed (retried later, or dead-lettered)
     dead: int = 0
     waiting: int = 0
+    skipped: int = 0  # log entries that are not readable events
     busy: bool = False
+    error: str | None = None  # why the endpoint was not worked on (refused, unreadable state)
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def ok(self) -> bool:
+        """Nothing failed, was dead-lettered or skipped, and the endpoint could be worked on."""
+        return not (self.failed or self.dead or self.skipped or self.error)
+
     def as_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "ok": self.ok}
+
+
+class _Unreadable(ClausewatchError):
+    """An endpoint's state file cannot be parsed."""
 
 
 def sign(endpoint: Endpoint, event: dict[str, Any], now: datetime) -> tuple[bytes, dict[str, str]]:
@@ -147,7 +227,7 @@ class Deliverer:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.store = store
-        self.client = client or httpx.Client()
+        self.client = client or outbound.client()
         self.clock = clock
         self.jitter = jitter
         self.owner = uuid.uuid4().hex
@@ -155,12 +235,23 @@ class Deliverer:
     def _key(self, endpoint: Endpoint, name: str) -> str:
         return f"webhooks/{endpoint.name}/{name}"
 
+    @staticmethod
+    def refusal(endpoint: Endpoint) -> str | None:
+        """Why nothing may be sent to ``endpoint`` (see :mod:`clausewatch.outbound`), or None."""
+        why = outbound.refusal(endpoint.url, credentials=outbound.has_credentials(endpoint.url))
+        return f"webhook {endpoint.name}: {why}" if why else None
+
     def send(self, endpoint: Endpoint, event: dict[str, Any]) -> str | None:
-        """POST one event; None on success, else why it failed."""
+        """POST one event; None on success, else why it failed. Raises OutboundRefused when the
+        connection is refused (the default client checks the address it connects to)."""
         body, headers = sign(endpoint, event, datetime.now(UTC))  # the time of this attempt
         try:
             response = self.client.post(
-                endpoint.url, content=body, headers=headers, timeout=endpoint.timeout_s
+                endpoint.url,
+                content=body,
+                headers=headers,
+                timeout=endpoint.timeout_s,
+                follow_redirects=False,  # a redirect could lead to a private address
             )
         except httpx.TimeoutException:
             return f"no answer within {endpoint.timeout_s:g} s"
@@ -168,20 +259,53 @@ class Deliverer:
             return f"{type(exc).__name__}: {exc}"[:300]
         if 200 <= response.status_code < 300:
             return None
+        if response.is_redirect:
+            location = outbound.masked(response.headers.get("Location", ""))
+            return (
+                f"HTTP {response.status_code} redirect to {location!r} not followed: "
+                "point the endpoint at the final URL"
+            )
         return f"HTTP {response.status_code}"
 
     def deliver(self, endpoint: Endpoint) -> Report:
-        """Deliver what is due to one endpoint."""
+        """Deliver what is due to one endpoint. The lease is given back whatever happens."""
         report = Report(endpoint.name)
-        claimed = self._claim(endpoint)
+        if why := self.refusal(endpoint):
+            report.error = why
+            return report
+        try:
+            claimed = self._claim(endpoint)
+        except ClausewatchError as exc:  # an unreadable state, the store failing
+            report.error = str(exc)
+            return report
         if claimed is None:
             report.busy = True
             return report
         state, token = claimed
-        events = dict(self._events_needed(state))
-        for document in sorted(state.waiting, key=lambda d: state.waiting[d][0]):
+        try:
+            self._deliver(endpoint, state, token, report)
+        except ClausewatchError as exc:
+            # a connection refused when it was made (OutboundRefused), the store failing,
+            # another deliverer taking over: the state stays as it was last saved
+            report.error = (
+                str(exc) if str(exc).startswith("webhook ") else f"webhook {endpoint.name}: {exc}"
+            )
+        finally:
+            self._release(endpoint)  # also when something unforeseen is raised
+        report.waiting = sum(len(q) for q in state.waiting.values())
+        return report
+
+    def _deliver(
+        self, endpoint: Endpoint, state: _State, token: str | None, report: Report
+    ) -> None:
+        events: dict[int, dict[str, Any]] = {}
+        for document in sorted(state.waiting, key=lambda d: (state.waiting[d] or [0])[0]):
             token = self._drain(endpoint, state, token, document, events, report)
-        for cursor, event in self.store.events(state.cursor):
+        for cursor, event in self._log(state.cursor, report):
+            if event is None:  # not a readable event: skipped (the report names it)
+                state.cursor = cursor
+                token = self._save(endpoint, state, token)
+                continue
             document = str(event.get("subject", ""))
             if endpoint.wants(event):
                 if state.waiting.get(document):
@@ -197,8 +321,6 @@ class Deliverer:
             token = self._save(endpoint, state, token)
         state.lease_owner = state.lease_until = None
         self._save(endpoint, state, token)
-        report.waiting = sum(len(q) for q in state.waiting.values())
-        return report
 
     def _drain(
         self,
@@ -217,7 +339,13 @@ class Deliverer:
             return token
         while queue:
             cursor = queue[0]
-            event = events.get(cursor) or self._event(cursor)
+            event = events.get(cursor) or self._read(cursor, report)
+            if event is None:  # the entry became unreadable while it waited: skipped
+                queue.pop(0)
+                self._forget(state, document)
+                if save:
+                    token = self._save(endpoint, state, token)
+                continue
             error = self.send(endpoint, event)
             if error is None:
                 queue.pop(0)
@@ -271,26 +399,72 @@ class Deliverer:
             json.dumps(record, sort_keys=True).encode(),
         )
 
-    def _event(self, cursor: int) -> dict[str, Any]:
-        return json.loads(self.store.backend.read(f"events/log/{cursor:012d}.json"))  # type: ignore[no-any-return]
+    def _log(self, since: int, report: Report) -> Iterator[tuple[int, dict[str, Any] | None]]:
+        """(cursor, event) for every log entry after ``since``; None for an unreadable one."""
+        for key in self.store.backend.list(LOG, start_after=f"{LOG}{since:012d}.json"):
+            name = key.rsplit("/", 1)[1].removesuffix(".json")
+            if name.isdigit():
+                yield int(name), self._read(int(name), report)
 
-    def _events_needed(self, state: _State) -> Iterator[tuple[int, dict[str, Any]]]:
-        for queue in state.waiting.values():
-            if queue:
-                yield queue[0], self._event(queue[0])
+    def _read(self, cursor: int, report: Report) -> dict[str, Any] | None:
+        """A log entry, or None (counted and named in the report) when it is not an event."""
+        key = f"{LOG}{cursor:012d}.json"
+        try:
+            event: Any = json.loads(self.store.backend.read(key))
+        except (ValueError, ObjectNotFound, IntegrityError):
+            event = None
+        if isinstance(event, dict) and isinstance(event.get("id"), str) and event["id"]:
+            return event
+        report.skipped += 1
+        report.errors.append(
+            f"skipped {key} in {self.store.url}: not a readable event (truncated or damaged); "
+            "see `clausewatch verify`"
+        )
+        return None
+
+    def _read_state(self, endpoint: Endpoint) -> tuple[_State, str | None]:
+        """The endpoint's state and its version token; raises _Unreadable."""
+        key = self._key(endpoint, "state.json")
+        found = self.store.backend.read_versioned(key)
+        if found is None:
+            return _State(), None
+        try:
+            return _State.model_validate_json(found[0]), found[1]
+        except ValueError as exc:
+            reason = _describe(exc, "file") if isinstance(exc, ValidationError) else _one_line(exc)
+            raise _Unreadable(
+                f"webhook {endpoint.name}: state {key} in {self.store.url} is unreadable "
+                f"({reason[:200]}); nothing was delivered to it. Restore the file, or delete it "
+                "to deliver the whole event log again (receivers de-duplicate by webhook-id)"
+            ) from None
 
     def _claim(self, endpoint: Endpoint) -> tuple[_State, str | None] | None:
         key = self._key(endpoint, "state.json")
-        found = self.store.backend.read_versioned(key)
-        state = _State.model_validate_json(found[0]) if found else _State()
+        state, found_token = self._read_state(endpoint)
         now = self.clock()
         if state.lease_owner and state.lease_until and state.lease_until > now:
             return None
         state.lease_owner, state.lease_until = self.owner, now + LEASE
-        token = found[1] if found else None
-        if not self.store.backend.swap(key, state.model_dump_json().encode(), token):
+        if not self.store.backend.swap(key, state.model_dump_json().encode(), found_token):
             return None
         return state, self._version(key)
+
+    def _release(self, endpoint: Endpoint) -> None:
+        """Give the lease back if this deliverer still holds it, keeping the state as it was
+        last saved (what happened since is at most one repeated delivery). Best effort: if the
+        store fails now, the lease expires on its own."""
+        key = self._key(endpoint, "state.json")
+        try:
+            found = self.store.backend.read_versioned(key)
+            if found is None:
+                return
+            state = _State.model_validate_json(found[0])
+            if state.lease_owner != self.owner:
+                return
+            state.lease_owner = state.lease_until = None
+            self.store.backend.swap(key, state.model_dump_json().encode(), found[1])
+        except Exception:
+            log.warning("could not release the delivery lease %s in %s", key, self.store.url)
 
     def _save(self, endpoint: Endpoint, state: _State, token: str | None) -> str | None:
         key = self._key(endpoint, "state.json")
@@ -305,16 +479,68 @@ class Deliverer:
     def replay(self, endpoint: Endpoint, since: int) -> Report:
         """Send again every event after ``since`` that the endpoint wants (state untouched)."""
         report = Report(endpoint.name)
-        for cursor, event in self.store.events(since):
-            if endpoint.wants(event):
-                error = self.send(endpoint, event)
-                if error is None:
-                    report.delivered += 1
-                else:
-                    report.failed += 1
-                    report.errors.append(f"#{cursor}: {error}")
+        if why := self.refusal(endpoint):
+            report.error = why
+            return report
+        try:
+            for cursor, event in self._log(since, report):
+                if event is not None and endpoint.wants(event):
+                    error = self.send(endpoint, event)
+                    if error is None:
+                        report.delivered += 1
+                    else:
+                        report.failed += 1
+                        report.errors.append(f"#{cursor}: {error}")
+        except OutboundRefused as exc:
+            report.error = f"webhook {endpoint.name}: {exc}"
         return report
 
     def dead_letters(self, endpoint: Endpoint) -> list[dict[str, Any]]:
-        prefix = self._key(endpoint, "dead/")
-        return [json.loads(self.store.backend.read(k)) for k in self.store.backend.list(prefix)]
+        """The endpoint's dead letters (an unreadable one is listed with its key and error)."""
+        letters = []
+        for key in self.store.backend.list(self._key(endpoint, "dead/")):
+            try:
+                letter = json.loads(self.store.backend.read(key))
+            except (ValueError, ObjectNotFound) as exc:
+                letter = {"key": key, "error": f"unreadable dead letter: {_one_line(exc)}"}
+            letters.append(letter if isinstance(letter, dict) else {"key": key, "error": "?"})
+        return letters
+
+    def status(self, endpoint: Endpoint) -> dict[str, Any]:
+        """What ``deliver --list`` shows: the endpoint, its URL without credentials, what is
+        pending (waiting behind failures, and log entries after its cursor not yet looked at:
+        the endpoint's filters may drop some), its dead letters. Key listings only."""
+        row: dict[str, Any] = {
+            "endpoint": endpoint.name,
+            "url": outbound.masked(endpoint.url),
+            "refused": self.refusal(endpoint),
+        }
+        try:
+            state, _ = self._read_state(endpoint)
+        except _Unreadable as exc:
+            return {
+                **row,
+                "pending": None,
+                "waiting": None,
+                "new": None,
+                "cursor": None,
+                "dead": self._count(self._key(endpoint, "dead/")),
+                "error": str(exc),
+            }
+        waiting = sum(len(q) for q in state.waiting.values())
+        new = self._count(LOG, start_after=f"{LOG}{state.cursor:012d}.json")
+        leased = bool(state.lease_owner and state.lease_until and state.lease_until > self.clock())
+        return {
+            **row,
+            "pending": waiting + new,
+            "waiting": waiting,
+            "new": new,
+            "cursor": state.cursor,
+            "dead": self._count(self._key(endpoint, "dead/")),
+            "delivering": leased,
+            "last_errors": dict(sorted(state.last_error.items())),
+            "error": None,
+        }
+
+    def _count(self, prefix: str, start_after: str | None = None) -> int:
+        return sum(1 for _ in self.store.backend.list(prefix, start_after=start_after))

@@ -17,7 +17,7 @@ from prefect.events import emit_event
 
 from clausewatch import digest as digests
 from clausewatch.events import encode
-from clausewatch.webhooks import Deliverer, endpoints_from_env
+from clausewatch.webhooks import Deliverer, DeliveryIncomplete, endpoints_from_env
 from storage.store import open_store
 
 
@@ -32,20 +32,34 @@ def deliver_task(store: str) -> list[dict[str, Any]]:
     logger = get_run_logger()
     for r in reports:
         logger.info(
-            "%s: %d delivered, %d failed, %d dead-lettered, %d waiting",
+            "%s: %d delivered, %d failed, %d dead-lettered, %d waiting, %d skipped",
             r["endpoint"],
             r["delivered"],
             r["failed"],
             r["dead"],
             r["waiting"],
+            r["skipped"],
         )
+        for line in ([r["error"]] if r["error"] else []) + r["errors"][:20]:
+            logger.warning("%s: %s", r["endpoint"], line)
     return reports
 
 
 @flow(name="deliver")
 def deliver(store: str = "./archive") -> list[dict[str, Any]]:
-    """Deliver the event log to the webhook endpoints (what is due now)."""
-    return deliver_task(store)
+    """Deliver the event log to the webhook endpoints (what is due now). The flow run fails
+    (as the ``deliver`` command exits 1) when a delivery failed, an event was dead-lettered or
+    skipped, or an endpoint was refused or unreadable; what was not delivered stays queued."""
+    reports = deliver_task(store)
+    if bad := [r for r in reports if not r["ok"]]:
+        raise DeliveryIncomplete(
+            "; ".join(
+                f"{r['endpoint']}: {r['failed']} failed, {r['dead']} dead-lettered, "
+                f"{r['skipped']} skipped" + (f" ({r['error']})" if r["error"] else "")
+                for r in bad
+            )
+        )
+    return reports
 
 
 @flow(name="digest")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import sys
 import tempfile
 import time
@@ -27,6 +28,8 @@ from storage.local import LocalBackend
 from storage.models import DocumentRef
 from storage.store import Store
 from tests.receiver import Receiver, start
+
+os.environ.setdefault("CLAUSEWATCH_ALLOW_PRIVATE_URLS", "1")  # the receiver is on 127.0.0.1
 
 
 def main() -> None:

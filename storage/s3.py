@@ -37,8 +37,24 @@ _CONFIG = Config(
     connect_timeout=5,
     read_timeout=30,
     retries={"mode": "standard", "max_attempts": 3},
+    # SigV4 everywhere, presigned links included: botocore signs presigned URLs with SigV2 in
+    # us-east-1 unless told otherwise, and newer buckets (and R2) refuse SigV2
+    signature_version="s3v4",
 )
 LOCKED_AREAS = ("blobs/", "manifests/")  # evidence; heads, queues and delivery state must change
+JSON = "application/json"
+INERT = "application/octet-stream"
+
+
+def content_type(key: str) -> str:
+    """The Content-Type an object is stored with: ``application/json`` for the store's JSON
+    records (manifests, heads, checks, the event log, queues, delivery state, seals), and an
+    inert ``application/octet-stream`` for everything else, captured bodies above all: a
+    presigned link to a captured page must download it, never render it in the reader's
+    browser (see docs/EVIDENCE.md)."""
+    if key.startswith("blobs/") or not key.endswith(".json"):
+        return INERT
+    return JSON
 
 
 @dataclass(frozen=True)
@@ -123,7 +139,9 @@ class S3Backend:
         return self._put(key, data, IfNoneMatch="*", **extra)
 
     def presign(self, key: str, expires_s: int = 3600) -> str:
-        """A time-limited download link for readers without keys."""
+        """A time-limited download link for readers without keys, signed with SigV4 (the
+        backend's own client is built with ``signature_version="s3v4"``; an injected client is
+        used as it is configured)."""
         return self.client.generate_presigned_url(
             "get_object",
             Params={"Bucket": self.bucket, "Key": self.prefix + key},
@@ -152,7 +170,11 @@ class S3Backend:
     def _put(self, key: str, data: bytes, **conditions: Any) -> bool:
         try:
             self.client.put_object(
-                Bucket=self.bucket, Key=self.prefix + key, Body=data, **conditions
+                Bucket=self.bucket,
+                Key=self.prefix + key,
+                Body=data,
+                ContentType=content_type(key),
+                **conditions,
             )
         except Exception as exc:
             if conditions and _code(exc) in _PRECONDITION:

@@ -44,6 +44,7 @@ class FakeWayback:
     jobs: dict[str, Job] = field(default_factory=dict)
     cdx: dict[str, list[str]] = field(default_factory=dict)
     available: int = 5
+    requests: list[str] = field(default_factory=list)  # "METHOD path" of every request
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def finish(self, job_id: str) -> None:
@@ -156,6 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         fake = self.server.fake
+        fake.requests.append(f"POST {self.path}")
         length = int(self.headers.get("Content-Length", "0"))
         form = parse_qs(self.rfile.read(length).decode())
         url = form.get("url", [""])[0]
@@ -167,6 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         fake = self.server.fake
+        fake.requests.append(f"GET {self.path}")
         parsed = urlparse(self.path)
         if parsed.path == "/save/status/user":
             self._send(200, {"available": fake.available, "processing": 0})

@@ -20,7 +20,7 @@ from clausewatch.record import record_capture
 from storage.s3 import ObjectLock, S3Backend
 from storage.store import Store
 from tests.conftest import s3_client
-from tests.helpers import capture, page, target
+from tests.helpers import T0, capture, page, target
 
 
 def locked_store(moto_endpoint: str) -> tuple[Store, str]:
@@ -75,3 +75,45 @@ def test_presigned_link_downloads_the_verified_bytes(moto_endpoint: str, s3_env:
 def test_presign_needs_s3(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["presign", "0" * 64, "--store", str(tmp_path)])
     assert result.exit_code == 2 and "need an S3 store" in result.output
+
+
+def test_json_records_are_application_json_and_captured_bodies_are_inert(
+    moto_endpoint: str, s3_bucket: str
+) -> None:
+    from clausewatch import archive, seal
+    from clausewatch.record import Capture
+
+    client = s3_client(moto_endpoint)
+    store = Store(S3Backend(s3_bucket, "ct", client=client))
+    record_capture(store, target(), capture(page("<script>alert(1)</script> Terms.")))
+    record_capture(store, target(), capture(page("Terms."), 5))  # unchanged: a check record
+    out = record_capture(
+        store,
+        target("acme-terms"),
+        Capture("https://acme.example/t", T0, "browser", page("Rules.")),
+    )
+    assert out.manifest and archive.pending(store)  # a browser capture is queued for Wayback
+    seal.seal(store)
+
+    def types(prefix: str) -> set[str]:
+        keys = [
+            o["Key"]
+            for o in client.list_objects_v2(Bucket=s3_bucket, Prefix=f"ct/{prefix}")["Contents"]
+        ]
+        return {client.head_object(Bucket=s3_bucket, Key=k)["ContentType"] for k in keys}
+
+    for area in ("manifests/", "heads/", "checks/", "events/log/", "wayback/queue/", "seals/"):
+        assert types(area) == {"application/json"}, area
+    assert types("blobs/") == {"application/octet-stream"}  # the page, its DOM, its clauses
+    assert types("events/cursor") == {"application/octet-stream"}  # a number, not a record
+
+
+def test_presigned_links_are_sigv4_in_us_east_1(
+    moto_endpoint: str, s3_env: str, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # where botocore defaults to SigV2
+    backend = S3Backend(s3_bucket, "p")  # its own client, as `clausewatch presign` builds it
+    assert backend.client.meta.region_name == "us-east-1"
+    link = backend.presign("blobs/ab/ab", 600)
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in link and "X-Amz-Expires=600" in link
+    assert "AWSAccessKeyId=" not in link and "&Signature=" not in link  # no SigV2 fields

@@ -24,9 +24,10 @@ import boto3
 import httpx
 import pytest
 
-from clausewatch.archive import process_queue
+from clausewatch.archive import QUEUE, Entry, process_queue
 from clausewatch.demo.site import DemoSite
 from clausewatch.wayback import WaybackClient, WaybackSettings
+from storage.models import dump
 from storage.store import open_store
 from tests.fake_wayback import serve
 from tests.receiver import Receiver, start
@@ -86,8 +87,9 @@ def test_a_full_run_never_shows_a_secret(
         WAYBACK_SECRET_KEY=WAYBACK_SECRET,
         CLAUSEWATCH_WAYBACK_URL=f"http://127.0.0.1:{wayback_server.server_port}",
         CLAUSEWATCH_WAYBACK_POLL_INTERVAL="0.05",
-        # the runs keep their versions queued: the archiver below submits them, with
-        # private URLs allowed, so the canary keys really go to the SPN2 server
+        # the runs keep their versions queued: the archiver below submits them (under
+        # public-looking page URLs: a private page URL is never submitted), so the canary keys
+        # really go to the SPN2 server
         CLAUSEWATCH_WAYBACK="off",
     )
     outputs: list[str] = []
@@ -131,7 +133,6 @@ def test_a_full_run_never_shows_a_secret(
         access_key=WAYBACK_KEY,
         secret_key=WAYBACK_SECRET,
         poll_interval_s=0.01,
-        allow_private=True,
     )
     os.environ.update(
         AWS_ACCESS_KEY_ID=AWS_KEY_ID,
@@ -139,6 +140,11 @@ def test_a_full_run_never_shows_a_secret(
         AWS_ENDPOINT_URL_S3=moto_endpoint,
     )
     try:
+        queued = open_store(store_url)
+        for key in list(queued.backend.list(QUEUE)):  # the demo site's pages are on 127.0.0.1
+            entry = Entry.model_validate_json(queued.backend.read(key))
+            public = entry.model_copy(update={"url": f"https://example.org/{entry.document}"})
+            queued.backend.overwrite(key, dump(public))
         with httpx.Client() as http:
             done = process_queue(open_store(store_url), WaybackClient(settings, http))
     finally:

@@ -165,19 +165,127 @@ def test_no_free_session_waits(store: Store, wayback: tuple[str, FakeWayback]) -
     [
         "http://127.0.0.1:8000/terms",
         "http://10.0.0.5/terms",
+        "http://10.0.0.1/",
         "http://localhost/x",
+        "http://localhost.:8080/",
+        "http://foo.localhost/",
+        "http://foo.localhost.:8080/x",
+        "http://0x7f000001/terms",  # 127.0.0.1 spelled in hex
+        "http://intranet.internal./x",
         "http://[::1]/x",
         "http://169.254.169.254/latest",
     ],
 )
-def test_non_public_urls_are_skipped_with_a_reason(
+def test_non_public_urls_are_skipped_with_a_reason_whatever_the_switch_says(
     store: Store, wayback: tuple[str, FakeWayback], url: str
 ) -> None:
     base, fake = wayback
-    version(store, url)
+    assert os.environ["CLAUSEWATCH_ALLOW_PRIVATE_URLS"] == "1"  # private connections allowed
+    manifest = version(store, url)
     [done] = archive.process_queue(store, client_for(base))
     assert done.status == "skipped" and "not a public" in done.detail
     assert fake.submissions == []
+    queued = entry(store, manifest)
+    assert queued.status == "skipped" and queued.reason == done.detail
+    assert archive.process_queue(store, client_for(base)) == []  # never submitted later either
+
+
+def test_the_archive_command_prints_why_an_entry_was_skipped(
+    store: Store, wayback: tuple[str, FakeWayback]
+) -> None:
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    base, fake = wayback
+    version(store, "http://localhost.:8080/terms")
+    env = {"CLAUSEWATCH_WAYBACK_URL": base, "CLAUSEWATCH_WAYBACK_POLL_INTERVAL": "0.05"}
+    result = CliRunner().invoke(app, ["archive", "--store", store.url], env=env)
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.output
+    assert "localhost. is a loopback name, not a public address" in result.output
+    assert fake.submissions == []
+
+
+def test_a_private_wayback_api_is_refused_unless_the_switch_is_set(
+    store: Store, wayback: tuple[str, FakeWayback], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+    from clausewatch.outbound import OutboundRefused
+
+    base, fake = wayback
+    manifest = version(store, "https://example.org/ok")
+    monkeypatch.delenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS")
+    with pytest.raises(OutboundRefused) as refused:
+        archive.process_queue(store, client_for(base))
+    message = str(refused.value)
+    assert base in message and "CLAUSEWATCH_ALLOW_PRIVATE_URLS" in message
+    assert "not a public address" in message
+    result = CliRunner().invoke(
+        app, ["archive", "--store", store.url], env={"CLAUSEWATCH_WAYBACK_URL": base}
+    )
+    assert result.exit_code == 2
+    assert result.output.startswith("error: Wayback Machine API") and base in result.output
+    assert len(result.output.strip().splitlines()) == 1  # one line, no traceback
+    assert fake.requests == []  # nothing was sent to it, not even a status read
+    untouched = entry(store, manifest)
+    assert untouched.status == "queued" and untouched.attempts == 0
+    monkeypatch.setenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS", "1")  # the tests' and the demo's way
+    [done] = archive.process_queue(store, client_for(base))
+    assert done.status == "archived"
+
+
+def test_keys_are_not_sent_over_plain_http_unless_the_switch_is_set(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clausewatch.outbound import OutboundRefused, refusal
+
+    version(store, "https://example.org/ok")
+    monkeypatch.delenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS")
+    public_http = "http://93.184.216.34"  # a public address, without TLS
+    with pytest.raises(OutboundRefused, match="credentials would be sent over plain http"):
+        archive.process_queue(store, client_for(public_http))
+    assert refusal(public_http, credentials=False) is None  # anonymous: nothing secret to send
+    assert refusal("https://93.184.216.34", credentials=True) is None
+    monkeypatch.setenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS", "1")
+    assert refusal(public_http, credentials=True) is None  # the switch allows a test server
+
+
+def test_redirects_from_the_wayback_api_are_not_followed(
+    store: Store, wayback: tuple[str, FakeWayback]
+) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    base, fake = wayback  # where the redirect leads (a private address, say)
+
+    class Redirect(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def _redirect(self) -> None:
+            self.send_response(307)
+            self.send_header("Location", base + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = _redirect
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    Thread(target=server.serve_forever, daemon=True).start()
+    manifest = version(store, "https://example.org/ok")
+    settings = WaybackSettings(
+        base_url=f"http://127.0.0.1:{server.server_port}", poll_interval_s=0.01, timeout_s=2
+    )
+    following = httpx.Client(follow_redirects=True)  # even a client that would follow them
+    [done] = archive.process_queue(store, WaybackClient(settings, following))
+    server.shutdown()
+    server.server_close()
+    assert done.status == "pending" and "redirect" in done.detail and "not followed" in done.detail
+    assert fake.requests == []
+    assert entry(store, manifest).status == "queued"
 
 
 def test_a_killed_archiver_resumes_its_job_without_submitting_again(

@@ -7,6 +7,7 @@ import json
 import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -166,3 +167,240 @@ def test_deliver_command_with_env_settings(store: Store, monkeypatch: pytest.Mon
     assert json.loads(result.output)["delivered"] == 6 and len(receiver.received) == 6
     assert SECRET not in result.output
     server.shutdown()
+
+
+def state_file(store: Store, name: str = "test") -> Path:
+    assert isinstance(store.backend, LocalBackend)
+    return store.backend.root / "webhooks" / name / "state.json"
+
+
+def log_file(store: Store, cursor: int) -> Path:
+    assert isinstance(store.backend, LocalBackend)
+    return store.backend.root / "events" / "log" / f"{cursor:012d}.json"
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> Any:
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_a_private_endpoint_is_refused_unless_the_switch_is_set(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receiver = Receiver(SECRET)
+    server = start(receiver)
+    url = f"http://127.0.0.1:{server.server_port}/hook"
+    monkeypatch.delenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS")
+    report = Deliverer(store, httpx.Client(), Clock()).deliver(endpoint(url))
+    assert report.error and url in report.error and "CLAUSEWATCH_ALLOW_PRIVATE_URLS" in report.error
+    assert "not a public address" in report.error and not report.ok
+    assert receiver.attempts == 0 and not state_file(store).exists()  # no retry budget spent
+    env = {"CLAUSEWATCH_WEBHOOK_URLS": url, "CLAUSEWATCH_WEBHOOK_SECRET": SECRET}
+    result = cli("deliver", "--store", store.url, env=env)
+    assert result.exit_code == 1, result.output
+    assert "error: webhook hook-" in result.output and url in result.output
+    assert "Traceback" not in result.output
+    monkeypatch.setenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS", "1")  # the tests' and the demo's way
+    assert Deliverer(store, httpx.Client(), Clock()).deliver(endpoint(url)).delivered == 6
+    server.shutdown()
+
+
+def test_a_password_in_a_plain_http_url_is_refused_and_never_printed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS")
+    plain = endpoint("http://alice:pa55word@93.184.216.34/hook")  # a public address
+    report = Deliverer(store, httpx.Client(), Clock()).deliver(plain)
+    assert report.error and "credentials would be sent over plain http" in report.error
+    assert "pa55word" not in report.error and "alice" not in report.error
+    assert "http://***@93.184.216.34/hook" in report.error
+    assert Deliverer.refusal(endpoint("https://alice:pa55word@93.184.216.34/hook")) is None
+    assert Deliverer.refusal(endpoint("http://93.184.216.34/hook")) is None  # the secret signs
+
+
+def test_redirects_are_not_followed(store: Store) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    receiver = Receiver(SECRET)  # where the redirect leads (a private address, say)
+    target = start(receiver)
+
+    class Redirect(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.1:{target.server_port}/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    redirect = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    Thread(target=redirect.serve_forever, daemon=True).start()
+    following = httpx.Client(follow_redirects=True)  # even a client that would follow them
+    report = Deliverer(store, following, Clock()).deliver(
+        endpoint(f"http://127.0.0.1:{redirect.server_port}/")
+    )
+    assert report.failed == 2 and receiver.attempts == 0
+    assert "HTTP 307 redirect to" in report.errors[0] and "not followed" in report.errors[0]
+    redirect.shutdown()
+    target.shutdown()
+
+
+def test_deliver_exits_1_when_a_delivery_failed_or_was_dead_lettered(
+    store: Store, tmp_path: Path
+) -> None:
+    down = f"http://127.0.0.1:{free_port()}/"  # nobody listens
+    settings = tmp_path / "hooks.yaml"
+    settings.write_text(
+        f"endpoints:\n  - name: down\n    url: {down}\n    secret: {SECRET}\n"
+        "    timeout_s: 0.5\n    max_attempts: 2\n    backoff_s: 3600\n"
+    )
+    first = cli("deliver", "--store", store.url, "--webhooks", str(settings), "--json")
+    assert first.exit_code == 1 and json.loads(first.output)["failed"] == 2
+    # nothing is due within the backoff: nothing failed in this run
+    quiet = cli("deliver", "--store", store.url, "--webhooks", str(settings), "--json")
+    assert quiet.exit_code == 0, quiet.output
+    assert json.loads(quiet.output)["failed"] == 0 and json.loads(quiet.output)["waiting"] == 6
+    due = json.loads(state_file(store, "down").read_text())
+    due["next_attempt_at"] = {d: "2000-01-01T00:00:00Z" for d in due["next_attempt_at"]}
+    state_file(store, "down").write_text(json.dumps(due))
+    dead = cli("deliver", "--store", store.url, "--webhooks", str(settings), "--json")
+    assert dead.exit_code == 1 and json.loads(dead.output)["dead"] == 2
+
+
+def test_deliver_list_shows_endpoints_without_credentials(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receiver = Receiver(SECRET)
+    server = start(receiver)
+    good = f"http://127.0.0.1:{server.server_port}/hook"
+    secret_url = f"http://bob:s3cr3t@127.0.0.1:{free_port()}/in?token=abc123"
+    monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_URLS", f"{good},{secret_url}")
+    monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_SECRET", SECRET)
+    listed = cli("deliver", "--list", "--store", store.url, "--json")
+    assert listed.exit_code == 0, listed.output
+    rows = [json.loads(line) for line in listed.output.splitlines()]
+    assert [r["url"] for r in rows] == [
+        good,
+        secret_url.replace("bob:s3cr3t", "***").replace("abc123", "***"),
+    ]
+    assert all(r["endpoint"].startswith("hook-") for r in rows)
+    assert [(r["pending"], r["dead"]) for r in rows] == [(6, 0), (6, 0)]
+    text = cli("deliver", "--list", "--store", store.url)
+    assert "s3cr3t" not in text.output and "abc123" not in text.output and "bob" not in text.output
+    assert f"{rows[0]['endpoint']}  {good}  pending 6" in text.output
+    assert cli("deliver", "--store", store.url, "--endpoint", good).exit_code == 0
+    after = [
+        json.loads(x)
+        for x in cli("deliver", "--list", "--store", store.url, "--json").output.splitlines()
+    ]
+    assert after[0]["pending"] == 0 and after[0]["cursor"] == 6 and len(receiver.received) == 6
+    server.shutdown()
+
+
+def test_replay_accepts_the_endpoint_url(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    receiver = Receiver(SECRET)
+    server = start(receiver)
+    url = f"http://127.0.0.1:{server.server_port}/hook"
+    monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_URLS", url)
+    monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_SECRET", SECRET)
+    result = cli("deliver", "--store", store.url, "--replay", "--since", "3", "--endpoint", url)
+    assert result.exit_code == 0, result.output
+    assert receiver.ids() == log_ids(store)[3:]
+    unknown = cli("deliver", "--store", store.url, "--replay", "--endpoint", "http://u:pw@x/")
+    assert unknown.exit_code == 2 and "deliver --list" in unknown.output
+    assert "pw" not in unknown.output
+    server.shutdown()
+
+
+def test_the_lease_is_given_back_whatever_goes_wrong(store: Store) -> None:
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("a bug in the transport")
+
+    hook = endpoint("http://127.0.0.1:9/")
+    with pytest.raises(RuntimeError):
+        Deliverer(store, httpx.Client(transport=httpx.MockTransport(broken)), Clock()).deliver(hook)
+    assert json.loads(state_file(store).read_text())["lease_owner"] is None
+    receiver = Receiver(SECRET)
+    server = start(receiver)
+    again = Deliverer(store, httpx.Client(), Clock()).deliver(
+        endpoint(f"http://127.0.0.1:{server.server_port}/")
+    )
+    assert not again.busy and again.delivered == 6  # not wedged for LEASE minutes
+    server.shutdown()
+
+
+def test_a_corrupt_log_entry_is_skipped_with_one_error_line(store: Store) -> None:
+    receiver = Receiver(SECRET, fail_first=1)  # doc-a's first event fails: doc-a waits
+    server = start(receiver)
+    clock = Clock()
+    hook = endpoint(f"http://127.0.0.1:{server.server_port}/")
+    first = Deliverer(store, httpx.Client(), clock).deliver(hook)
+    assert first.failed == 1 and first.waiting == 3 and first.delivered == 3
+    waiting = log_file(store, 1)  # the head of doc-a's queue, truncated as by a crash
+    waiting.write_bytes(waiting.read_bytes()[:40])
+    record_capture(store, target("doc-b"), capture(page("doc-b Four."), 10))  # cursor 7
+    log_file(store, 7).write_bytes(b"\x00garbage")
+    clock.now += timedelta(hours=1)
+    second = Deliverer(store, httpx.Client(), clock).deliver(hook)
+    assert (second.delivered, second.skipped, second.waiting) == (2, 2, 0) and not second.ok
+    assert any("events/log/000000000001.json" in e for e in second.errors)
+    assert any("events/log/000000000007.json" in e for e in second.errors)
+    assert all("\n" not in e for e in second.errors)
+    assert json.loads(state_file(store).read_text())["lease_owner"] is None
+    third = Deliverer(store, httpx.Client(), clock).deliver(hook)
+    assert third.ok and third.skipped == 0  # skipped once, not wedged on it
+    server.shutdown()
+
+
+def test_a_corrupt_state_file_stops_that_endpoint_only(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receiver = Receiver(SECRET)
+    server = start(receiver)
+    url = f"http://127.0.0.1:{server.server_port}/"
+    good, bad = endpoint(url), Endpoint(name="broken", url=url, secret=SECRET)
+    state_file(store, "broken").parent.mkdir(parents=True)
+    state_file(store, "broken").write_text('{"cursor": "lots", "waiting": [')
+    deliverer = Deliverer(store, httpx.Client(), Clock())
+    broken = deliverer.deliver(bad)
+    assert (
+        broken.error and "webhooks/broken/state.json" in broken.error and "\n" not in broken.error
+    )
+    assert broken.delivered == 0 and not broken.ok
+    assert state_file(store, "broken").read_text() == '{"cursor": "lots", "waiting": ['
+    assert deliverer.deliver(good).delivered == 6
+    assert "state.json" in deliverer.status(bad)["error"]
+    server.shutdown()
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_deliver_flow_fails_when_a_delivery_failed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clausewatch.webhooks import DeliveryIncomplete
+    from flows.deliver import deliver
+
+    monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_URLS", f"http://127.0.0.1:{free_port()}/")
+    monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_SECRET", SECRET)
+    with pytest.raises(DeliveryIncomplete, match="2 failed"):
+        deliver(store.url)
+
+
+def test_bad_endpoint_settings_are_one_line_without_the_values(
+    store: Store, tmp_path: Path
+) -> None:
+    settings = tmp_path / "hooks.yaml"
+    settings.write_text(
+        "endpoints:\n  - name: bad\n    url: ftp://u:hunter2@files.example.com/\n"
+        "    secret: whsec_\n"
+    )
+    result = cli("deliver", "--store", store.url, "--webhooks", str(settings))
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "endpoints.0.url" in result.output and "not an http(s) URL" in result.output
+    assert "endpoints.0.secret" in result.output and "whsec_" in result.output
+    assert "hunter2" not in result.output
