@@ -58,7 +58,7 @@ def manifest_key(h: str) -> str:
 
 
 def check_document_id(document: str) -> str:
-    if not DOCUMENT_ID.match(document):
+    if not DOCUMENT_ID.fullmatch(document):  # `$` alone lets a trailing newline in
         raise InputError(
             f"invalid document id {document!r}: use lower-case letters, digits, '.', '-' and '_' "
             "(no slashes or '..'), starting and ending with a letter or digit"
@@ -67,7 +67,7 @@ def check_document_id(document: str) -> str:
 
 
 def check_hash(h: str) -> str:
-    if not SHA256.match(h):
+    if not SHA256.fullmatch(h):
         raise InputError(f"{h!r} is not a SHA-256: expected 64 lower-case hex digits")
     return h
 
@@ -120,7 +120,7 @@ class Store:
     def resolve(self, prefix: str) -> str:
         """The full hash of the one blob or manifest starting with ``prefix``."""
         prefix = prefix.lower()
-        if SHA256.match(prefix):
+        if SHA256.fullmatch(prefix):
             return prefix
         if len(prefix) < HASH_PREFIX_LEN or not all(c in "0123456789abcdef" for c in prefix):
             raise InputError(
