@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,8 +35,15 @@ def build(store: Store, since: datetime, until: datetime) -> dict[str, Any]:
     docs: dict[tuple[str, str], dict[str, Any]] = defaultdict(
         lambda: {"changes": [], "clauses_touched": 0, "failures": 0, "archived": 0, "captured": 0}
     )
-    for _, event in store.events():
-        at = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    for cursor, event in store.events():
+        at = _event_time(event)
+        if at is None or not isinstance(event.get("type"), str):
+            print(
+                f"warning: skipping event log entry events/log/{cursor:012d}.json in "
+                f"{store.url}: no type or time; see `clausewatch verify`",
+                file=sys.stderr,
+            )
+            continue
         if not since <= at < until or event["type"] == events.DIGEST:
             continue
         data = event.get("data") or {}
@@ -70,6 +78,14 @@ def build(store: Store, since: datetime, until: datetime) -> dict[str, Any]:
         "failures": sum(r["failures"] for r in docs.values()),
         "entities": entities,
     }
+
+
+def _event_time(event: dict[str, Any]) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(str(event.get("time")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def markdown(digest: dict[str, Any]) -> str:

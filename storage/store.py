@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import socket
 import sys
 import time
@@ -43,6 +44,7 @@ from storage.models import DOCUMENT_ID, SHA256, CheckRecord, Head, Manifest, dum
 
 log = logging.getLogger(__name__)
 HASH_PREFIX_LEN = 6  # shortest hash prefix accepted by lookups
+CHECK_NAME = re.compile(r"(\d{8}T\d{12}Z)-([0-9a-f]{8})\.json")  # <UTC time>-<SHA-256[:8]>.json
 
 
 def sha256(data: bytes) -> str:
@@ -178,8 +180,9 @@ class Store:
         Reads key names only (check keys start with their UTC time)."""
         head, _ = self.head(document)
         stamps = (
-            key.rsplit("/", 1)[-1].split("-", 1)[0]
+            m[1]
             for key in self.backend.list(f"checks/{check_document_id(document)}/")
+            if (m := CHECK_NAME.fullmatch(key.rsplit("/", 1)[-1]))
         )
         latest = max(stamps, default=None)
         times = [head.captured_at] if head else []
@@ -187,9 +190,22 @@ class Store:
             times.append(datetime.strptime(latest, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC))
         return max(times, default=None)
 
-    def checks(self, document: str) -> Iterator[CheckRecord]:
+    def checks(self, document: str, quiet: bool = False) -> Iterator[CheckRecord]:
+        """The document's check records, oldest first.
+
+        A record that is not a valid check (truncated, garbage) is skipped with a warning on
+        stderr naming its key (``quiet``: silently); ``clausewatch verify`` names it too."""
         for key in self.backend.list(f"checks/{check_document_id(document)}/"):
-            yield CheckRecord.model_validate_json(self.backend.read(key))
+            try:
+                check = CheckRecord.model_validate_json(self.backend.read(key))
+            except (ValueError, ObjectNotFound):
+                if not quiet:
+                    _warn(
+                        f"skipping check record {key} in {self.url}: not a check record "
+                        "(truncated or damaged); see `clausewatch verify`"
+                    )
+                continue
+            yield check
 
     def chain(self, document: str) -> Iterator[tuple[str, Manifest]]:
         """(manifest hash, manifest) from the head back to the first version."""
@@ -331,10 +347,19 @@ class Store:
         if not hint:
             return 0
         value = hint[0].strip()
-        if value.isdigit():
-            return int(value)
-        log.warning("events/cursor in %s is not a number: reading the log instead", self.url)
-        return 0  # a damaged hint: _last_cursor reads the whole log
+        if (
+            value.isdigit()
+            and len(value) <= 12  # cursors have 12 digits (int() refuses over 4300)
+            and self.backend.exists(f"events/log/{int(value):012d}.json")
+        ):
+            return int(value)  # the hint is written after its entry: it names one that exists
+        if value == b"0":
+            return 0
+        log.warning(
+            "events/cursor in %s is not the cursor of a log entry: reading the log instead",
+            self.url,
+        )
+        return 0  # a damaged hint (garbage, or ahead of the log): _last_cursor reads the log
 
     def _last_cursor(self) -> int:
         last = self._cursor_hint()
