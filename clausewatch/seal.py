@@ -247,10 +247,11 @@ def _replaced(
     new = chain[top:] if top is not None else []
     key = reextract_key(document, (new or chain)[0][0])
     try:
-        data = store.backend.read(key) if store.backend.exists(key) else None
+        found = store.backend.read_versioned(key)
     except ClausewatchError as exc:
         problems.append((key, f"cannot read the re-extraction record: {exc}"))
         return None
+    data = found[0] if found else None
     if not new:  # no version of this history was re-extracted
         if data is not None:
             problems.append(

@@ -9,6 +9,8 @@ Layout (identical on every backend)::
     events/log/<cursor>.json       the event log, cursor = 12-digit sequence number
     events/ids/<event id>          the cursor holding an event, or a writer's claim on it
     events/cursor                  a hint: the highest cursor written (may lag)
+    seals/<time>.json              write-once seals (clausewatch.seal)
+    reextracts/<document>/<h>.json write-once: the head a re-extraction to head h replaced
 
 Every read of a blob or manifest is re-hashed and raises :class:`IntegrityError` on mismatch.
 """
