@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,8 +43,15 @@ def build(store: Store, since: datetime, until: datetime) -> dict[str, Any]:
         lambda: {"changes": [], "clauses_touched": 0, "failures": 0, "archived": 0, "captured": 0}
     )
     other: list[dict[str, Any]] = []
-    for _, event in store.events():  # times are ISO 8601 (parsed here): safe to print as they are
-        at = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    for cursor, event in store.events():
+        at = _event_time(event)
+        if at is None or not isinstance(event.get("type"), str):
+            print(
+                f"warning: skipping event log entry events/log/{cursor:012d}.json in "
+                f"{store.url}: no type or time; see `clausewatch verify`",
+                file=sys.stderr,
+            )
+            continue
         if not since <= at < until or event["type"] == events.DIGEST:
             continue
         if not str(event["type"]).startswith(events.PREFIX):
@@ -84,6 +92,14 @@ def build(store: Store, since: datetime, until: datetime) -> dict[str, Any]:
         "entities": entities,
         "other_events": other,
     }
+
+
+def _event_time(event: dict[str, Any]) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(str(event.get("time")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def markdown(digest: dict[str, Any]) -> str:

@@ -8,7 +8,9 @@ others become a new hash chain whose manifests name the version they were re-ext
 (``reextracted_from``). The head then moves to the new chain by compare-and-swap.
 
 Nothing is deleted: the old manifests stay in the store (``verify`` counts them as
-unreferenced), and no change event is raised for re-extracted versions.
+unreferenced), and no change event is raised for re-extracted versions. Before the head moves,
+a write-once record ``reextracts/<document>/<new head>.json`` names the head it replaces, so
+that a seal made before the re-extraction still verifies (see :mod:`clausewatch.seal`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from clausewatch.classify import classify, recent_after
 from clausewatch.diff import diff_clauses
 from clausewatch.errors import ConflictError, ExtractionError, InputError
 from clausewatch.record import DOM_CONTENT_TYPE, EXTRACTOR, ensure_head_event, lineage_of
+from clausewatch.seal import record_reextract
 from extractors import Extraction, extract, parse_canonical
 from storage.models import BlobRef, ExtractionInfo, Head, Manifest
 from storage.store import Store
@@ -71,6 +74,7 @@ def reextract(store: Store, document: str) -> Rebuilt:
         )
     if new_head is None:
         raise ExtractionError(f"{document}: no stored version could be re-extracted")
+    record_reextract(store, document, new_head.manifest, head.manifest)  # seals follow it
     if not store.swap_head(new_head, token):
         raise ConflictError(f"{document}: the head moved while re-extracting; run again")
     versions_after = new_head.version

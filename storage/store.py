@@ -9,6 +9,8 @@ Layout (identical on every backend)::
     events/log/<cursor>.json       the event log, cursor = 12-digit sequence number
     events/ids/<event id>          the cursor holding an event, or a writer's claim on it
     events/cursor                  a hint: the highest cursor written (may lag)
+    seals/<time>.json              write-once seals (clausewatch.seal)
+    reextracts/<document>/<h>.json write-once: the head a re-extraction to head h replaced
 
 Every read of a blob or manifest is re-hashed and raises :class:`IntegrityError` on mismatch.
 """
@@ -20,6 +22,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import socket
 import sys
 import time
@@ -43,6 +46,7 @@ from storage.models import DOCUMENT_ID, SHA256, CheckRecord, Head, Manifest, dum
 
 log = logging.getLogger(__name__)
 HASH_PREFIX_LEN = 6  # shortest hash prefix accepted by lookups
+CHECK_NAME = re.compile(r"(\d{8}T\d{12}Z)-([0-9a-f]{8})\.json")  # <UTC time>-<SHA-256[:8]>.json
 
 
 def sha256(data: bytes) -> str:
@@ -58,7 +62,7 @@ def manifest_key(h: str) -> str:
 
 
 def check_document_id(document: str) -> str:
-    if not DOCUMENT_ID.match(document):
+    if not DOCUMENT_ID.fullmatch(document):  # `$` alone lets a trailing newline in
         raise InputError(
             f"invalid document id {document!r}: use lower-case letters, digits, '.', '-' and '_' "
             "(no slashes or '..'), starting and ending with a letter or digit"
@@ -67,7 +71,7 @@ def check_document_id(document: str) -> str:
 
 
 def check_hash(h: str) -> str:
-    if not SHA256.match(h):
+    if not SHA256.fullmatch(h):
         raise InputError(f"{h!r} is not a SHA-256: expected 64 lower-case hex digits")
     return h
 
@@ -120,7 +124,7 @@ class Store:
     def resolve(self, prefix: str) -> str:
         """The full hash of the one blob or manifest starting with ``prefix``."""
         prefix = prefix.lower()
-        if SHA256.match(prefix):
+        if SHA256.fullmatch(prefix):
             return prefix
         if len(prefix) < HASH_PREFIX_LEN or not all(c in "0123456789abcdef" for c in prefix):
             raise InputError(
@@ -178,8 +182,9 @@ class Store:
         Reads key names only (check keys start with their UTC time)."""
         head, _ = self.head(document)
         stamps = (
-            key.rsplit("/", 1)[-1].split("-", 1)[0]
+            m[1]
             for key in self.backend.list(f"checks/{check_document_id(document)}/")
+            if (m := CHECK_NAME.fullmatch(key.rsplit("/", 1)[-1]))
         )
         latest = max(stamps, default=None)
         times = [head.captured_at] if head else []
@@ -187,9 +192,22 @@ class Store:
             times.append(datetime.strptime(latest, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC))
         return max(times, default=None)
 
-    def checks(self, document: str) -> Iterator[CheckRecord]:
+    def checks(self, document: str, quiet: bool = False) -> Iterator[CheckRecord]:
+        """The document's check records, oldest first.
+
+        A record that is not a valid check (truncated, garbage) is skipped with a warning on
+        stderr naming its key (``quiet``: silently); ``clausewatch verify`` names it too."""
         for key in self.backend.list(f"checks/{check_document_id(document)}/"):
-            yield CheckRecord.model_validate_json(self.backend.read(key))
+            try:
+                check = CheckRecord.model_validate_json(self.backend.read(key))
+            except (ValueError, ObjectNotFound):
+                if not quiet:
+                    _warn(
+                        f"skipping check record {key} in {self.url}: not a check record "
+                        "(truncated or damaged); see `clausewatch verify`"
+                    )
+                continue
+            yield check
 
     def chain(self, document: str) -> Iterator[tuple[str, Manifest]]:
         """(manifest hash, manifest) from the head back to the first version."""
@@ -331,10 +349,19 @@ class Store:
         if not hint:
             return 0
         value = hint[0].strip()
-        if value.isdigit():
-            return int(value)
-        log.warning("events/cursor in %s is not a number: reading the log instead", self.url)
-        return 0  # a damaged hint: _last_cursor reads the whole log
+        if (
+            value.isdigit()
+            and len(value) <= 12  # cursors have 12 digits (int() refuses over 4300)
+            and self.backend.exists(f"events/log/{int(value):012d}.json")
+        ):
+            return int(value)  # the hint is written after its entry: it names one that exists
+        if value == b"0":
+            return 0
+        log.warning(
+            "events/cursor in %s is not the cursor of a log entry: reading the log instead",
+            self.url,
+        )
+        return 0  # a damaged hint (garbage, or ahead of the log): _last_cursor reads the log
 
     def _last_cursor(self) -> int:
         last = self._cursor_hint()

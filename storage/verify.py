@@ -6,16 +6,20 @@ Written once on the :class:`~storage.store.Store` interface, so it checks every 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from pydantic import ValidationError
+
 from clausewatch.errors import ClausewatchError, InputError, IntegrityError
-from storage.models import Manifest
-from storage.store import Store, sha256
+from storage.models import CheckRecord, Manifest
+from storage.store import CHECK_NAME, Store, sha256
 
 ProblemKind = Literal["missing", "corrupt", "invalid", "broken-chain", "link"]
+_CURSOR = re.compile(r"\d{12}")
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,10 @@ def verify_store(store: Store, document: str | None = None) -> Report:
     for doc in docs:
         report.documents += 1
         _walk_chain(store, doc, report, manifests, reachable, rehash=document is not None)
+    _check_checks(store, report, f"checks/{document}/" if document else "checks/")
     if document is None:
+        _check_event_log(store, report)
+        _check_webhook_states(store, report)
         report.unreferenced_manifests = len(set(manifests) - reachable)
         from clausewatch.seal import check as check_seals  # seals sit on top of the chains
 
@@ -207,6 +214,120 @@ def _check_blobs(store: Store, manifest: Manifest, report: Report, rehash: bool)
                 report.problems.append(Problem(kind, key, f"{what}: {exc}"))
         elif not store.backend.exists(key):
             report.problems.append(Problem("missing", key, what))
+
+
+def _check_checks(store: Store, report: Report, prefix: str) -> None:
+    """Every check record is a valid check of its folder's document, named by its hash."""
+    for key, data in _read_all(store, prefix, report):
+        parts = key.split("/")
+        name = CHECK_NAME.fullmatch(parts[-1])
+        if len(parts) != 3 or name is None:
+            report.problems.append(
+                Problem("invalid", key, "not a check record name (<UTC time>-<hash>.json)")
+            )
+            continue
+        try:
+            check = CheckRecord.model_validate_json(data)
+        except ValueError as exc:
+            what = (
+                f"not a check record (truncated or damaged; history and cite skip it): {_why(exc)}"
+            )
+            report.problems.append(Problem("invalid", key, what[:300]))
+            continue
+        if sha256(data)[:8] != name[2]:
+            report.problems.append(
+                Problem("corrupt", key, f"bytes hash to {sha256(data)}, not the {name[2]} named")
+            )
+        elif check.document != parts[1]:
+            report.problems.append(
+                Problem("invalid", key, f"a check of {check.document!r} filed under {parts[1]!r}")
+            )
+
+
+def _check_event_log(store: Store, report: Report) -> None:
+    """Every log entry is a JSON event named by its cursor; the cursor hint names an entry."""
+    cursors: set[int] = set()
+    for key, data in _read_all(store, "events/log/", report):
+        name = key.rsplit("/", 1)[1].removesuffix(".json")
+        if key.count("/") != 2 or not key.endswith(".json") or not _CURSOR.fullmatch(name):
+            report.problems.append(Problem("invalid", key, "not an event log entry name"))
+            continue
+        cursors.add(int(name))
+        try:
+            event = json.loads(data)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict):
+            report.problems.append(
+                Problem(
+                    "invalid",
+                    key,
+                    "not a JSON event (truncated or damaged): events, digest and deliver skip it",
+                )
+            )
+        elif not all(isinstance(event.get(a), str) for a in ("id", "type", "time")) or not (
+            _is_time(event["time"])
+        ):
+            report.problems.append(
+                Problem("invalid", key, "not an event: no id, type or time (digest skips it)")
+            )
+    try:
+        hint = store.backend.read_versioned("events/cursor")
+    except ClausewatchError as exc:
+        report.problems.append(Problem("missing", "events/cursor", str(exc)))
+        return
+    if hint is None:
+        return
+    value = hint[0].strip()
+    if not value.isdigit() or len(value) > 12:
+        what = f"not a cursor: {value[:40]!r}"
+    elif int(value) != 0 and int(value) not in cursors:
+        last = max(cursors, default=0)
+        what = f"cursor {int(value)} names no log entry (the last is {last})"
+    else:
+        return
+    report.problems.append(
+        Problem(
+            "invalid",
+            "events/cursor",
+            f"{what}; writers ignore it and read the log (the next event logged rewrites it)",
+        )
+    )
+
+
+def _check_webhook_states(store: Store, report: Report) -> None:
+    """Every webhook endpoint's delivery state (``webhooks/<endpoint>/state.json``) is valid."""
+    keys = [k for k in store.backend.list("webhooks/") if k.count("/") == 2]
+    states = [k for k in keys if k.endswith("/state.json")]
+    if not states:
+        return
+    from clausewatch.webhooks import _State  # the format deliver reads and writes
+
+    for key in states:
+        try:
+            _State.model_validate_json(store.backend.read(key))
+        except ClausewatchError as exc:
+            report.problems.append(Problem("missing", key, str(exc)))
+        except ValueError as exc:
+            what = f"not a webhook delivery state (truncated or damaged): {_why(exc)}"
+            report.problems.append(Problem("invalid", key, what[:300]))
+
+
+def _is_time(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _why(exc: ValueError) -> str:
+    """One line saying why a record did not validate."""
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"{where + ': ' if where else ''}{first.get('msg', '')}"
+    return " ".join(str(exc).split())
 
 
 def report_text(report: Report) -> str:

@@ -166,3 +166,18 @@ def test_open_store_urls(tmp_path: Path) -> None:
         open_store("s3:///prefix")
     with pytest.raises(InputError, match="unsupported store URL"):
         open_store("ftp://host/x")
+
+
+@pytest.mark.parametrize("bad", ["foo\n", "acme-privacy\n", "a\n"])
+def test_a_trailing_newline_is_not_a_valid_document_id(store: Store, bad: str) -> None:
+    # `re.match` with a `$` anchor accepted "foo\n" (`$` also matches before a final newline)
+    with pytest.raises(InputError, match="invalid document id"):
+        store.head(bad)
+
+
+def test_a_trailing_newline_is_not_a_valid_hash(store: Store) -> None:
+    h = store.put_blob(b"a blob")
+    with pytest.raises(InputError, match="not a SHA-256"):
+        store.get_blob(h + "\n")
+    with pytest.raises(InputError, match="not a hash"):
+        store.resolve(h + "\n")
