@@ -75,6 +75,10 @@ class IntegrityError(StoreError):
     """An object's bytes do not hash to the name it is stored under."""
 
 
+class NotAFile(StoreError):
+    """A key of a local store holds a symbolic link or a special file (never followed or read)."""
+
+
 class StoreUnavailable(StoreError):
     """The storage backend could not be reached or answered with a server error."""
 

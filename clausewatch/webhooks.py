@@ -50,7 +50,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from standardwebhooks import Webhook
 
 from clausewatch import outbound
-from clausewatch.errors import ClausewatchError, InputError, IntegrityError, ObjectNotFound
+from clausewatch.errors import (
+    ClausewatchError,
+    InputError,
+    IntegrityError,
+    NotAFile,
+    ObjectNotFound,
+)
 from clausewatch.outbound import OutboundRefused
 from storage.store import Store
 
@@ -411,7 +417,7 @@ class Deliverer:
         key = f"{LOG}{cursor:012d}.json"
         try:
             event: Any = json.loads(self.store.backend.read(key))
-        except (ValueError, ObjectNotFound, IntegrityError):
+        except (ValueError, ObjectNotFound, IntegrityError, NotAFile):
             event = None
         if isinstance(event, dict) and isinstance(event.get("id"), str) and event["id"]:
             return event
@@ -501,7 +507,7 @@ class Deliverer:
         for key in self.store.backend.list(self._key(endpoint, "dead/")):
             try:
                 letter = json.loads(self.store.backend.read(key))
-            except (ValueError, ObjectNotFound) as exc:
+            except (ValueError, ObjectNotFound, IntegrityError, NotAFile) as exc:
                 letter = {"key": key, "error": f"unreadable dead letter: {_one_line(exc)}"}
             letters.append(letter if isinstance(letter, dict) else {"key": key, "error": "?"})
         return letters

@@ -29,7 +29,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from clausewatch.errors import ObjectNotFound, StoreError
+from clausewatch.errors import NotAFile, ObjectNotFound, StoreError
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _List = list  # the class defines a method named list
@@ -78,7 +78,7 @@ class LocalBackend:
                     raise
                 try:
                     if not stat.S_ISREG(os.fstat(fd).st_mode):
-                        raise StoreError(
+                        raise NotAFile(
                             f"{key!r} in store {self.url} is not a regular file: remove it"
                         )
                     os.set_blocking(fd, True)
@@ -129,7 +129,8 @@ class LocalBackend:
         yield from (k for k in keys if start_after is None or k > start_after)
 
     def links(self) -> _List[tuple[str, str]]:
-        """Every symbolic link in the store: (key, where it points), for ``verify``."""
+        """Every symbolic link and special file (FIFO, device, socket) in the store, for
+        ``verify``: (key, what it is, e.g. "a symbolic link (to '/etc')")."""
         found: _List[tuple[str, str]] = []
         try:
             fd = self._directory("")
@@ -253,14 +254,14 @@ class LocalBackend:
         self, fd: int, prefix: str, keys: _List[str], links: _List[tuple[str, str]] | None
     ) -> None:
         """Collect the regular files under ``fd`` (keys), never descending into a link; each
-        link goes to ``links`` (or, when listing, is skipped with a warning)."""
+        link or special file goes to ``links`` (or, when listing, is skipped with a warning)."""
         with os.scandir(fd) as entries:
             found = list(entries)
         for entry in found:
             key = f"{prefix}/{entry.name}" if prefix else entry.name
             if entry.is_symlink():
                 if links is not None:
-                    links.append((key, _readlink(fd, entry.name)))
+                    links.append((key, f"a symbolic link (to {_readlink(fd, entry.name)!r})"))
                 else:
                     self._warn_once(key, self._link_error(key, key).args[0])
             elif entry.is_dir(follow_symlinks=False):
@@ -276,7 +277,15 @@ class LocalBackend:
                     self._walk(sub, key, keys, links)
                 finally:
                     os.close(sub)
-            elif entry.is_file(follow_symlinks=False) and not entry.name.startswith("."):
+            elif not entry.is_file(follow_symlinks=False):
+                kind = _special(entry.stat(follow_symlinks=False).st_mode)
+                if links is not None:
+                    links.append((key, kind))
+                else:
+                    self._warn_once(
+                        key, f"{key!r} in store {self.url} is {kind}, not a regular file: remove it"
+                    )
+            elif not entry.name.startswith("."):
                 keys.append(key)
 
     def _present(self, parent: int, name: str, key: str) -> bool:
@@ -293,7 +302,7 @@ class LocalBackend:
 
     def _link_error(self, link: str, key: str) -> StoreError:
         where = "" if link == key else f" (on the way to {key!r})"
-        return StoreError(
+        return NotAFile(
             f"{link!r} in store {self.url} is a symbolic link{where}; clausewatch never "
             "follows links in a store: remove it"
         )
@@ -395,6 +404,15 @@ def _is_link(parent: int, name: str) -> bool:
         return stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode)
     except OSError:
         return False
+
+
+def _special(mode: int) -> str:
+    """What a file that is neither a regular file, a directory nor a link is."""
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
 
 
 def _readlink(parent: int, name: str) -> str:

@@ -37,6 +37,7 @@ from clausewatch.errors import (
     ConflictError,
     InputError,
     IntegrityError,
+    NotAFile,
     ObjectNotFound,
     StoreError,
 )
@@ -333,7 +334,7 @@ class Store:
                 continue
             try:
                 event = json.loads(self.backend.read(key))
-            except (ValueError, ObjectNotFound) as exc:
+            except (ValueError, ObjectNotFound, NotAFile) as exc:
                 event = exc
             if not isinstance(event, dict):
                 if not quiet:

@@ -87,8 +87,8 @@ def verify_store(store: Store, document: str | None = None) -> Report:
 
 
 def _links(store: Store) -> list[Problem]:
-    """Every symbolic link in a local store: the backend never follows one (a read meeting it
-    fails, a listing skips it), so each is a problem until someone removes it."""
+    """Every symbolic link or special file in a local store: the backend never follows or reads
+    one (a read meeting it fails, a listing skips it), so each is a problem until removed."""
     links = getattr(store.backend, "links", None)
     if links is None:
         return []  # S3 has no links
@@ -96,10 +96,9 @@ def _links(store: Store) -> list[Problem]:
         Problem(
             "link",
             key,
-            f"a symbolic link (to {target!r}); clausewatch never follows links in a store: "
-            "remove it",
+            f"{what}; clausewatch never follows links or reads special files in a store: remove it",
         )
-        for key, target in links()
+        for key, what in links()
     ]
 
 

@@ -195,3 +195,29 @@ def test_a_link_planted_at_a_blob_key_is_refused_on_read(tmp_path: Path) -> None
     assert not report.ok and [p.key for p in report.problems if p.kind == "link"] == [
         blob_key(outcome.content_hash)
     ]
+
+
+def test_a_fifo_in_the_store_is_named_by_verify_and_skipped_by_readers(tmp_path: Path) -> None:
+    """A special file under events/log/ is never read (it would block); readers skip it with a
+    warning, and verify names it (it said OK before)."""
+    root = tmp_path / "store"
+    store = Store(LocalBackend(root))
+    record_capture(store, target(), capture(page("We keep data for 30 days.")))
+    os.mkfifo(root / "events" / "log" / "000000000005.json")  # after the real entry
+    report = verify_store(store)
+    assert not report.ok
+    assert [(p.kind, p.key) for p in report.problems] == [("link", "events/log/000000000005.json")]
+    assert "a FIFO" in report.problems[0].detail
+    result = runner.invoke(app, ["events", "--store", str(root), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "dev.clausewatch.document.captured" in result.stdout
+    assert "000000000005.json" in result.stderr and "a FIFO" in result.stderr
+    receiver = Receiver(HOOK_SECRET)
+    server = start(receiver)
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/"
+        endpoint = Endpoint(name="test", url=url, secret=HOOK_SECRET)
+        report_ = Deliverer(store, httpx.Client()).deliver(endpoint)
+    finally:
+        server.shutdown()
+    assert report_.delivered == 1 and report_.failed == 0
