@@ -41,7 +41,8 @@ _CONFIG = Config(
     # us-east-1 unless told otherwise, and newer buckets (and R2) refuse SigV2
     signature_version="s3v4",
 )
-LOCKED_AREAS = ("blobs/", "manifests/")  # evidence; heads, queues and delivery state must change
+# evidence, written once; heads, queues and delivery state must change
+LOCKED_AREAS = ("blobs/", "manifests/", "seals/", "reextracts/")
 JSON = "application/json"
 INERT = "application/octet-stream"
 

@@ -117,3 +117,22 @@ def test_presigned_links_are_sigv4_in_us_east_1(
     link = backend.presign("blobs/ab/ab", 600)
     assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in link and "X-Amz-Expires=600" in link
     assert "AWSAccessKeyId=" not in link and "&Signature=" not in link  # no SigV2 fields
+
+
+def test_seals_and_reextraction_records_carry_retention(moto_endpoint: str) -> None:
+    """Seals and re-extraction records are written once and checked by verify: locked like
+    blobs and manifests (they were not)."""
+    from clausewatch.reextract import reextract
+    from clausewatch.seal import seal
+
+    store, bucket = locked_store(moto_endpoint)
+    record_capture(store, target(), capture(page("Terms.")))
+    seal(store)
+    rebuilt = reextract(store, "acme-privacy")
+    client = s3_client(moto_endpoint)
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket, Prefix="evidence/")["Contents"]]
+    seals = [k for k in keys if k.startswith("evidence/seals/")]
+    records = [k for k in keys if k.startswith("evidence/reextracts/")]
+    assert seals and records == [f"evidence/reextracts/acme-privacy/{rebuilt.head}.json"]
+    for key in seals + records:
+        assert client.head_object(Bucket=bucket, Key=key).get("ObjectLockMode") == "COMPLIANCE"
