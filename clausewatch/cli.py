@@ -97,23 +97,10 @@ def run_cmd(
     else:
         from flows.monitor import monitor
 
-        with _prefect_startup_timeout() as timeout_s:
-            try:
-                results = asyncio.run(
-                    monitor(
-                        str(catalog), store, pages, per_host, host_gap, batch_size, global_limits
-                    )
-                )
-            except RuntimeError as exc:
-                if not str(exc).startswith(_EPHEMERAL_TIMED_OUT):
-                    raise
-                raise ClausewatchError(
-                    f"the temporary Prefect API server did not start within {timeout_s} s "
-                    "(a busy machine?): run a Prefect server and point PREFECT_API_URL at it "
-                    "(make server; PREFECT_API_URL=http://127.0.0.1:4200/api), or allow longer "
-                    "with PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=180, or run "
-                    "without Prefect (--no-prefect)"
-                ) from None
+        with _ephemeral_prefect():
+            results = asyncio.run(
+                monitor(str(catalog), store, pages, per_host, host_gap, batch_size, global_limits)
+            )
     for r in results:
         if as_json:
             _echo_json(r)
@@ -129,6 +116,24 @@ def run_cmd(
 _EPHEMERAL_TIMED_OUT = "Timed out while attempting to connect to ephemeral Prefect API server"
 # Prefect waits 20 s by default: too short on a busy 2-core machine
 EPHEMERAL_STARTUP_TIMEOUT_S = 90
+
+
+@contextlib.contextmanager
+def _ephemeral_prefect(no_prefect: str = "run without Prefect (--no-prefect)") -> Iterator[None]:
+    """Prefect's ephemeral API server, when no PREFECT_API_URL is set: given a longer time to
+    start (:func:`_prefect_startup_timeout`), and one clear error line when it still does not."""
+    with _prefect_startup_timeout() as timeout_s:
+        try:
+            yield
+        except RuntimeError as exc:
+            if not str(exc).startswith(_EPHEMERAL_TIMED_OUT):
+                raise
+            raise ClausewatchError(
+                f"the temporary Prefect API server did not start within {timeout_s} s "
+                "(a busy machine?): run a Prefect server and point PREFECT_API_URL at it "
+                "(make server; PREFECT_API_URL=http://127.0.0.1:4200/api), or allow longer "
+                f"with PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=180, or {no_prefect}"
+            ) from None
 
 
 @contextlib.contextmanager
@@ -676,7 +681,8 @@ def demo_cmd(
     """Run the offline demo: a bundled site, three monitor runs, what changed and why."""
     from clausewatch.demo.run import run_demo
 
-    run_demo(store, fresh=fresh)
+    with _ephemeral_prefect(no_prefect="try again when the machine is less busy"):
+        run_demo(store, fresh=fresh)
 
 
 def _write_file(output: Path, data: bytes, sha256: str) -> None:

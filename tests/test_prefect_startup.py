@@ -84,3 +84,14 @@ def test_other_runtime_errors_are_not_disguised(
     result = run(tmp_path)
     assert isinstance(result.exception, RuntimeError)
     assert "available port" in str(result.exception)
+
+
+def test_the_demo_says_the_same(tmp_path: Path, slow_server: list[int]) -> None:
+    """`clausewatch demo` runs the monitor flow on the ephemeral API too (it printed a
+    traceback)."""
+    result = CliRunner().invoke(app, ["demo", "--store", str(tmp_path / "demo")])
+    assert result.exit_code == 2, result.output
+    last = result.output.splitlines()[-1]
+    assert last.startswith("error: the temporary Prefect API server did not start within 90 s")
+    assert "Traceback" not in result.output
+    assert slow_server == [90]
