@@ -345,8 +345,9 @@ def events_cmd(
 
     st = _store(store)
     seen = since
+    skipped: list[int] = []  # damaged entries: warned about once, then looked past
     while True:
-        for cursor, event in st.events(seen):
+        for cursor, event in st.events(seen, skipped=skipped):
             seen = cursor
             etype = str(event.get("type", ""))
             if type_ and not (etype == type_ or etype.endswith("." + type_)):
@@ -359,6 +360,7 @@ def events_cmd(
                 typer.echo(
                     f"{cursor:>8} {event.get('time')} {etype.rsplit('.', 1)[-1]:18s} {event.get('subject')}"
                 )
+        seen = max([seen, *skipped])
         if not follow:
             return
         sys.stdout.flush()

@@ -323,11 +323,14 @@ class Store:
         found = self.backend.read_versioned(f"events/ids/{_safe_id(event_id)}")
         return found is not None and found[0].strip().isdigit()
 
-    def events(self, since: int = 0, quiet: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+    def events(
+        self, since: int = 0, quiet: bool = False, skipped: list[int] | None = None
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
         """(cursor, event) for every logged event after ``since``, in order.
 
         An entry that is not a JSON object (truncated, garbage) is skipped with a warning on
-        stderr naming its key (``quiet``: silently); ``clausewatch verify`` names it too."""
+        stderr naming its key (``quiet``: silently), and its cursor added to ``skipped``;
+        ``clausewatch verify`` names it too."""
         for key in self.backend.list("events/log/", start_after=f"events/log/{since:012d}.json"):
             cursor = _log_cursor(key)
             if cursor is None:
@@ -342,6 +345,8 @@ class Store:
                         f"skipping event log entry {key} in {self.url}: not a JSON event "
                         "(truncated or damaged); see `clausewatch verify`"
                     )
+                if skipped is not None:
+                    skipped.append(cursor)
                 continue
             yield cursor, event
 

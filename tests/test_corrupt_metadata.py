@@ -154,3 +154,27 @@ def test_a_corrupt_webhook_state_is_named_by_verify(tmp_path: Path) -> None:
         code, out, _ = cli("verify", "--store", store.url)
         assert code == 1 and f"INVALID: {key}: not a webhook delivery state" in out
         assert set(problems(store)) == {key}
+
+
+def test_follow_warns_once_about_a_damaged_entry_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`events --follow` looks past a damaged last entry after warning once (it warned again
+    at every interval), and still prints events logged after it."""
+    store = three_versions(tmp_path)
+    key = "events/log/000000000003.json"
+    store.backend.overwrite(key, b'{"trunc')
+    looks = []
+
+    def sleep(_: float) -> None:
+        looks.append(1)
+        if len(looks) == 2:
+            record_capture(store, target("doc-a"), capture(page("doc-a Four."), 9))
+        if len(looks) == 4:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("time.sleep", sleep)
+    result = runner.invoke(app, ["events", "--follow", "--store", store.url])
+    assert result.exit_code == 130  # interrupted, as by Ctrl-C
+    assert result.stderr.count(key) == 1, result.stderr
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["1", "2", "4"]
