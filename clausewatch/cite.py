@@ -141,6 +141,17 @@ def _clause_record(
     }
 
 
+_LINKABLE = re.compile(r"https?://[^\s<>`\\\x00-\x1f\x7f]+")
+
+
+def _autolink(url: str) -> str:
+    """An http(s) URL as a Markdown autolink; anything else (a ``javascript:`` URL stored by an
+    older import, a URL with spaces or angle brackets) shown literally, never as a link."""
+    from clausewatch.report import code
+
+    return f"<{url}>" if _LINKABLE.fullmatch(url) else code(url)
+
+
 def markdown(record: dict[str, Any]) -> str:
     from clausewatch.report import md
 
@@ -149,12 +160,12 @@ def markdown(record: dict[str, Any]) -> str:
         f"**{md(record['entity'])}, {md(doc['title'] or doc['id'])}** ({md(doc['type'])})",
         "",
         f"- Record: `{record['record_id']}` (version {record['version']})",
-        f"- Source: <{record['source_url']}>",
+        f"- Source: {_autolink(record['source_url'])}",
         f"- Captured: {record['captured_at']} (UTC)",
         f"- SHA-256 of the snapshot: `{record['snapshot_sha256']}`",
         f"- SHA-256 of the extracted text: `{record['text_sha256']}`",
         f"- Hash verified: {'yes' if record['hash_verified'] else 'NO'} at {record['verified_at']}",
-        f"- Wayback Machine: {('<' + record['wayback_url'] + '>') if record['wayback_url'] else 'not archived'}",
+        f"- Wayback Machine: {_autolink(record['wayback_url']) if record['wayback_url'] else 'not archived'}",
         f"- Last seen: {record['last_seen']}",
         "",
         "| clause | first seen | last seen | months | changes | stability |",

@@ -82,3 +82,23 @@ def test_citation_refuses_a_corrupted_snapshot(history: Store) -> None:
     history.backend.overwrite(blob_key(manifest.blobs["response"].sha256), b"tampered")
     with pytest.raises(IntegrityError):
         citation(history, "acme-privacy")
+
+
+def test_a_url_that_is_not_http_is_never_a_link_in_the_markdown(tmp_path: Path) -> None:
+    """A `javascript:` URL (an older import accepted one) is printed as code, not as an
+    autolink that a Markdown renderer would make clickable."""
+    from clausewatch.cite import markdown
+    from clausewatch.record import Target
+    from storage.models import DocumentRef
+
+    store = Store(LocalBackend(tmp_path / "s"))
+    ref = DocumentRef(id="acme-privacy", url="javascript:alert(document.cookie)")
+    record_capture(store, Target(ref=ref), capture(page("We keep data.")))
+    text = markdown(citation(store, "acme-privacy"))
+    assert "<javascript:" not in text
+    assert "- Source: `javascript:alert(document.cookie)`" in text
+    good = Store(LocalBackend(tmp_path / "g"))
+    record_capture(good, target(), capture(page("We keep data.")))
+    assert "- Source: <https://acme.example/acme-privacy>" in markdown(
+        citation(good, "acme-privacy")
+    )
