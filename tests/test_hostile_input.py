@@ -141,3 +141,55 @@ def test_follow_needs_a_positive_interval(tmp_path: Path, interval: str) -> None
         app, ["events", "--follow", "--interval", interval, "--store", str(tmp_path / "store")]
     )
     assert result.exit_code == 2 and "--interval" in result.output
+
+
+def _raw_line(tmp_path: Path, middle: str) -> bytes:
+    """An import line with ``middle`` spliced in as raw JSON text (what json.dumps cannot
+    produce: 200,000 levels of nesting, an integer of 5000 digits)."""
+    spec = json.loads(_line(tmp_path))
+    return (json.dumps(spec)[:-1] + ', "extra": ' + middle + "}").encode()
+
+
+@pytest.mark.parametrize(
+    ("middle", "says"),
+    [
+        ("[" * 200_000 + "]" * 200_000, "nested too deeply"),
+        ("1" * 5000, "4300 digits"),
+    ],
+)
+def test_a_line_the_json_decoder_refuses_is_one_error(
+    tmp_path: Path, middle: str, says: str
+) -> None:
+    bad = _raw_line(tmp_path, middle)
+    _, rows = _import(tmp_path, [bad, _line(tmp_path, document="doc-b")])
+    assert [r["status"] for r in rows] == ["error", "first"]
+    assert says in rows[0]["error"] and "line 1" in rows[0]["error"]
+    assert list(Store(LocalBackend(tmp_path / "store")).documents()) == ["doc-b"]
+
+
+def test_a_nul_byte_in_the_file_path_is_one_error(tmp_path: Path) -> None:
+    bad = _line(tmp_path, file=str(tmp_path / "p.html") + "\u0000x")
+    _, rows = _import(tmp_path, [bad, _line(tmp_path, document="doc-b")])
+    assert [r["status"] for r in rows] == ["error", "first"]
+    assert "NUL" in rows[0]["error"] and "line 1" in rows[0]["error"]
+    assert "'doc-a'" in rows[0]["error"]
+
+
+@pytest.mark.parametrize("key", ["entity", "title", "type"])
+@pytest.mark.parametrize("value", [{"a": 1}, ["x"], 7, True])
+def test_entity_title_and_type_must_be_strings(tmp_path: Path, key: str, value: Any) -> None:
+    bad = _line(tmp_path, **{key: value})
+    _, rows = _import(tmp_path, [bad, _line(tmp_path, document="doc-b")])
+    assert [r["status"] for r in rows] == ["error", "first"]
+    assert f"{key} must be a string or null" in rows[0]["error"]
+    assert list(Store(LocalBackend(tmp_path / "store")).documents()) == ["doc-b"]
+
+
+def test_null_entity_and_type_mean_none(tmp_path: Path) -> None:
+    (tmp_path / "p.html").write_bytes(page("Clause one of the policy."))
+    store = Store(LocalBackend(tmp_path / "store"))
+    [outcome] = import_batch(store, [_line(tmp_path, entity=None, type=None)])
+    assert outcome.status == "first"
+    result = runner.invoke(app, ["show", "doc-a", "--store", str(tmp_path / "store"), "--json"])
+    document = json.loads(result.stdout)["document"]
+    assert (document["entity"], document["type"]) == ("", "")
