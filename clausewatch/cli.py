@@ -182,7 +182,8 @@ def import_cmd(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record saved pages without rendering them (back-fill); one result per input line."""
+    """Record saved pages without rendering them (back-fill); one result per input line.
+    Exits 1 when any line was an error (the other lines are still recorded)."""
     from clausewatch.catalog import load_catalog
     from clausewatch.importer import default_workers, import_batch
     from storage.store import open_store
@@ -193,14 +194,18 @@ def import_cmd(
         fh = batch.open("rb")  # decoded line by line: one bad byte spoils one line only
     except OSError as exc:
         raise InputError(f"cannot read batch {batch}: {exc.strerror}") from None
+    failed = False
     with fh:
         for outcome in import_batch(target, fh, cat, str(batch), workers or default_workers()):
+            failed = failed or outcome.status == "error"
             if as_json:
                 _echo_json(outcome.as_json())
             else:
                 detail = outcome.error or outcome.content_hash
                 typer.echo(f"{outcome.document:40s} {outcome.status:9s} {detail}")
             sys.stdout.flush()
+    if failed:  # every line was still processed and printed; like `run`, 1 when any failed
+        raise typer.Exit(1)
 
 
 @app.command("show")

@@ -193,3 +193,18 @@ def test_null_entity_and_type_mean_none(tmp_path: Path) -> None:
     result = runner.invoke(app, ["show", "doc-a", "--store", str(tmp_path / "store"), "--json"])
     document = json.loads(result.stdout)["document"]
     assert (document["entity"], document["type"]) == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("documents", "code"),
+    [(["doc-a", "../bad", "doc-b"], 1), (["../bad", "../worse"], 1), (["doc-a", "doc-b"], 0)],
+)
+def test_import_exits_1_when_any_line_is_an_error(
+    tmp_path: Path, documents: list[str], code: int
+) -> None:
+    exit_code, rows = _import(tmp_path, [_line(tmp_path, document=d) for d in documents])
+    assert exit_code == code
+    # every line was processed and printed, the good ones recorded
+    assert [r["status"] for r in rows] == ["error" if ".." in d else "first" for d in documents]
+    good = [d for d in documents if ".." not in d]
+    assert sorted(Store(LocalBackend(tmp_path / "store")).documents()) == good
