@@ -29,12 +29,12 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import extractors
 from clausewatch.catalog import Catalog
 from clausewatch.errors import ClausewatchError, ExtractionError, InputError
 from clausewatch.record import Capture, Outcome, Target, extract_capture, record_capture
+from clausewatch.urls import url_problem
 from extractors import Extraction
 from storage.models import DOCUMENT_ID, DocumentRef
 from storage.store import Store, check_document_id
@@ -262,24 +262,6 @@ def _capture(spec: dict[str, Any], where: str) -> Capture:
         )
     body = _read_file(path, where)
     return Capture(url=spec["url"], captured_at=captured_at, source="import", body=body)
-
-
-def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be recorded (None: it can): only http(s) with a host, no credentials."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return f"url {url!r} is not a valid URL"
-    if parts.scheme not in ("http", "https") or not host:
-        return f"url {url!r} must be an absolute http:// or https:// URL"
-    if "@" in parts.netloc:
-        shown = parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
-        return (
-            f"url {shown} has credentials in it, which would be stored and sent everywhere the "
-            "URL goes: remove them (use headers or cookies for pages behind a login)"
-        )
-    return None
 
 
 def _read_file(path: Path, where: str) -> bytes:

@@ -208,3 +208,76 @@ def test_import_exits_1_when_any_line_is_an_error(
     assert [r["status"] for r in rows] == ["error" if ".." in d else "first" for d in documents]
     good = [d for d in documents if ".." not in d]
     assert sorted(Store(LocalBackend(tmp_path / "store")).documents()) == good
+
+
+# URLs that could forge a WARC header, a BibTeX field or a Markdown link, or that no browser
+# could fetch; each with the character or part the error names
+BAD_URLS = [
+    ("https://acme.example/\r\nWARC-Injected: 1", "'\\r'"),
+    ("https://a.example/x}},\n  note = {FORGED", "'}'"),
+    ("https://a.example/x> [evil](javascript:alert(1)) <", "'>'"),
+    ("https://a b/", "' ' (a space)"),
+    ("https://acme.example\n.evil/", "'\\n'"),
+    ("https://a.example/p\x00", "'\\x00'"),
+    ("https://a.example/p\tq", "'\\t'"),
+    ("https://a.example/p\x7f", "'\\x7f'"),
+    ("https://a.example/p\u2028", "'\\u2028'"),
+    ("https://a.example/p\x85", "'\\x85'"),
+    ('https://a.example/"q"', "'\"'"),
+    ("https://a.example/a|b^c", "'|'"),
+    ("https://a.example/a\\b", "'\\\\'"),
+    ("https://a.example:0/", "invalid port '0'"),
+    ("https://a.example:99999/", "invalid port '99999'"),
+    ("https://a.example:http/", "invalid port 'http'"),
+    ("https://a!b.example/", "not a valid host name"),
+    ("https://a..b/", "not a valid host name"),
+    ("https://%61.example/", "not a valid host name"),
+    ("https://:443/", "absolute http"),
+]
+GOOD_URLS = [
+    "https://acme.example/privacy?lang=en#section-2",
+    "http://a.example:8080/a%20b/c_d~e",
+    "https://münchen.example/straße",
+    "https://[2001:db8::1]:8443/p",
+    "https://localhost./",
+    "https://sub_domain.example/",
+]
+
+
+@pytest.mark.parametrize(("url", "says"), BAD_URLS)
+def test_an_unsafe_url_is_refused_at_import(tmp_path: Path, url: str, says: str) -> None:
+    _, rows = _import(tmp_path, [_line(tmp_path, url=url), _line(tmp_path, document="doc-b")])
+    assert [r["status"] for r in rows] == ["error", "first"]
+    error = rows[0]["error"]
+    assert says in error and "line 1" in error and "'doc-a'" in error, error
+    assert "\r" not in error and "\n" not in error and "\x00" not in error
+    assert list(Store(LocalBackend(tmp_path / "store")).documents()) == ["doc-b"]
+
+
+@pytest.mark.parametrize("url", GOOD_URLS)
+def test_a_valid_url_is_accepted_at_import(tmp_path: Path, url: str) -> None:
+    _, rows = _import(tmp_path, [_line(tmp_path, url=url)])
+    assert rows[0]["status"] == "first", rows[0]
+
+
+def _catalog(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "catalog.yaml"
+    doc = {"id": "acme-privacy", "entity": "E", "title": "T", "type": "terms", "url": url}
+    path.write_text(json.dumps({"documents": [doc]}))  # JSON is YAML; escapes keep every char
+    return path
+
+
+@pytest.mark.parametrize(("url", "says"), BAD_URLS)
+def test_an_unsafe_url_is_refused_in_the_catalog(tmp_path: Path, url: str, says: str) -> None:
+    path = _catalog(tmp_path, url)
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    message = str(caught.value)
+    assert says in message and "'acme-privacy'" in message and "field 'url'" in message
+    assert "\r" not in message and "\x00" not in message
+
+
+@pytest.mark.parametrize("url", GOOD_URLS)
+def test_a_valid_url_is_accepted_in_the_catalog(tmp_path: Path, url: str) -> None:
+    [doc] = load_catalog(_catalog(tmp_path, url)).documents
+    assert doc.url == url
