@@ -281,3 +281,22 @@ def test_an_unsafe_url_is_refused_in_the_catalog(tmp_path: Path, url: str, says:
 def test_a_valid_url_is_accepted_in_the_catalog(tmp_path: Path, url: str) -> None:
     [doc] = load_catalog(_catalog(tmp_path, url)).documents
     assert doc.url == url
+
+
+def test_a_page_with_no_legal_text_is_an_error_line_but_not_a_failed_batch(
+    tmp_path: Path,
+) -> None:
+    """A saved page with no visible text is reported on its line (error_type extraction) and
+    the batch exits 0: a corpus of real pages holds some, and the accuracy scorer
+    (corpus/score.py) requires exit 0. Together with a bad line, the batch exits 1."""
+    empty = tmp_path / "empty.html"
+    empty.write_bytes(b"<html><body><script>x()</script></body></html>")
+    lines = [_line(tmp_path, file=str(empty)), _line(tmp_path, document="doc-b")]
+    exit_code, rows = _import(tmp_path, lines)
+    assert exit_code == 0
+    assert [(r["status"], r["error_type"]) for r in rows] == [
+        ("error", "extraction"),
+        ("first", None),
+    ]
+    exit_code, rows = _import(tmp_path, [*lines, _line(tmp_path, document="../bad")])
+    assert exit_code == 1 and rows[2]["status"] == "error"
