@@ -21,7 +21,7 @@ from clausewatch.errors import InputError
 from clausewatch.history import Version, clauses_of, versions
 from clausewatch.lineage import Lineage
 from clausewatch.record import lineage_of
-from clausewatch.urls import percent_encode_unsafe
+from clausewatch.urls import bad_character, percent_encode_unsafe
 from storage.store import Store
 
 VOLATILE_CHANGES = 3  # a clause changed this often is "volatile"
@@ -150,7 +150,8 @@ def _autolink(url: str) -> str:
     older import, a URL with spaces or angle brackets) shown literally, never as a link."""
     from clausewatch.report import code
 
-    return f"<{url}>" if _LINKABLE.fullmatch(url) else code(url)
+    safe = _LINKABLE.fullmatch(url) and bad_character(url) is None  # no C1 control, no bidi
+    return f"<{url}>" if safe else code(url)
 
 
 def markdown(record: dict[str, Any]) -> str:

@@ -175,3 +175,15 @@ def test_markdown_shows_titles_as_they_are_and_no_forged_link(tmp_path: Path) ->
     [heading] = re.findall(r"<strong>(.*?)</strong>", rendered)
     assert html.unescape(heading) == f"E}}\\, {FORGING_TITLE}"
     assert f"<code>{html.escape(url, quote=False)}</code>" in rendered
+
+
+@pytest.mark.parametrize("char", ["\x9b", "\u202e", '"', "{"])
+def test_a_url_with_a_c1_control_or_bidi_override_is_not_a_link(tmp_path: Path, char: str) -> None:
+    """An older import stored such URLs; the Markdown shows them as code, never as a link
+    (a raw CSI or a right-to-left override would reach the reader's terminal or reorder it)."""
+    from clausewatch.cite import markdown
+
+    store = _forged_store(tmp_path, f"https://a.example/x{char}y")
+    text = markdown(citation(store, "acme-privacy"))
+    assert "<https://a.example/x" not in text and "- Source: `https://a.example/x" in text
+    assert "\x9b" not in text and "\u202e" not in text
