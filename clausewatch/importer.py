@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import os
 import stat
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -168,6 +169,11 @@ def _loads(line: str, where: str) -> Any:
     except RecursionError:
         raise InputError(f"{where}: nested too deeply to be an import line") from None
     except ValueError as exc:  # e.g. an integer longer than Python's 4300-digit limit
+        if "digits" in str(exc):
+            raise InputError(
+                f"{where}: holds a number of more than {sys.get_int_max_str_digits()} digits, "
+                "which cannot be read: fix the line"
+            ) from None
         raise InputError(f"{where}: not a usable JSON line ({exc})") from None
 
 
