@@ -21,12 +21,12 @@ import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlparse
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from clausewatch.errors import CatalogError
+from clausewatch.urls import url_problem
 from storage.models import DOCUMENT_ID, DocumentRef
 
 MAX_CATALOG_BYTES = 64 * 1024 * 1024  # a catalog larger than this is refused, not parsed
@@ -88,15 +88,9 @@ class CatalogDocument(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parsed = urlparse(value)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ValueError("must be an absolute http:// or https:// URL")
-        if "@" in parsed.netloc:
-            shown = parsed._replace(netloc="***@" + parsed.netloc.rpartition("@")[2]).geturl()
-            raise ValueError(
-                f"{shown} has credentials in it, which would be stored and sent everywhere the "
-                "URL goes: remove them (use headers or cookies for pages behind a login)"
-            )
+        problem = url_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     def ref(self) -> DocumentRef:

@@ -21,6 +21,7 @@ from clausewatch.errors import InputError
 from clausewatch.history import Version, clauses_of, versions
 from clausewatch.lineage import Lineage
 from clausewatch.record import lineage_of
+from clausewatch.urls import bad_character, percent_encode_unsafe
 from storage.store import Store
 
 VOLATILE_CHANGES = 3  # a clause changed this often is "volatile"
@@ -149,7 +150,8 @@ def _autolink(url: str) -> str:
     older import, a URL with spaces or angle brackets) shown literally, never as a link."""
     from clausewatch.report import code
 
-    return f"<{url}>" if _LINKABLE.fullmatch(url) else code(url)
+    safe = _LINKABLE.fullmatch(url) and bad_character(url) is None  # no C1 control, no bidi
+    return f"<{url}>" if safe else code(url)
 
 
 def markdown(record: dict[str, Any]) -> str:
@@ -179,23 +181,44 @@ def markdown(record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def bibtex(record: dict[str, Any]) -> str:
-    def esc(value: str) -> str:
-        return re.sub(r"([{}\\\\%&$#_^~])", r"\\\1", value)
+# BibTeX counts every brace, escaped or not, to find where a field ends: `\{` would still
+# close it, so braces and backslashes become brace-free commands (`\textbraceleft{}`)
+_BIBTEX_SPECIAL = re.compile(r"[{}\\%&$#_^~]")
+_BIBTEX_ESCAPE = {
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "\\": r"\textbackslash{}",
+    "^": r"\^{}",
+    "~": r"\~{}",
+}
 
+
+def _bibtex_text(value: str) -> str:
+    """Untrusted text as a BibTeX field value: printable, its braces balanced whatever it holds."""
+    from clausewatch.report import printable
+
+    return _BIBTEX_SPECIAL.sub(
+        lambda m: _BIBTEX_ESCAPE.get(m.group(), "\\" + m.group()), printable(value)
+    )
+
+
+def bibtex(record: dict[str, Any]) -> str:
     key = re.sub(r"[^A-Za-z0-9]+", "-", record["record_id"]).strip("-")
     doc = record["document"]
     note = f"SHA-256 {record['snapshot_sha256']}; text SHA-256 {record['text_sha256']}"
     if record["wayback_url"]:
         note += f"; archived at {record['wayback_url']}"
+    # a URL is percent-encoded where it could break out of \url{...} or the field: braces,
+    # backslashes, control characters and spaces (an older import stored such URLs)
+    url = percent_encode_unsafe(record["source_url"])
     return (
         f"@misc{{{key},\n"
-        f"  author = {{{esc(record['entity'])}}},\n"
-        f"  title = {{{esc(doc['title'] or doc['id'])}}},\n"
-        f"  howpublished = {{\\url{{{record['source_url']}}}}},\n"
+        f"  author = {{{_bibtex_text(record['entity'])}}},\n"
+        f"  title = {{{_bibtex_text(doc['title'] or doc['id'])}}},\n"
+        f"  howpublished = {{\\url{{{url}}}}},\n"
         f"  year = {{{record['captured_at'][:4]}}},\n"
         f"  urldate = {{{record['captured_at'][:10]}}},\n"
-        f"  note = {{{esc(note)}}}\n"
+        f"  note = {{{_bibtex_text(note)}}}\n"
         "}\n"
     )
 

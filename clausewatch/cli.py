@@ -182,7 +182,9 @@ def import_cmd(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record saved pages without rendering them (back-fill); one result per input line."""
+    """Record saved pages without rendering them (back-fill); one result per input line.
+    Exits 1 when any line could not be recorded (the other lines still are); a page with no
+    legal text is an error on its line only."""
     from clausewatch.catalog import load_catalog
     from clausewatch.importer import default_workers, import_batch
     from storage.store import open_store
@@ -193,14 +195,22 @@ def import_cmd(
         fh = batch.open("rb")  # decoded line by line: one bad byte spoils one line only
     except OSError as exc:
         raise InputError(f"cannot read batch {batch}: {exc.strerror}") from None
+    failed = False
     with fh:
         for outcome in import_batch(target, fh, cat, str(batch), workers or default_workers()):
+            failed = failed or (outcome.status == "error" and outcome.error_type != "extraction")
             if as_json:
                 _echo_json(outcome.as_json())
             else:
                 detail = outcome.error or outcome.content_hash
                 typer.echo(f"{outcome.document:40s} {outcome.status:9s} {detail}")
             sys.stdout.flush()
+    # every line was still processed and printed; 1 when a line could not be recorded (a bad
+    # line, an unreadable file, a store error). A saved page with no legal text is reported on
+    # its line (error_type "extraction") but does not fail the batch: it is a fact about the
+    # page, not a fault of the batch, and a corpus of real pages holds some (the scorer's does)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command("show")

@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import os
 import stat
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -29,12 +30,12 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import extractors
 from clausewatch.catalog import Catalog
 from clausewatch.errors import ClausewatchError, ExtractionError, InputError
 from clausewatch.record import Capture, Outcome, Target, extract_capture, record_capture
+from clausewatch.urls import url_problem
 from extractors import Extraction
 from storage.models import DOCUMENT_ID, DocumentRef
 from storage.store import Store, check_document_id
@@ -42,6 +43,7 @@ from storage.store import Store, check_document_id
 log = logging.getLogger(__name__)
 _WORKER_DIED = "%s: an extraction worker died; extracting this line in the main process"
 _REQUIRED = ("document", "url", "file", "captured_at")
+_TEXT_FIELDS = ("entity", "title", "type")  # optional; a string, or null for none
 Job = tuple[Target, Capture, str]  # what to record, and where the line came from
 Extracted = Extraction | ExtractionError
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a saved page larger than this is refused, not read
@@ -158,11 +160,25 @@ def _job(number: int, raw: str | bytes, known: dict[str, Any], source: str) -> J
         return Outcome(_document_of(line), "error", error=str(exc), error_type="input")
 
 
-def _parse(line: str, where: str) -> dict[str, Any]:
+def _loads(line: str, where: str) -> Any:
+    """The line's JSON value; anything the decoder refuses is an error for this line only."""
     try:
-        spec = json.loads(line)
+        return json.loads(line)
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"{where}: nested too deeply to be an import line") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's 4300-digit limit
+        if "digits" in str(exc):
+            raise InputError(
+                f"{where}: holds a number of more than {sys.get_int_max_str_digits()} digits, "
+                "which cannot be read: fix the line"
+            ) from None
+        raise InputError(f"{where}: not a usable JSON line ({exc})") from None
+
+
+def _parse(line: str, where: str) -> dict[str, Any]:
+    spec = _loads(line, where)
     if not isinstance(spec, dict):
         raise InputError(f"{where}: expected a JSON object with keys {', '.join(_REQUIRED)}")
     missing = [k for k in _REQUIRED if not isinstance(spec.get(k), str) or not spec[k]]
@@ -184,19 +200,36 @@ def _parse(line: str, where: str) -> dict[str, Any]:
             raise InputError(f"invalid document id {spec['document']!r}: no newlines")
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None
-    title = spec.get("title")
-    if title is not None and not isinstance(title, str):
-        raise InputError(f"{where}: title must be a string or null")
+    for key in _TEXT_FIELDS:  # stored as given: a list or a number is not a title
+        value = spec.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InputError(
+                f"{where}: document {spec['document']!r}: {key} must be a string or null, "
+                f"not {_json_type(value)}"
+            )
+    if "\x00" in spec["file"]:
+        raise InputError(
+            f"{where}: document {spec['document']!r}: file holds a NUL byte (\\x00), which no "
+            "path can contain: fix the line"
+        )
     problem = url_problem(spec["url"])
     if problem:
         raise InputError(f"{where}: document {spec['document']!r}: {problem}")
     return spec
 
 
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "an object"
+
+
 def _document_of(line: str) -> str:
     try:
         value = json.loads(line).get("document")
-    except (json.JSONDecodeError, AttributeError):
+    except (ValueError, RecursionError, AttributeError):  # JSONDecodeError is a ValueError
         return ""
     # echoed as given when it is printable (the contract names the bad id, e.g. "../evil");
     # newlines, control characters and lone surrogates are never echoed
@@ -213,9 +246,9 @@ def _target(spec: dict[str, Any]) -> Target:
     ref = DocumentRef(
         id=spec["document"],
         url=spec["url"],
-        entity=str(spec.get("entity", "")),
+        entity=spec.get("entity") or "",
         title=spec.get("title") or "",
-        type=str(spec.get("type", "")),
+        type=spec.get("type") or "",
     )
     return Target(ref=ref)
 
@@ -235,24 +268,6 @@ def _capture(spec: dict[str, Any], where: str) -> Capture:
         )
     body = _read_file(path, where)
     return Capture(url=spec["url"], captured_at=captured_at, source="import", body=body)
-
-
-def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be recorded (None: it can): only http(s) with a host, no credentials."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return f"url {url!r} is not a valid URL"
-    if parts.scheme not in ("http", "https") or not host:
-        return f"url {url!r} must be an absolute http:// or https:// URL"
-    if "@" in parts.netloc:
-        shown = parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
-        return (
-            f"url {shown} has credentials in it, which would be stored and sent everywhere the "
-            "URL goes: remove them (use headers or cookies for pages behind a login)"
-        )
-    return None
 
 
 def _read_file(path: Path, where: str) -> bytes:

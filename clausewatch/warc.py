@@ -6,6 +6,12 @@ of the body instead, which states no status or headers); ``resource`` records fo
 DOM (``urn:dom:<url>``) and the screenshot (``urn:screenshot:<url>``), concurrent to the
 response; and a ``metadata`` record holding the manifest. Every blob is verified against its hash as it is read from the store.
 
+No stored value can add a header line: a URL is written with its control characters, spaces
+and ``<>"{}|\\^``` percent-encoded (a stored ``\\r\\n`` cannot start a forged WARC header; the
+``metadata`` record keeps the manifest's URL exactly), and an HTTP header value holding line
+breaks (Playwright joins repeated headers such as Set-Cookie with ``\\n``) is written as one
+header line per value. A header name that is not an HTTP token refuses the export.
+
 The ``warcinfo`` record lists the captured pages (one per version: URL, time, title) in a
 ``json-metadata`` field of type ``recording``, the page list py-wacz's
 ``wacz create --detect-pages`` and Webrecorder's tools read; without it they find no pages,
@@ -17,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -26,12 +33,16 @@ from warcio.timeutils import iso_date_to_timestamp
 from warcio.warcwriter import WARCWriter
 
 from clausewatch import __name__ as _package
+from clausewatch.errors import StoreError
 from clausewatch.history import versions
+from clausewatch.urls import percent_encode_unsafe
 from storage.models import Manifest, dump
 from storage.store import Store
 
 # Playwright hands over the decoded body: these headers no longer describe it.
 _STALE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header name (RFC 9110 token)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # a WARC extension field on the record of a version captured without an HTTP response
 _UNOBSERVED = {
     "Clausewatch-Capture": "imported: no HTTP response was observed; the content type is the "
@@ -55,7 +66,7 @@ def export_warc(store: Store, document: str, output: Path, since: datetime | Non
             writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
             writer.write_record(
                 writer.create_warcinfo_record(
-                    output.name,
+                    percent_encode_unsafe(output.name),
                     {
                         "software": f"{_package} (clausewatch)",
                         "format": "WARC File Format 1.1",
@@ -83,7 +94,7 @@ def _page_list(chain: list[tuple[str, Manifest]]) -> str:
     pages = [
         {
             "id": h,
-            "url": m.final_url or m.request_url,
+            "url": percent_encode_unsafe(m.final_url or m.request_url),
             "timestamp": iso_date_to_timestamp(_warc_date(m)),
             "title": m.document.title or m.document.id,
         }
@@ -92,8 +103,24 @@ def _page_list(chain: list[tuple[str, Manifest]]) -> str:
     return json.dumps({"type": "recording", "pages": pages}, ensure_ascii=True)
 
 
+def _http_headers(h: str, m: Manifest) -> list[tuple[str, str]]:
+    """The captured headers as header lines: never one holding a line break."""
+    lines = []
+    for name, value in m.http_headers.items():
+        if name.lower() in _STALE_HEADERS:
+            continue
+        if not _TOKEN.fullmatch(name):
+            raise StoreError(
+                f"{m.document.id} version {m.version} (manifest {h}): HTTP header name "
+                f"{name!r} is not a header name, so it cannot be written to a WARC; "
+                "run `clausewatch verify` on the store (export refused, nothing written)"
+            )
+        lines += [(name, part) for part in _LINE_BREAK.split(value)]
+    return lines
+
+
 def _write_version(store: Store, writer: WARCWriter, h: str, m: Manifest) -> int:
-    url = m.final_url or m.request_url
+    url = percent_encode_unsafe(m.final_url or m.request_url)
     date = _warc_date(m)
     body = store.get_blob(m.blobs["response"].sha256)
     if m.http_status is None:
@@ -107,7 +134,7 @@ def _write_version(store: Store, writer: WARCWriter, h: str, m: Manifest) -> int
             warc_headers_dict={"WARC-Date": date, **_UNOBSERVED},
         )
     else:
-        headers = [(k, v) for k, v in m.http_headers.items() if k.lower() not in _STALE_HEADERS]
+        headers = _http_headers(h, m)
         status = m.http_status
         http = StatusAndHeaders(
             f"{status} OK" if status == 200 else str(status), headers, protocol="HTTP/1.1"

@@ -102,3 +102,88 @@ def test_a_url_that_is_not_http_is_never_a_link_in_the_markdown(tmp_path: Path) 
     assert "- Source: <https://acme.example/acme-privacy>" in markdown(
         citation(good, "acme-privacy")
     )
+
+
+def _bibtex_fields(entry: str) -> dict[str, str]:
+    """The fields of one BibTeX entry read as BibTeX reads them: a braced value ends at the
+    brace that balances its opening one, and a backslash does not escape a brace."""
+    body = entry[entry.index(",") + 1 : entry.rstrip().rindex("}")]
+    fields: dict[str, str] = {}
+    i = 0
+    while i < len(body):
+        if body[i] in " ,\n":
+            i += 1
+            continue
+        name, _, rest = body[i:].partition("=")
+        start = i + len(name) + 1 + (len(rest) - len(rest.lstrip()))
+        assert body[start] == "{", body[start:]
+        depth, j = 0, start
+        while True:
+            depth += {"{": 1, "}": -1}.get(body[j], 0)
+            j += 1
+            if depth == 0:
+                break
+        fields[name.strip()] = body[start + 1 : j - 1]
+        i = j
+    return fields
+
+
+FORGING_TITLE = "T} , author={Forged \\ 100% _x_"
+
+
+def _forged_store(tmp_path: Path, url: str) -> Store:
+    from clausewatch.record import Target
+    from storage.models import DocumentRef
+
+    store = Store(LocalBackend(tmp_path / "s"))
+    ref = DocumentRef(id="acme-privacy", url=url, entity="E}\\", title=FORGING_TITLE)
+    record_capture(store, Target(ref=ref), capture(page("We keep data.")))  # bypasses import
+    return store
+
+
+def test_bibtex_fields_cannot_be_forged(tmp_path: Path) -> None:
+    from clausewatch.cite import bibtex
+
+    store = _forged_store(tmp_path, "https://a.example/x}},\n  note = {FORGED\\")
+    fields = _bibtex_fields(bibtex(citation(store, "acme-privacy")))
+    assert list(fields) == ["author", "title", "howpublished", "year", "urldate", "note"]
+    assert "FORGED" not in fields["note"]
+    assert (
+        fields["howpublished"]
+        == r"\url{https://a.example/x%7D%7D,%0A%20%20note%20=%20%7BFORGED%5C}"
+    )
+    assert fields["title"] == (
+        r"T\textbraceright{} , author=\textbraceleft{}Forged \textbackslash{} 100\% \_x\_"
+    )
+    assert fields["author"] == r"E\textbraceright{}\textbackslash{}"
+
+
+def test_markdown_shows_titles_as_they_are_and_no_forged_link(tmp_path: Path) -> None:
+    """Rendered by a CommonMark renderer, the Markdown shows the title as stored (its Markdown
+    escapes are not shown) and makes no link of a URL that holds one."""
+    import html
+    import re
+
+    from markdown_it import MarkdownIt
+
+    from clausewatch.cite import markdown
+
+    url = "https://a.example/x> [evil](javascript:alert(1)) <"
+    store = _forged_store(tmp_path, url)
+    rendered = MarkdownIt("commonmark").render(markdown(citation(store, "acme-privacy")))
+    assert "<a " not in rendered and "href" not in rendered
+    [heading] = re.findall(r"<strong>(.*?)</strong>", rendered)
+    assert html.unescape(heading) == f"E}}\\, {FORGING_TITLE}"
+    assert f"<code>{html.escape(url, quote=False)}</code>" in rendered
+
+
+@pytest.mark.parametrize("char", ["\x9b", "\u202e", '"', "{"])
+def test_a_url_with_a_c1_control_or_bidi_override_is_not_a_link(tmp_path: Path, char: str) -> None:
+    """An older import stored such URLs; the Markdown shows them as code, never as a link
+    (a raw CSI or a right-to-left override would reach the reader's terminal or reorder it)."""
+    from clausewatch.cite import markdown
+
+    store = _forged_store(tmp_path, f"https://a.example/x{char}y")
+    text = markdown(citation(store, "acme-privacy"))
+    assert "<https://a.example/x" not in text and "- Source: `https://a.example/x" in text
+    assert "\x9b" not in text and "\u202e" not in text

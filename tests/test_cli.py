@@ -73,7 +73,9 @@ def test_import_contract(tmp_path: Path) -> None:
     batch.write_text("\n".join(lines) + "\n")
     store = f"file://{tmp_path / 'store'}"
     done = cli("import", "--batch", str(batch), "--store", store, "--json")
-    assert done.returncode == 0, done.stderr
+    # three lines are errors: every line is still recorded and printed, and the exit code is 1
+    # (was 0, which told a script that a batch with errors had gone through)
+    assert done.returncode == 1, done.stderr
     out = [json.loads(line) for line in done.stdout.splitlines()]
     assert [(o["document"], o["status"], o["changed"]) for o in out] == [
         ("doc-a", "first", False),

@@ -141,3 +141,162 @@ def test_follow_needs_a_positive_interval(tmp_path: Path, interval: str) -> None
         app, ["events", "--follow", "--interval", interval, "--store", str(tmp_path / "store")]
     )
     assert result.exit_code == 2 and "--interval" in result.output
+
+
+def _raw_line(tmp_path: Path, middle: str) -> bytes:
+    """An import line with ``middle`` spliced in as raw JSON text (what json.dumps cannot
+    produce: 200,000 levels of nesting, an integer of 5000 digits)."""
+    spec = json.loads(_line(tmp_path))
+    return (json.dumps(spec)[:-1] + ', "extra": ' + middle + "}").encode()
+
+
+@pytest.mark.parametrize(
+    ("middle", "says"),
+    [
+        ("[" * 200_000 + "]" * 200_000, "nested too deeply"),
+        ("1" * 5000, "4300 digits"),
+    ],
+)
+def test_a_line_the_json_decoder_refuses_is_one_error(
+    tmp_path: Path, middle: str, says: str
+) -> None:
+    bad = _raw_line(tmp_path, middle)
+    _, rows = _import(tmp_path, [bad, _line(tmp_path, document="doc-b")])
+    assert [r["status"] for r in rows] == ["error", "first"]
+    assert says in rows[0]["error"] and "line 1" in rows[0]["error"]
+    assert list(Store(LocalBackend(tmp_path / "store")).documents()) == ["doc-b"]
+
+
+def test_a_nul_byte_in_the_file_path_is_one_error(tmp_path: Path) -> None:
+    bad = _line(tmp_path, file=str(tmp_path / "p.html") + "\u0000x")
+    _, rows = _import(tmp_path, [bad, _line(tmp_path, document="doc-b")])
+    assert [r["status"] for r in rows] == ["error", "first"]
+    assert "NUL" in rows[0]["error"] and "line 1" in rows[0]["error"]
+    assert "'doc-a'" in rows[0]["error"]
+
+
+@pytest.mark.parametrize("key", ["entity", "title", "type"])
+@pytest.mark.parametrize("value", [{"a": 1}, ["x"], 7, True])
+def test_entity_title_and_type_must_be_strings(tmp_path: Path, key: str, value: Any) -> None:
+    bad = _line(tmp_path, **{key: value})
+    _, rows = _import(tmp_path, [bad, _line(tmp_path, document="doc-b")])
+    assert [r["status"] for r in rows] == ["error", "first"]
+    assert f"{key} must be a string or null" in rows[0]["error"]
+    assert list(Store(LocalBackend(tmp_path / "store")).documents()) == ["doc-b"]
+
+
+def test_null_entity_and_type_mean_none(tmp_path: Path) -> None:
+    (tmp_path / "p.html").write_bytes(page("Clause one of the policy."))
+    store = Store(LocalBackend(tmp_path / "store"))
+    [outcome] = import_batch(store, [_line(tmp_path, entity=None, type=None)])
+    assert outcome.status == "first"
+    result = runner.invoke(app, ["show", "doc-a", "--store", str(tmp_path / "store"), "--json"])
+    document = json.loads(result.stdout)["document"]
+    assert (document["entity"], document["type"]) == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("documents", "code"),
+    [(["doc-a", "../bad", "doc-b"], 1), (["../bad", "../worse"], 1), (["doc-a", "doc-b"], 0)],
+)
+def test_import_exits_1_when_any_line_is_an_error(
+    tmp_path: Path, documents: list[str], code: int
+) -> None:
+    exit_code, rows = _import(tmp_path, [_line(tmp_path, document=d) for d in documents])
+    assert exit_code == code
+    # every line was processed and printed, the good ones recorded
+    assert [r["status"] for r in rows] == ["error" if ".." in d else "first" for d in documents]
+    good = [d for d in documents if ".." not in d]
+    assert sorted(Store(LocalBackend(tmp_path / "store")).documents()) == good
+
+
+# URLs that could forge a WARC header, a BibTeX field or a Markdown link, or that no browser
+# could fetch; each with the character or part the error names
+BAD_URLS = [
+    ("https://acme.example/\r\nWARC-Injected: 1", "'\\r'"),
+    ("https://a.example/x}},\n  note = {FORGED", "'}'"),
+    ("https://a.example/x> [evil](javascript:alert(1)) <", "'>'"),
+    ("https://a b/", "' ' (a space)"),
+    ("https://acme.example\n.evil/", "'\\n'"),
+    ("https://a.example/p\x00", "'\\x00'"),
+    ("https://a.example/p\tq", "'\\t'"),
+    ("https://a.example/p\x7f", "'\\x7f'"),
+    ("https://a.example/p\u2028", "'\\u2028'"),
+    ("https://a.example/p\x85", "'\\x85'"),
+    ('https://a.example/"q"', "'\"'"),
+    ("https://a.example/a|b^c", "'|'"),
+    ("https://a.example/a\\b", "'\\\\'"),
+    ("https://a.example:0/", "invalid port '0'"),
+    ("https://a.example:99999/", "invalid port '99999'"),
+    ("https://a.example:http/", "invalid port 'http'"),
+    ("https://a!b.example/", "not a valid host name"),
+    ("https://a..b/", "not a valid host name"),
+    ("https://%61.example/", "not a valid host name"),
+    ("https://:443/", "absolute http"),
+]
+GOOD_URLS = [
+    "https://acme.example/privacy?lang=en#section-2",
+    "http://a.example:8080/a%20b/c_d~e",
+    "https://münchen.example/straße",
+    "https://[2001:db8::1]:8443/p",
+    "https://localhost./",
+    "https://sub_domain.example/",
+]
+
+
+@pytest.mark.parametrize(("url", "says"), BAD_URLS)
+def test_an_unsafe_url_is_refused_at_import(tmp_path: Path, url: str, says: str) -> None:
+    _, rows = _import(tmp_path, [_line(tmp_path, url=url), _line(tmp_path, document="doc-b")])
+    assert [r["status"] for r in rows] == ["error", "first"]
+    error = rows[0]["error"]
+    assert says in error and "line 1" in error and "'doc-a'" in error, error
+    assert "\r" not in error and "\n" not in error and "\x00" not in error
+    assert list(Store(LocalBackend(tmp_path / "store")).documents()) == ["doc-b"]
+
+
+@pytest.mark.parametrize("url", GOOD_URLS)
+def test_a_valid_url_is_accepted_at_import(tmp_path: Path, url: str) -> None:
+    _, rows = _import(tmp_path, [_line(tmp_path, url=url)])
+    assert rows[0]["status"] == "first", rows[0]
+
+
+def _catalog(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "catalog.yaml"
+    doc = {"id": "acme-privacy", "entity": "E", "title": "T", "type": "terms", "url": url}
+    path.write_text(json.dumps({"documents": [doc]}))  # JSON is YAML; escapes keep every char
+    return path
+
+
+@pytest.mark.parametrize(("url", "says"), BAD_URLS)
+def test_an_unsafe_url_is_refused_in_the_catalog(tmp_path: Path, url: str, says: str) -> None:
+    path = _catalog(tmp_path, url)
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    message = str(caught.value)
+    assert says in message and "'acme-privacy'" in message and "field 'url'" in message
+    assert "\r" not in message and "\x00" not in message
+
+
+@pytest.mark.parametrize("url", GOOD_URLS)
+def test_a_valid_url_is_accepted_in_the_catalog(tmp_path: Path, url: str) -> None:
+    [doc] = load_catalog(_catalog(tmp_path, url)).documents
+    assert doc.url == url
+
+
+def test_a_page_with_no_legal_text_is_an_error_line_but_not_a_failed_batch(
+    tmp_path: Path,
+) -> None:
+    """A saved page with no visible text is reported on its line (error_type extraction) and
+    the batch exits 0: a corpus of real pages holds some, and the accuracy scorer
+    (corpus/score.py) requires exit 0. Together with a bad line, the batch exits 1."""
+    empty = tmp_path / "empty.html"
+    empty.write_bytes(b"<html><body><script>x()</script></body></html>")
+    lines = [_line(tmp_path, file=str(empty)), _line(tmp_path, document="doc-b")]
+    exit_code, rows = _import(tmp_path, lines)
+    assert exit_code == 0
+    assert [(r["status"], r["error_type"]) for r in rows] == [
+        ("error", "extraction"),
+        ("first", None),
+    ]
+    exit_code, rows = _import(tmp_path, [*lines, _line(tmp_path, document="../bad")])
+    assert exit_code == 1 and rows[2]["status"] == "error"

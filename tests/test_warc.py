@@ -165,3 +165,73 @@ def test_wacz_detect_pages_lists_every_capture(tmp_path: Path) -> None:
     assert len({p["id"] for p in listed}) == 3
     # py-wacz also lists every HTML resource on its own: here the rendered DOM of version 1
     assert [p["url"] for p in pages if p not in listed] == ["urn:dom:https://acme.example/privacy"]
+
+
+FORGED_URL = "https://acme.example/\r\nWARC-Injected: 1"
+
+
+def _store_bypassing_import(tmp_path: Path, headers: dict[str, str]) -> Store:
+    """A version whose URL and headers hold line breaks, recorded straight into the store
+    (import and the catalog refuse such a URL; an older import stored them)."""
+    from clausewatch.record import Target
+    from storage.models import DocumentRef
+
+    store = Store(LocalBackend(tmp_path / "store"))
+    ref = DocumentRef(id="acme-privacy", url=FORGED_URL, title="Acme")
+    cap = Capture(
+        url=FORGED_URL,
+        captured_at=T0,
+        source="browser",
+        body=page("One."),
+        dom=page("One."),
+        status=200,
+        headers=headers,
+    )
+    record_capture(store, Target(ref=ref), cap)
+    return store
+
+
+def test_no_stored_value_can_add_a_warc_header_line(tmp_path: Path) -> None:
+    import gzip
+
+    headers = {
+        "content-type": "text/html",
+        "set-cookie": "a=1\nb=2",  # how Playwright joins a repeated header
+        "x-evil": "v\r\nWARC-Injected: 2",
+    }
+    store = _store_bypassing_import(tmp_path, headers)
+    out = tmp_path / "acme.warc.gz"
+    result = CliRunner().invoke(
+        app, ["export-warc", "acme-privacy", "--store", store.url, "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    raw = gzip.decompress(out.read_bytes())
+    assert b"\nWARC-Injected" not in raw
+    with out.open("rb") as fh:
+        records = list(
+            (r.rec_type, r.rec_headers, r.http_headers, r.content_stream().read())
+            for r in ArchiveIterator(fh, check_digests=True)
+        )
+    encoded = "https://acme.example/%0D%0AWARC-Injected:%201"
+    targets = [h.get_header("WARC-Target-URI") for _, h, _, _ in records[1:]]
+    assert targets[:2] == [encoded, "urn:dom:" + encoded]
+    assert targets[2].startswith("urn:clausewatch:manifest:")
+    assert all(h.get_header("WARC-Injected") is None for _, h, _, _ in records)
+    [http] = [hh for kind, _, hh, _ in records if kind == "response"]
+    assert [v for k, v in http.headers if k == "set-cookie"] == ["a=1", "b=2"]
+    assert [v for k, v in http.headers if k == "x-evil"] == ["v", "WARC-Injected: 2"]
+    assert http.get_header("WARC-Injected") is None
+    # the metadata record keeps the manifest, and in it the URL exactly as stored
+    [manifest] = [json.loads(body) for kind, _, _, body in records if kind == "metadata"]
+    assert manifest["request_url"] == FORGED_URL
+
+
+def test_a_header_name_that_is_not_a_token_refuses_the_export(tmp_path: Path) -> None:
+    store = _store_bypassing_import(tmp_path, {"x-a\r\nWARC-Injected": "1"})
+    out = tmp_path / "acme.warc.gz"
+    result = CliRunner().invoke(
+        app, ["export-warc", "acme-privacy", "--store", store.url, "-o", str(out)]
+    )
+    assert result.exit_code == 2
+    assert "acme-privacy version 1 (manifest " in result.output and "Traceback" not in result.output
+    assert not out.exists() and list(tmp_path.glob(".clausewatch-*")) == []
