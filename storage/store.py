@@ -43,7 +43,16 @@ from clausewatch.errors import (
 )
 from storage.backend import Backend
 from storage.local import LocalBackend
-from storage.models import DOCUMENT_ID, SHA256, CheckRecord, Head, Manifest, dump
+from storage.models import (
+    DOCUMENT_ID,
+    SHA256,
+    CheckRecord,
+    Head,
+    Manifest,
+    dump,
+    load_json,
+    summary,
+)
 
 log = logging.getLogger(__name__)
 HASH_PREFIX_LEN = 6  # shortest hash prefix accepted by lookups
@@ -109,7 +118,8 @@ class Store:
             return Manifest.model_validate_json(data)
         except ValueError as exc:
             raise IntegrityError(
-                f"manifest {h} in {self.url} is not a valid manifest: {exc}"
+                f"manifest {h} in {self.url} is not a valid manifest: {summary(exc)}; run "
+                "`clausewatch verify`"
             ) from exc
 
     def get_object(self, h: str) -> tuple[str, bytes]:
@@ -161,7 +171,10 @@ class Store:
         try:
             return Head.model_validate_json(found[0]), found[1]
         except ValueError as exc:
-            raise StoreError(f"head of {document!r} in {self.url} is unreadable: {exc}") from exc
+            raise StoreError(
+                f"head of {document!r} in {self.url} is unreadable ({summary(exc)}): restore "
+                f"heads/{document}.json or run `clausewatch verify`"
+            ) from exc
 
     def swap_head(self, head: Head, expected: str | None) -> bool:
         key = f"heads/{check_document_id(head.document)}.json"
@@ -336,7 +349,7 @@ class Store:
             if cursor is None:
                 continue
             try:
-                event = json.loads(self.backend.read(key))
+                event = load_json(self.backend.read(key))
             except (ValueError, ObjectNotFound, NotAFile) as exc:
                 event = exc
             if not isinstance(event, dict):
@@ -391,7 +404,7 @@ def _claim_state(data: bytes) -> int | dict[str, Any]:
     if text.isdigit():
         return int(text)
     try:
-        state = json.loads(text)
+        state = load_json(text)
     except ValueError:
         return {"released": True}
     return state if isinstance(state, dict) else {"released": True}

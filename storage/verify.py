@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import ValidationError
-
 from clausewatch.errors import ClausewatchError, InputError, IntegrityError
-from storage.models import CheckRecord, Manifest
+from storage.models import CheckRecord, Manifest, load_json, summary
 from storage.store import CHECK_NAME, Store, sha256
 
 ProblemKind = Literal["missing", "corrupt", "invalid", "broken-chain", "link"]
@@ -124,7 +122,7 @@ def _scan(
             try:
                 manifests[expected] = Manifest.model_validate_json(data)
             except ValueError as exc:
-                report.problems.append(Problem("invalid", key, f"not a manifest: {exc}"[:300]))
+                report.problems.append(Problem("invalid", key, f"not a manifest: {summary(exc)}"))
     return count
 
 
@@ -253,7 +251,7 @@ def _check_event_log(store: Store, report: Report) -> None:
             continue
         cursors.add(int(name))
         try:
-            event = json.loads(data)
+            event = load_json(data)
         except ValueError:
             event = None
         if not isinstance(event, dict):
@@ -322,11 +320,7 @@ def _is_time(value: str) -> bool:
 
 def _why(exc: ValueError) -> str:
     """One line saying why a record did not validate."""
-    if isinstance(exc, ValidationError) and exc.errors():
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"{where + ': ' if where else ''}{first.get('msg', '')}"
-    return " ".join(str(exc).split())
+    return summary(exc)
 
 
 def report_text(report: Report) -> str:

@@ -1,0 +1,148 @@
+"""Damage to store files beyond truncation: JSON nested too deep for the parser, a directory
+where a file belongs, a stray entry under ``heads/``, a damaged Wayback queue entry or dead
+letter, and a garbage head. ``verify`` names each (exit 1); the commands reading them skip the
+bad file with one warning line, or fail with one error line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import clausewatch.seal
+from clausewatch.cli import app
+from clausewatch.record import record_capture
+from clausewatch.webhooks import Deliverer, Endpoint
+from storage.local import LocalBackend
+from storage.store import Store
+from storage.verify import verify_store
+from tests.helpers import capture, page, target
+
+runner = CliRunner()
+DEEP = b"[" * 100_000 + b"]" * 100_000
+SECRET = "whsec_" + "Y2xhdXNld2F0Y2gtdGVzdC1zZWNyZXQtMzItYnl0ZXM="
+
+
+def three_versions(tmp_path: Path) -> Store:
+    """doc-a at three versions (events 1-3) and doc-b at one (event 4), sealed and
+    re-extracted (a re-extraction record for each)."""
+    store = Store(LocalBackend(tmp_path / "store"))
+    for minute, text in enumerate(("One.", "Two.", "Three.")):
+        record_capture(store, target("doc-a"), capture(page(f"doc-a {text}"), minute))
+    record_capture(store, target("doc-b"), capture(page("doc-b One."), 5))
+    return store
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def problems(store: Store) -> dict[str, str]:
+    return {p.key: p.detail for p in verify_store(store).problems}
+
+
+# -- 2. JSON nested too deep for the parser ------------------------------------------------
+LOG2 = "events/log/000000000002.json"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["events"],
+        ["events", "--json"],
+        ["events", "--document", "doc-a"],
+        ["digest", "--since", "3000d"],
+        ["digest", "--since", "3000d", "--format", "json"],
+        ["digest", "--since", "3000d", "--format", "html"],
+        ["digest", "--since", "3000d", "--emit"],
+    ],
+)
+def test_a_deeply_nested_log_entry_is_skipped_by_readers(
+    tmp_path: Path, command: list[str]
+) -> None:
+    store = three_versions(tmp_path)
+    store.backend.overwrite(LOG2, DEEP)
+    code, _, err = cli(*command, "--store", store.url)
+    assert code == 0 and LOG2 in err and err.count("\n") == 1
+
+
+def test_a_deeply_nested_log_entry_is_skipped_by_replay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS", "1")
+    store = three_versions(tmp_path)
+    store.backend.overwrite(LOG2, DEEP)
+    nobody = Endpoint(name="t", url="http://127.0.0.1:9/", secret=SECRET, documents=("none",))
+    report = Deliverer(store).replay(nobody, since=0)
+    assert report.skipped == 1 and any(LOG2 in e for e in report.errors)
+
+
+def sealed_and_reextracted(tmp_path: Path) -> Store:
+    from clausewatch.reextract import reextract
+
+    store = three_versions(tmp_path)
+    clausewatch.seal.seal(store)
+    reextract(store, "doc-a")
+    return store
+
+
+@pytest.mark.parametrize("area", ["events/log/", "seals/", "reextracts/doc-a/"])
+def test_a_deeply_nested_record_is_named_by_verify(tmp_path: Path, area: str) -> None:
+    store = sealed_and_reextracted(tmp_path)
+    key = sorted(store.backend.list(area))[1 if area == "events/log/" else 0]
+    store.backend.overwrite(key, DEEP)
+    code, out, _ = cli("verify", "--store", store.url)
+    assert code == 1 and key in out
+    assert key in problems(store)
+
+
+def test_seal_show_names_a_deeply_nested_seal(tmp_path: Path) -> None:
+    store = three_versions(tmp_path)
+    clausewatch.seal.seal(store)
+    [key] = store.backend.list("seals/")
+    store.backend.overwrite(key, DEEP)
+    code, _, err = cli("seal", "--show", "--store", store.url)
+    assert code == 2 and key in err and err.count("\n") == 1
+
+
+# -- 5. a garbage head: one error line, without the bytes or a pydantic URL -----------------
+GARBAGE = b"\xff\xfe\x00garbage{"
+
+
+def test_a_garbage_head_is_one_error_line_in_history_and_import(tmp_path: Path) -> None:
+    store = three_versions(tmp_path)
+    store.backend.overwrite("heads/doc-a.json", GARBAGE)
+    code, _, err = cli("history", "doc-a", "--store", store.url)
+    assert code != 0 and err.count("\n") == 1, err
+    assert "head of 'doc-a'" in err and "unreadable" in err and "json_invalid" in err
+    assert "input_value" not in err and "errors.pydantic.dev" not in err and "\\xff" not in err
+    html = tmp_path / "p.html"
+    html.write_bytes(page("doc-a Four."))
+    spec = {"document": "doc-a", "url": "https://x.example/a", "file": str(html)}
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(json.dumps({**spec, "captured_at": "2025-01-01T00:00:00Z"}) + "\n")
+    code, out, err = cli("import", "--batch", str(batch), "--store", store.url)
+    text = out + err
+    assert "head of 'doc-a'" in text and "input_value" not in text
+    assert "errors.pydantic.dev" not in text and len(text.strip().splitlines()) <= 2, text
+
+
+def test_a_damaged_manifest_is_one_error_line(tmp_path: Path) -> None:
+    from storage.models import dump
+    from storage.store import manifest_key, sha256
+
+    store = three_versions(tmp_path)
+    bad = b'{"format": "clausewatch.manifest/1"}'  # named by its hash: valid bytes, not a manifest
+    h = sha256(bad)
+    store.backend.create(manifest_key(h), bad)
+    head, _ = store.head("doc-a")
+    assert head is not None
+    store.backend.overwrite("heads/doc-a.json", dump(head.model_copy(update={"manifest": h})))
+    code, _, err = cli("history", "doc-a", "--store", store.url)
+    assert code != 0 and err.count("\n") == 1 and h in err and "errors.pydantic.dev" not in err
