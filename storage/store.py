@@ -92,6 +92,7 @@ class Store:
     def __init__(self, backend: Backend, claim_lease_s: float = 120.0) -> None:
         self.backend = backend
         self.claim_lease_s = claim_lease_s
+        self._warned: set[str] = set()
 
     @property
     def url(self) -> str:
@@ -180,8 +181,27 @@ class Store:
         key = f"heads/{check_document_id(head.document)}.json"
         return self.backend.swap(key, dump(head), expected)
 
-    def documents(self) -> list[str]:
-        return [k[len("heads/") : -len(".json")] for k in self.backend.list("heads/")]
+    def documents(self, quiet: bool = False) -> list[str]:
+        """The documents with a head, in order of id.
+
+        A key under ``heads/`` that is not ``heads/<document id>.json`` (a stray file such as
+        ``heads/Bad Name.json``, an S3 key ``heads/../x.json``) is skipped with a warning on
+        stderr naming it, once per key (``quiet``: silently), so one stray entry does not stop
+        ``seal`` or ``reextract`` for the whole store; ``clausewatch verify`` names it
+        (:meth:`stray_heads`)."""
+        found = []
+        for key in self.backend.list("heads/"):
+            document = _head_document(key)
+            if document is not None:
+                found.append(document)
+            elif not quiet and key not in self._warned:
+                self._warned.add(key)
+                _warn(f"skipping {key!r} in {self.url}: {STRAY_HEAD}; see `clausewatch verify`")
+        return found
+
+    def stray_heads(self) -> list[str]:
+        """The keys under ``heads/`` that are not the head of a valid document id."""
+        return [k for k in self.backend.list("heads/") if _head_document(k) is None]
 
     def add_check(self, check: CheckRecord) -> str:
         data = dump(check)
@@ -387,6 +407,21 @@ class Store:
         for key in self.backend.list("events/log/", start_after=f"events/log/{last:012d}.json"):
             last = max(last, _log_cursor(key) or 0)
         return last
+
+
+STRAY_HEAD = (
+    "not the head of a document (heads/<document id>.json, the id in lower-case letters, "
+    "digits, '.', '-' and '_'): move or remove it"
+)
+
+
+def _head_document(key: str) -> str | None:
+    """The document whose head ``key`` is, or None if it is not ``heads/<valid id>.json``."""
+    name = key[len("heads/") :]
+    if not key.startswith("heads/") or not name.endswith(".json"):
+        return None
+    document = name[: -len(".json")]
+    return document if DOCUMENT_ID.fullmatch(document) else None
 
 
 def _log_cursor(key: str) -> int | None:

@@ -14,7 +14,7 @@ from typing import Literal
 
 from clausewatch.errors import ClausewatchError, InputError, IntegrityError
 from storage.models import CheckRecord, Manifest, load_json, summary
-from storage.store import CHECK_NAME, Store, sha256
+from storage.store import CHECK_NAME, STRAY_HEAD, Store, sha256
 
 ProblemKind = Literal["missing", "corrupt", "invalid", "broken-chain", "link"]
 _CURSOR = re.compile(r"\d{12}")
@@ -59,12 +59,14 @@ class Report:
 def verify_store(store: Store, document: str | None = None) -> Report:
     """Check every blob and manifest (or only one document's) and every hash chain."""
     report = Report(checked_at=datetime.now(UTC), store=store.url)
-    docs = store.documents()
+    docs = store.documents(quiet=True)
     if document is not None:
         if document not in docs:
             raise InputError(f"no document {document!r} in {store.url}: see `clausewatch history`")
         docs = [document]
     report.problems += _links(store)
+    if document is None:
+        report.problems += [Problem("invalid", key, STRAY_HEAD) for key in store.stray_heads()]
     manifests: dict[str, Manifest] = {}
     if document is None:
         report.blobs = _scan(store, "blobs/", report, lambda key: key.rsplit("/", 1)[1])

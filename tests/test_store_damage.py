@@ -6,6 +6,7 @@ bad file with one warning line, or fail with one error line, never a traceback."
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,57 @@ def test_a_damaged_manifest_is_one_error_line(tmp_path: Path) -> None:
     store.backend.overwrite("heads/doc-a.json", dump(head.model_copy(update={"manifest": h})))
     code, _, err = cli("history", "doc-a", "--store", store.url)
     assert code != 0 and err.count("\n") == 1 and h in err and "errors.pydantic.dev" not in err
+
+
+# -- 3. a stray entry under heads/ ---------------------------------------------------------
+def test_a_stray_head_is_skipped_by_seal_and_reextract_and_named_by_verify(
+    tmp_path: Path,
+) -> None:
+    store = three_versions(tmp_path)
+    stray = "heads/Bad Name.json"
+    store.backend.overwrite(stray, b"{}")
+    code, out, err = cli("seal", "--store", store.url)
+    assert code == 0 and stray in err and err.count("\n") == 1, err
+    [key] = store.backend.list("seals/")
+    leaves = json.loads(store.backend.read(key))["leaves"]
+    assert [doc for doc, _ in leaves] == ["doc-a", "doc-b"]
+    code, out, err = cli("reextract", "--store", store.url)
+    assert code == 0 and stray in err and err.count("\n") == 1, err
+    assert [line.split(":")[0] for line in out.splitlines()] == ["doc-a", "doc-b"]
+    code, out, _ = cli("verify", "--store", store.url)
+    assert code == 1 and f"INVALID: {stray}: not the head of a document" in out
+    assert list(problems(store)) == [stray]
+
+
+class _ExtraKey(LocalBackend):
+    """A local store listing one more key under heads/, as an S3 bucket can hold it."""
+
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[str]:
+        keys = list(super().list(prefix, start_after))
+        if "heads/".startswith(prefix) or prefix.startswith("heads/"):
+            keys = sorted([*keys, "heads/../../evil.json"])
+        return iter(keys)
+
+
+def test_an_s3_key_with_dot_dot_under_heads_is_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    three_versions(tmp_path)
+    store = Store(_ExtraKey(tmp_path / "store"))
+    assert store.documents() == ["doc-a", "doc-b"]
+    assert store.documents() == ["doc-a", "doc-b"]
+    assert capsys.readouterr().err.count("'heads/../../evil.json'") == 1  # warned once
+    event = clausewatch.seal.seal(store)
+    assert event["data"]["documents"] == 2
+    assert "heads/../../evil.json" in problems(store)
+
+
+def test_the_viewer_lists_a_stray_head_as_damaged(tmp_path: Path) -> None:
+    from tests.test_word_diff import view
+
+    store = three_versions(tmp_path)
+    store.backend.overwrite("heads/Bad Name.json", b"{}")
+    response = view(store, "/")
+    assert response.status_code == 200 and "<a href='/doc/doc-a'>" in response.text
+    damaged = response.text[response.text.index("Damaged") :]
+    assert "heads/Bad Name.json" in damaged and "not the head of a document" in damaged
