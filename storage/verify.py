@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from clausewatch.errors import ClausewatchError, InputError, IntegrityError
+from storage.local import MISPLACED_DIRECTORY
 from storage.models import CheckRecord, Manifest, load_json, summary
 from storage.store import CHECK_NAME, STRAY_HEAD, Store, sha256
 
-ProblemKind = Literal["missing", "corrupt", "invalid", "broken-chain", "link"]
+ProblemKind = Literal["missing", "corrupt", "invalid", "broken-chain", "link", "not-a-file"]
 _CURSOR = re.compile(r"\d{12}")
 
 
@@ -93,7 +94,9 @@ def _links(store: Store) -> list[Problem]:
     if links is None:
         return []  # S3 has no links
     return [
-        Problem(
+        Problem("not-a-file", key, f"{what}: readers skip it; remove it")
+        if what == MISPLACED_DIRECTORY
+        else Problem(
             "link",
             key,
             f"{what}; clausewatch never follows links or reads special files in a store: remove it",

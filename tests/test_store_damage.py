@@ -201,3 +201,77 @@ def test_the_viewer_lists_a_stray_head_as_damaged(tmp_path: Path) -> None:
     assert response.status_code == 200 and "<a href='/doc/doc-a'>" in response.text
     damaged = response.text[response.text.index("Damaged") :]
     assert "heads/Bad Name.json" in damaged and "not the head of a document" in damaged
+
+
+# -- 1. a directory where a file belongs ---------------------------------------------------
+def _blob(store: Store) -> str:
+    head, _ = store.head("doc-a")
+    assert head is not None
+    return f"blobs/{head.content_hash[:2]}/{head.content_hash}"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "heads/doc-a.json",
+        LOG2,
+        "checks/doc-a/20250101T000000000000Z-0123abcd.json",
+        "webhooks/hook/state.json",
+        "webhooks/hook/dead/000000000001.json",
+        "wayback/queue/doc-a/" + "0" * 64 + ".json",
+        "events/cursor",
+        "seals/20250101T000000000000Z.json",
+        "blob",
+    ],
+)
+def test_a_directory_where_a_file_belongs_is_named_by_verify(tmp_path: Path, key: str) -> None:
+    store = three_versions(tmp_path)
+    key = _blob(store) if key == "blob" else key
+    path = tmp_path / "store" / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    path.mkdir()
+    (path / "inside.json").write_bytes(b"{}")  # not listed either: not in the layout
+    code, out, _ = cli("verify", "--store", store.url)
+    assert (
+        code == 1 and f"NOT-A-FILE: {key}: a directory where the store's layout has a file" in out
+    )
+    assert "inside.json" not in out
+
+
+def test_readers_warn_about_a_directory_where_a_log_entry_belongs(tmp_path: Path) -> None:
+    store = three_versions(tmp_path)
+    path = tmp_path / "store" / LOG2
+    path.unlink()
+    path.mkdir()
+    code, out, err = cli("events", "--store", store.url)
+    assert code == 0 and [line.split()[0] for line in out.splitlines()] == ["1", "3", "4"]
+    assert LOG2 in err and "a directory where the store's layout has a file" in err
+    assert err.count("\n") == 1
+    code, out, err = cli("history", "doc-b", "--store", store.url)
+    assert code == 0 and err == ""
+
+
+def test_a_directory_where_a_head_belongs_is_one_error_line(tmp_path: Path) -> None:
+    store = three_versions(tmp_path)
+    path = tmp_path / "store" / "heads" / "doc-a.json"
+    path.unlink()
+    path.mkdir()
+    code, _, err = cli("history", "doc-a", "--store", store.url)
+    assert code != 0 and "heads/doc-a.json" in err and err.count("\n") == 1, err
+    code, _, err = cli("seal", "--store", store.url)  # doc-a has no head to seal: warned
+    assert code == 0 and "heads/doc-a.json" in err and err.count("\n") == 1, err
+
+
+def test_the_layout_s_own_directories_are_not_problems(tmp_path: Path) -> None:
+    store = sealed_and_reextracted(tmp_path)
+    for key in (
+        "webhooks/hook/state.json",
+        "webhooks/hook/dead/000000000001.json",
+        "wayback/queue/doc-a/" + "0" * 64 + ".json",
+        "wayback/attestations/" + "0" * 64 + ".json",
+        "failures/doc-a.json",
+    ):
+        store.backend.overwrite(key, b"{}")
+    assert not [p for p in verify_store(store).problems if p.kind == "not-a-file"]
