@@ -275,3 +275,66 @@ def test_the_layout_s_own_directories_are_not_problems(tmp_path: Path) -> None:
     ):
         store.backend.overwrite(key, b"{}")
     assert not [p for p in verify_store(store).problems if p.kind == "not-a-file"]
+
+
+# -- 4. the Wayback queue and dead letters -------------------------------------------------
+def queued_and_dead_lettered(tmp_path: Path) -> tuple[Store, str, str]:
+    """A store with one Wayback queue entry and one dead letter (both valid); their keys."""
+    from clausewatch.archive import enqueue, entry_key
+
+    store = three_versions(tmp_path)
+    head, _ = store.head("doc-a")
+    assert head is not None
+    enqueue(store, head.manifest, store.get_manifest(head.manifest))
+    hook = Endpoint(name="hook", url="http://127.0.0.1:9/", secret=SECRET)
+    [(_, event), *_] = list(store.events())
+    Deliverer(store)._dead_letter(hook, 1, event, 3, "HTTP 500")
+    return store, entry_key("doc-a", head.manifest), "webhooks/hook/dead/000000000001.json"
+
+
+def _damaged(data: bytes, how: str) -> bytes:
+    record = json.loads(data)
+    return {
+        "truncated": data[: len(data) // 2],
+        "garbage": GARBAGE,
+        "deep": DEEP,
+        "list": b"[]",
+        "object": b"{}",
+        "types": json.dumps({k: 12345 for k in record}).encode(),
+    }[how]
+
+
+def test_a_valid_queue_entry_and_dead_letter_verify(tmp_path: Path) -> None:
+    store, queued, dead = queued_and_dead_lettered(tmp_path)
+    assert set(store.backend.list("wayback/")) == {queued}
+    assert list(store.backend.list(dead)) == [dead]
+    assert verify_store(store).ok
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage", "deep", "list", "object", "types"])
+@pytest.mark.parametrize("which", ["queue", "dead"])
+def test_a_damaged_queue_entry_or_dead_letter_is_named_by_verify(
+    tmp_path: Path, which: str, how: str
+) -> None:
+    store, queued, dead = queued_and_dead_lettered(tmp_path)
+    key = queued if which == "queue" else dead
+    store.backend.overwrite(key, _damaged(store.backend.read(key), how))
+    code, out, _ = cli("verify", "--store", store.url)
+    assert code == 1 and f"INVALID: {key}: " in out
+    assert list(problems(store)) == [key]
+    assert len(problems(store)[key].splitlines()) == 1
+
+
+@pytest.mark.parametrize("which", ["queue", "dead"])
+def test_a_queue_entry_or_dead_letter_filed_under_another_name_is_named(
+    tmp_path: Path, which: str
+) -> None:
+    store, queued, dead = queued_and_dead_lettered(tmp_path)
+    key = queued if which == "queue" else dead
+    moved = (
+        queued.replace("doc-a/", "doc-b/")
+        if which == "queue"
+        else dead.replace("000000000001", "000000000002")
+    )
+    store.backend.overwrite(moved, store.backend.read(key))
+    assert list(problems(store)) == [moved]
