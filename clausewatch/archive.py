@@ -27,7 +27,6 @@ A success is recorded as an attestation linked to the version's manifest hash
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,7 +36,7 @@ from urllib.parse import urlparse
 from clausewatch import events, netguard
 from clausewatch.outbound import OutboundRefused
 from clausewatch.wayback import RateLimited, SaveResult, WaybackClient, WaybackSettings
-from storage.models import Manifest, Record, dump
+from storage.models import Manifest, Record, dump, load_json, summary
 from storage.store import Store, check_document_id
 
 QUEUE = "wayback/queue/"
@@ -160,7 +159,7 @@ def process_queue(
         try:
             entry = Entry.model_validate_json(found[0])
         except ValueError as exc:  # one damaged entry must not stop the others
-            results.append(Done(key, "?", "failed", f"unreadable queue entry: {exc}"[:300]))
+            results.append(Done(key, "?", "failed", f"unreadable queue entry: {summary(exc)}"))
             continue
         if not _due(entry, clock()):
             continue
@@ -405,7 +404,7 @@ def _save(store: Store, key: str, entry: Entry, token: str | None) -> str | None
 
 def pending(store: Store) -> list[dict[str, Any]]:
     """Every queue entry, for reports."""
-    return [json.loads(store.backend.read(k)) for k in store.backend.list(QUEUE)]
+    return [load_json(store.backend.read(k)) for k in store.backend.list(QUEUE)]
 
 
 def client_from_env() -> WaybackClient:

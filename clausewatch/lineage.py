@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 
 from clausewatch.diff import ClauseChange, ClauseDiff
+from storage.models import load_json
 
 LINEAGE_FORMAT = "clausewatch.lineage/1"
 
@@ -29,7 +30,7 @@ class Lineage:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Lineage:
-        doc = json.loads(data)
+        doc = load_json(data)
         if doc.get("format") != LINEAGE_FORMAT:
             raise ValueError(f"not a {LINEAGE_FORMAT} document")
         return cls(ids=tuple(doc["ids"]), next=int(doc["next"]))

@@ -35,7 +35,7 @@ from typing import Any
 
 from clausewatch import events
 from clausewatch.errors import ClausewatchError, StoreError
-from storage.models import SHA256, Manifest
+from storage.models import SHA256, Manifest, load_json
 from storage.store import Store, sha256
 
 SEALS = "seals/"
@@ -310,7 +310,7 @@ def _not_derived(new: Chain, old: Chain) -> str | None:
 def _seal_record(data: bytes) -> dict[str, Any] | None:
     """A seal's record, or None if it is not one (truncated, garbage)."""
     try:
-        record = json.loads(data)
+        record = load_json(data)
     except ValueError:
         return None
     if not isinstance(record, dict) or not isinstance(record.get("leaves"), list):
@@ -325,7 +325,7 @@ def _seal_record(data: bytes) -> dict[str, Any] | None:
 
 def _record(data: bytes) -> dict[str, Any] | None:
     try:
-        record = json.loads(data)
+        record = load_json(data)
     except ValueError:
         return None
     return record if isinstance(record, dict) and record.get("format") == REEXTRACT_FORMAT else None

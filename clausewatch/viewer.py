@@ -26,7 +26,7 @@ from clausewatch.archive import attestation
 from clausewatch.diff import WordOp
 from clausewatch.errors import ClausewatchError, IntegrityError
 from clausewatch.lineage import clause_id
-from storage.store import Store
+from storage.store import STRAY_HEAD, Store
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
@@ -73,7 +73,8 @@ def _guard(view: Callable[[Store, Request], Response]) -> Callable[[Request], An
 def documents(store: Store, request: Request) -> Response:
     by_entity: dict[str, list[tuple[str, Any]]] = defaultdict(list)
     damaged: list[tuple[str, str]] = []
-    for document in store.documents():
+    damaged += [(key, f"{key}: {STRAY_HEAD}") for key in store.stray_heads()]
+    for document in store.documents(quiet=True):
         # one unreadable document (a garbage head, a lost manifest) is listed as damaged: the
         # others are still shown
         try:

@@ -58,6 +58,7 @@ from clausewatch.errors import (
     ObjectNotFound,
 )
 from clausewatch.outbound import OutboundRefused
+from storage.models import load_json
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -416,7 +417,7 @@ class Deliverer:
         """A log entry, or None (counted and named in the report) when it is not an event."""
         key = f"{LOG}{cursor:012d}.json"
         try:
-            event: Any = json.loads(self.store.backend.read(key))
+            event: Any = load_json(self.store.backend.read(key))
         except (ValueError, ObjectNotFound, IntegrityError, NotAFile):
             event = None
         if isinstance(event, dict) and isinstance(event.get("id"), str) and event["id"]:
@@ -506,7 +507,7 @@ class Deliverer:
         letters = []
         for key in self.store.backend.list(self._key(endpoint, "dead/")):
             try:
-                letter = json.loads(self.store.backend.read(key))
+                letter = load_json(self.store.backend.read(key))
             except (ValueError, ObjectNotFound, IntegrityError, NotAFile) as exc:
                 letter = {"key": key, "error": f"unreadable dead letter: {_one_line(exc)}"}
             letters.append(letter if isinstance(letter, dict) else {"key": key, "error": "?"})

@@ -13,7 +13,9 @@ walk ended on, so a link planted anywhere below the root (a head, a log entry, a
 blobs) cannot make a read print, or a write replace, a file outside the store, even if it is
 planted while the operation runs. A read or write that meets a link fails naming it; a listing
 skips it with a warning on stderr (once per link), so one planted link neither hides the rest of
-the store nor stops every command; ``clausewatch verify`` reports each link (:meth:`links`).
+the store nor stops every command; ``clausewatch verify`` reports each link (:meth:`links`). A
+directory standing where the layout has a file (:func:`misplaced_directory`) is treated alike:
+listings skip it with a warning and ``verify`` reports it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import re
 import secrets
 import stat
 import sys
@@ -34,6 +37,22 @@ from clausewatch.errors import NotAFile, ObjectNotFound, StoreError
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _List = list  # the class defines a method named list
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # NONBLOCK: a FIFO never hangs
+# The directories of the store's layout (storage/store.py; plus wayback/ and webhooks/): within
+# these areas every other directory stands where the layout has a file (``heads/D.json``,
+# ``events/log/000000000002.json``, ``webhooks/E/state.json``, a blob), so it is never listed.
+_AREAS = frozenset(
+    "blobs manifests heads checks events seals reextracts failures wayback webhooks".split()
+)
+_DIRECTORIES = re.compile(
+    r"(?:blobs|manifests)(?:/[0-9a-f]{2})?|heads|seals|failures|(?:checks|reextracts)(?:/[^/]+)?"
+    r"|events(?:/log|/ids)?|wayback(?:/attestations|/queue(?:/[^/]+)?)?|webhooks(?:/[^/]+(?:/dead)?)?"
+)
+MISPLACED_DIRECTORY = "a directory where the store's layout has a file"
+
+
+def misplaced_directory(key: str) -> bool:
+    """Whether a directory at ``key`` stands where the layout has only files."""
+    return key.split("/", 1)[0] in _AREAS and not _DIRECTORIES.fullmatch(key)
 
 
 class LocalBackend:
@@ -129,8 +148,9 @@ class LocalBackend:
         yield from (k for k in keys if start_after is None or k > start_after)
 
     def links(self) -> _List[tuple[str, str]]:
-        """Every symbolic link and special file (FIFO, device, socket) in the store, for
-        ``verify``: (key, what it is, e.g. "a symbolic link (to '/etc')")."""
+        """Every symbolic link, special file (FIFO, device, socket) and directory where the
+        layout has a file in the store, for ``verify``: (key, what it is, e.g. "a symbolic
+        link (to '/etc')")."""
         found: _List[tuple[str, str]] = []
         try:
             fd = self._directory("")
@@ -265,6 +285,15 @@ class LocalBackend:
                 else:
                     self._warn_once(key, self._link_error(key, key).args[0])
             elif entry.is_dir(follow_symlinks=False):
+                if misplaced_directory(key):  # its contents are not in the layout either
+                    if links is not None:
+                        links.append((key, MISPLACED_DIRECTORY))
+                    else:
+                        self._warn_once(
+                            key,
+                            f"{key!r} in store {self.url}: it is {MISPLACED_DIRECTORY}: remove it",
+                        )
+                    continue
                 try:
                     sub = os.open(entry.name, _DIR, dir_fd=fd)
                 except FileNotFoundError:

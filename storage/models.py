@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 MANIFEST_FORMAT: Final = "clausewatch.manifest/1"
 HEAD_FORMAT: Final = "clausewatch.head/1"
@@ -128,3 +128,28 @@ def dump(record: BaseModel) -> bytes:
     """Canonical JSON bytes of a record: sorted keys, compact, UTF-8."""
     data = record.model_dump(mode="json", exclude_none=False)
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def load_json(data: bytes | str) -> Any:
+    """``json.loads`` for bytes read from a store: nesting too deep for the parser (a damaged or
+    hostile file of ``[[[[...``) raises ValueError like any other bad JSON, not RecursionError,
+    so every reader skips it with its usual warning and ``verify`` names it."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("not JSON: nested too deeply") from None
+
+
+def summary(exc: BaseException) -> str:
+    """Why a record did not parse, on one line and without the input bytes: a pydantic error
+    gives its first error's location, type and message (and how many more), anything else its
+    text with newlines folded."""
+    if isinstance(exc, ValidationError):
+        errors = exc.errors(include_url=False, include_input=False)
+        if errors:
+            first = errors[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            text = f"{where + ': ' if where else ''}{first.get('msg', '')} [{first.get('type')}]"
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            return " ".join(f"{text}{more}".split())[:300]
+    return " ".join(str(exc).split())[:300]

@@ -43,7 +43,16 @@ from clausewatch.errors import (
 )
 from storage.backend import Backend
 from storage.local import LocalBackend
-from storage.models import DOCUMENT_ID, SHA256, CheckRecord, Head, Manifest, dump
+from storage.models import (
+    DOCUMENT_ID,
+    SHA256,
+    CheckRecord,
+    Head,
+    Manifest,
+    dump,
+    load_json,
+    summary,
+)
 
 log = logging.getLogger(__name__)
 HASH_PREFIX_LEN = 6  # shortest hash prefix accepted by lookups
@@ -83,6 +92,7 @@ class Store:
     def __init__(self, backend: Backend, claim_lease_s: float = 120.0) -> None:
         self.backend = backend
         self.claim_lease_s = claim_lease_s
+        self._warned: set[str] = set()
 
     @property
     def url(self) -> str:
@@ -109,7 +119,8 @@ class Store:
             return Manifest.model_validate_json(data)
         except ValueError as exc:
             raise IntegrityError(
-                f"manifest {h} in {self.url} is not a valid manifest: {exc}"
+                f"manifest {h} in {self.url} is not a valid manifest: {summary(exc)}; run "
+                "`clausewatch verify`"
             ) from exc
 
     def get_object(self, h: str) -> tuple[str, bytes]:
@@ -161,14 +172,36 @@ class Store:
         try:
             return Head.model_validate_json(found[0]), found[1]
         except ValueError as exc:
-            raise StoreError(f"head of {document!r} in {self.url} is unreadable: {exc}") from exc
+            raise StoreError(
+                f"head of {document!r} in {self.url} is unreadable ({summary(exc)}): restore "
+                f"heads/{document}.json or run `clausewatch verify`"
+            ) from exc
 
     def swap_head(self, head: Head, expected: str | None) -> bool:
         key = f"heads/{check_document_id(head.document)}.json"
         return self.backend.swap(key, dump(head), expected)
 
-    def documents(self) -> list[str]:
-        return [k[len("heads/") : -len(".json")] for k in self.backend.list("heads/")]
+    def documents(self, quiet: bool = False) -> list[str]:
+        """The documents with a head, in order of id.
+
+        A key under ``heads/`` that is not ``heads/<document id>.json`` (a stray file such as
+        ``heads/Bad Name.json``, an S3 key ``heads/../x.json``) is skipped with a warning on
+        stderr naming it, once per key (``quiet``: silently), so one stray entry does not stop
+        ``seal`` or ``reextract`` for the whole store; ``clausewatch verify`` names it
+        (:meth:`stray_heads`)."""
+        found = []
+        for key in self.backend.list("heads/"):
+            document = _head_document(key)
+            if document is not None:
+                found.append(document)
+            elif not quiet and key not in self._warned:
+                self._warned.add(key)
+                _warn(f"skipping {key!r} in {self.url}: {STRAY_HEAD}; see `clausewatch verify`")
+        return found
+
+    def stray_heads(self) -> list[str]:
+        """The keys under ``heads/`` that are not the head of a valid document id."""
+        return [k for k in self.backend.list("heads/") if _head_document(k) is None]
 
     def add_check(self, check: CheckRecord) -> str:
         data = dump(check)
@@ -336,7 +369,7 @@ class Store:
             if cursor is None:
                 continue
             try:
-                event = json.loads(self.backend.read(key))
+                event = load_json(self.backend.read(key))
             except (ValueError, ObjectNotFound, NotAFile) as exc:
                 event = exc
             if not isinstance(event, dict):
@@ -376,6 +409,21 @@ class Store:
         return last
 
 
+STRAY_HEAD = (
+    "not the head of a document (heads/<document id>.json, the id in lower-case letters, "
+    "digits, '.', '-' and '_'): move or remove it"
+)
+
+
+def _head_document(key: str) -> str | None:
+    """The document whose head ``key`` is, or None if it is not ``heads/<valid id>.json``."""
+    name = key[len("heads/") :]
+    if not key.startswith("heads/") or not name.endswith(".json"):
+        return None
+    document = name[: -len(".json")]
+    return document if DOCUMENT_ID.fullmatch(document) else None
+
+
 def _log_cursor(key: str) -> int | None:
     name = key.rsplit("/", 1)[1].removesuffix(".json")
     return int(name) if name.isdigit() else None
@@ -391,7 +439,7 @@ def _claim_state(data: bytes) -> int | dict[str, Any]:
     if text.isdigit():
         return int(text)
     try:
-        state = json.loads(text)
+        state = load_json(text)
     except ValueError:
         return {"released": True}
     return state if isinstance(state, dict) else {"released": True}

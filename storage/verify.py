@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import ValidationError
-
 from clausewatch.errors import ClausewatchError, InputError, IntegrityError
-from storage.models import CheckRecord, Manifest
-from storage.store import CHECK_NAME, Store, sha256
+from storage.local import MISPLACED_DIRECTORY
+from storage.models import SHA256, CheckRecord, Manifest, load_json, summary
+from storage.store import CHECK_NAME, STRAY_HEAD, Store, sha256
 
-ProblemKind = Literal["missing", "corrupt", "invalid", "broken-chain", "link"]
+ProblemKind = Literal["missing", "corrupt", "invalid", "broken-chain", "link", "not-a-file"]
 _CURSOR = re.compile(r"\d{12}")
 
 
@@ -61,12 +60,14 @@ class Report:
 def verify_store(store: Store, document: str | None = None) -> Report:
     """Check every blob and manifest (or only one document's) and every hash chain."""
     report = Report(checked_at=datetime.now(UTC), store=store.url)
-    docs = store.documents()
+    docs = store.documents(quiet=True)
     if document is not None:
         if document not in docs:
             raise InputError(f"no document {document!r} in {store.url}: see `clausewatch history`")
         docs = [document]
     report.problems += _links(store)
+    if document is None:
+        report.problems += [Problem("invalid", key, STRAY_HEAD) for key in store.stray_heads()]
     manifests: dict[str, Manifest] = {}
     if document is None:
         report.blobs = _scan(store, "blobs/", report, lambda key: key.rsplit("/", 1)[1])
@@ -79,6 +80,8 @@ def verify_store(store: Store, document: str | None = None) -> Report:
     if document is None:
         _check_event_log(store, report)
         _check_webhook_states(store, report)
+        _check_dead_letters(store, report)
+        _check_wayback_queue(store, report)
         report.unreferenced_manifests = len(set(manifests) - reachable)
         from clausewatch.seal import check as check_seals  # seals sit on top of the chains
 
@@ -93,7 +96,9 @@ def _links(store: Store) -> list[Problem]:
     if links is None:
         return []  # S3 has no links
     return [
-        Problem(
+        Problem("not-a-file", key, f"{what}: readers skip it; remove it")
+        if what == MISPLACED_DIRECTORY
+        else Problem(
             "link",
             key,
             f"{what}; clausewatch never follows links or reads special files in a store: remove it",
@@ -124,13 +129,15 @@ def _scan(
             try:
                 manifests[expected] = Manifest.model_validate_json(data)
             except ValueError as exc:
-                report.problems.append(Problem("invalid", key, f"not a manifest: {exc}"[:300]))
+                report.problems.append(Problem("invalid", key, f"not a manifest: {summary(exc)}"))
     return count
 
 
-def _read_all(store: Store, prefix: str, report: Report) -> Iterator[tuple[str, bytes]]:
+def _read_all(
+    store: Store, prefix: str, report: Report, wanted: Callable[[str], bool] | None = None
+) -> Iterator[tuple[str, bytes]]:
     for key in store.backend.list(prefix):
-        if key.rsplit("/", 1)[1].startswith("."):
+        if key.rsplit("/", 1)[1].startswith(".") or (wanted is not None and not wanted(key)):
             continue
         try:
             yield key, store.backend.read(key)
@@ -253,7 +260,7 @@ def _check_event_log(store: Store, report: Report) -> None:
             continue
         cursors.add(int(name))
         try:
-            event = json.loads(data)
+            event = load_json(data)
         except ValueError:
             event = None
         if not isinstance(event, dict):
@@ -312,6 +319,74 @@ def _check_webhook_states(store: Store, report: Report) -> None:
             report.problems.append(Problem("invalid", key, what[:300]))
 
 
+def _check_dead_letters(store: Store, report: Report) -> None:
+    """Every dead letter (``webhooks/<endpoint>/dead/<cursor>.json``, written by
+    :meth:`clausewatch.webhooks.Deliverer._dead_letter`) is a JSON object naming its cursor, its
+    event id, and when it was given up."""
+    for key, data in _read_all(store, "webhooks/", report, lambda k: k.count("/") == 3):
+        parts = key.split("/")
+        name = parts[3].removesuffix(".json")
+        if parts[2] != "dead":
+            continue
+        if not parts[3].endswith(".json") or not _CURSOR.fullmatch(name):
+            report.problems.append(Problem("invalid", key, "not a dead letter name"))
+            continue
+        try:
+            letter = load_json(data)
+        except ValueError:
+            letter = None
+        if not isinstance(letter, dict):
+            what = "not a dead letter (truncated or damaged): `deliver --list` shows it unreadable"
+        elif letter.get("cursor") != int(name) or isinstance(letter.get("cursor"), bool):
+            what = f"a dead letter of cursor {letter.get('cursor')!r}, filed as {int(name)}"
+        elif not isinstance(letter.get("event_id"), str) or not (
+            isinstance(letter.get("dead_at"), str) and _is_time(letter["dead_at"])
+        ):
+            what = "not a dead letter: no event_id or dead_at time"
+        else:
+            continue
+        report.problems.append(Problem("invalid", key, what[:300]))
+
+
+def _check_wayback_queue(store: Store, report: Report) -> None:
+    """Every Wayback queue entry (``wayback/queue/<document>/<manifest>.json``) is an entry of
+    :class:`clausewatch.archive.Entry` for the document and manifest it is filed under."""
+    keys = list(store.backend.list("wayback/queue/"))
+    if not keys:
+        return
+    from clausewatch.archive import Entry  # the format `archive` reads and writes
+
+    for key in keys:
+        parts = key.split("/")
+        name = parts[-1].removesuffix(".json")
+        if len(parts) != 4 or not parts[-1].endswith(".json") or not SHA256.fullmatch(name):
+            report.problems.append(
+                Problem("invalid", key, "not a Wayback queue entry name (<document>/<hash>.json)")
+            )
+            continue
+        try:
+            entry = Entry.model_validate_json(store.backend.read(key))
+        except ClausewatchError as exc:
+            report.problems.append(Problem("missing", key, str(exc)))
+            continue
+        except ValueError as exc:
+            what = (
+                "not a Wayback queue entry (truncated or damaged; `archive` skips it): "
+                f"{summary(exc)}"
+            )
+            report.problems.append(Problem("invalid", key, what[:300]))
+            continue
+        if entry.document != parts[2] or entry.manifest != name:
+            report.problems.append(
+                Problem(
+                    "invalid",
+                    key,
+                    f"a queue entry for {entry.document!r} {entry.manifest[:12]!r}, filed under "
+                    f"{parts[2]!r} {name[:12]!r}",
+                )
+            )
+
+
 def _is_time(value: str) -> bool:
     try:
         datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -322,11 +397,7 @@ def _is_time(value: str) -> bool:
 
 def _why(exc: ValueError) -> str:
     """One line saying why a record did not validate."""
-    if isinstance(exc, ValidationError) and exc.errors():
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"{where + ': ' if where else ''}{first.get('msg', '')}"
-    return " ".join(str(exc).split())
+    return summary(exc)
 
 
 def report_text(report: Report) -> str:

@@ -34,7 +34,7 @@ def test_one_damaged_document_does_not_hide_the_others(tmp_path: Path) -> None:
     assert set(rows) == {"acme-terms", "acme-cookies"}
     assert manifest in rows["acme-terms"]
     assert "unreadable" in rows["acme-cookies"]
-    assert "<script>" not in html and "&lt;script&gt;" in rows["acme-cookies"]
+    assert "<script>" not in html  # the error names the head, without echoing its bytes
     # a damaged document's own page says what is wrong, the readable one still opens
     assert view(store, "/doc/acme-privacy").status_code == 200
     terms = view(store, "/doc/acme-terms")
