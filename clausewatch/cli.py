@@ -52,10 +52,18 @@ def friendly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except ClausewatchError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {_one_line(str(exc))}", err=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _one_line(message: str) -> str:
+    """An error message on one line: line breaks (a library's multi-line message, a value
+    that carried one) become " / "; other control characters are escaped."""
+    parts = [p.strip() for p in message.splitlines() if p.strip()]
+    text = " / ".join(parts)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _echo_json(data: Any) -> None:

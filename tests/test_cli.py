@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
@@ -210,3 +212,25 @@ def test_import_with_and_without_extraction_workers_agree(tmp_path: Path) -> Non
         results.append([json.loads(line) for line in out.output.splitlines()])
     assert results[0] == results[1]
     assert [r["status"] for r in results[0]] == ["first", "first", "changed", "unchanged"]
+
+
+def test_an_error_is_one_line_whatever_its_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's error line folds a multi-line message and escapes control characters (a
+    message from a library, or one quoting a value, could spread over lines or colour the
+    terminal)."""
+    from clausewatch import cli as cli_module
+    from clausewatch.errors import InputError
+
+    @cli_module.friendly
+    def fails() -> None:
+        raise InputError("first line\nsecond line\x1b[31m\n")
+
+    result = CliRunner().invoke(typer_app_of(fails))
+    assert result.exit_code == 2
+    assert result.stderr == "error: first line / second line\\x1b[31m\n"
+
+
+def typer_app_of(fn: Callable[[], None]) -> typer.Typer:
+    app_ = typer.Typer()
+    app_.command()(fn)
+    return app_
