@@ -168,6 +168,30 @@ class S3Backend:
         except Exception as exc:
             raise self._error("list", prefix, exc) from exc
 
+    def has_any(self, areas: tuple[str, ...]) -> bool:
+        """Whether one of the top-level ``areas`` (``"heads/"``...) holds an object under the
+        prefix: one listing request (folded at ``/``) in the common case, a missing bucket
+        named. A mistyped prefix, or a prefix inside a store, holds none of them."""
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix, "Delimiter": "/"}
+        try:
+            page = self.client.list_objects_v2(**kwargs)
+            found = {
+                p.get("Prefix", "")[len(self.prefix) :] for p in page.get("CommonPrefixes", [])
+            }
+            if found & set(areas):
+                return True
+            if not page.get("IsTruncated"):
+                return False
+            # more than a page of other names beside the store's: ask for each area
+            return any(
+                self.client.list_objects_v2(
+                    Bucket=self.bucket, Prefix=self.prefix + area, MaxKeys=1
+                ).get("KeyCount", 0)
+                for area in areas
+            )
+        except Exception as exc:
+            raise self._error("list", "", exc) from exc
+
     def _put(self, key: str, data: bytes, **conditions: Any) -> bool:
         try:
             self.client.put_object(
