@@ -338,7 +338,8 @@ def events_cmd(
     document: Annotated[str | None, typer.Option(help="Only this document.")] = None,
     follow: Annotated[bool, typer.Option("--follow", help="Keep waiting for new events.")] = False,
     interval: Annotated[
-        float, typer.Option(help="With --follow: seconds between looks.", min=0.1)
+        float,
+        typer.Option(help="With --follow: seconds between looks (0.1 to 3600).", min=0.1, max=3600),
     ] = 2.0,
     as_json: JsonOpt = False,
 ) -> None:
