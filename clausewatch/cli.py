@@ -469,6 +469,16 @@ def deliver_cmd(
     if list_:
         _list_endpoints(deliverer, targets, as_json)
         return
+    if not targets:  # not a failure (a deployment may run without receivers), but say so
+        source = webhooks or os.environ.get("CLAUSEWATCH_WEBHOOKS_FILE")
+        typer.echo(
+            f"no webhook endpoints in {source}: nothing delivered"
+            if source
+            else "no webhook endpoints are configured: nothing delivered (set "
+            "CLAUSEWATCH_WEBHOOKS_FILE or CLAUSEWATCH_WEBHOOK_URLS, or pass --webhooks FILE)",
+            err=True,
+        )
+        return
     ok = True
     for target in targets:
         report = deliverer.replay(target, since) if replay else deliverer.deliver(target)
