@@ -96,7 +96,9 @@ def run_cmd(
 ) -> None:
     """Monitor every due document of a catalog once (the Prefect `monitor` flow)."""
     from clausewatch.catalog import load_catalog
+    from storage.store import open_store
 
+    open_store(store)  # fail fast on an empty or malformed store URL (it creates the store)
     load_catalog(catalog)  # fail fast, with the catalog's own error message
     if no_prefect:
         results = asyncio.run(
@@ -354,7 +356,8 @@ def events_cmd(
     document: Annotated[str | None, typer.Option(help="Only this document.")] = None,
     follow: Annotated[bool, typer.Option("--follow", help="Keep waiting for new events.")] = False,
     interval: Annotated[
-        float, typer.Option(help="With --follow: seconds between looks.", min=0.1)
+        float,
+        typer.Option(help="With --follow: seconds between looks (0.1 to 3600).", min=0.1, max=3600),
     ] = 2.0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -483,6 +486,16 @@ def deliver_cmd(
     deliverer = Deliverer(_store(store))
     if list_:
         _list_endpoints(deliverer, targets, as_json)
+        return
+    if not targets:  # not a failure (a deployment may run without receivers), but say so
+        source = webhooks or os.environ.get("CLAUSEWATCH_WEBHOOKS_FILE")
+        typer.echo(
+            f"no webhook endpoints in {source}: nothing delivered"
+            if source
+            else "no webhook endpoints are configured: nothing delivered (set "
+            "CLAUSEWATCH_WEBHOOKS_FILE or CLAUSEWATCH_WEBHOOK_URLS, or pass --webhooks FILE)",
+            err=True,
+        )
         return
     ok = True
     for target in targets:
@@ -700,7 +713,9 @@ def demo_cmd(
 ) -> None:
     """Run the offline demo: a bundled site, three monitor runs, what changed and why."""
     from clausewatch.demo.run import run_demo
+    from storage.store import open_store
 
+    open_store(store)  # an empty --store or `file:` would be the current directory
     with _ephemeral_prefect(no_prefect="try again when the machine is less busy"):
         run_demo(store, fresh=fresh)
 
@@ -787,20 +802,47 @@ def _not_regular(mode: int) -> str | None:
     return None if stat.S_ISREG(mode) else "something else"
 
 
+# the top-level areas of a store: a directory or prefix holding none of them is not one
+STORE_AREAS = ("heads/", "manifests/", "blobs/", "events/", "checks/")
+
+
 def _store(url: str) -> Any:
     """Open a store that exists: every command but run, import and demo (which create one)
-    fails on a mistyped --store instead of reporting an empty store, or creating one."""
+    fails on a mistyped --store instead of reporting an empty store, or creating one. A
+    directory or S3 prefix is a store only if it has the store's layout (one of
+    ``STORE_AREAS``): an empty directory, a store's own ``heads/`` or a mistyped prefix is
+    refused, never read as an empty store (``verify`` would say OK) nor written into."""
     from storage.local import LocalBackend
     from storage.store import open_store
 
     st = open_store(url)
-    if isinstance(st.backend, LocalBackend):
-        missing = st.backend.missing()
+    backend = st.backend
+    if isinstance(backend, LocalBackend):
+        missing = backend.missing()
         if missing:
             raise InputError(missing)
+        where = str(backend.root)
+        is_store = any(_is_dir_not_link(backend.root / area) for area in STORE_AREAS)
     else:  # S3: one listing request; a missing bucket is named now, not read as empty
-        next(iter(st.backend.list("heads/")), None)
+        from storage.s3 import S3Backend  # already imported by open_store for an S3 URL
+
+        if not isinstance(backend, S3Backend):  # pragma: no cover - open_store makes no other
+            raise TypeError(f"unexpected store backend {type(backend).__name__}")
+        where = backend.url
+        is_store = backend.has_any(STORE_AREAS)
+    if not is_store:
+        raise InputError(
+            f"{where} is not a clausewatch store (no heads/, manifests/ or events/): "
+            "check --store / CLAUSEWATCH_STORE"
+        )
     return st
+
+
+def _is_dir_not_link(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 if __name__ == "__main__":  # pragma: no cover

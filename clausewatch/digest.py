@@ -28,12 +28,23 @@ def parse_since(value: str, now: datetime) -> datetime:
     """``7d``, ``24h``, ``2w`` before ``now``, or an ISO 8601 date or time."""
     if m := _PERIOD.match(value.strip().lower()):
         unit = {"h": "hours", "d": "days", "w": "weeks"}[m[2]]
-        return now - timedelta(**{unit: int(m[1])})
+        try:
+            return now - timedelta(**{unit: int(m[1])})
+        except OverflowError:  # more days than a C int holds, or a start before year 1
+            raise InputError(
+                f"--since {value!r} reaches back before year 1: use a shorter period "
+                "or an ISO 8601 date"
+            ) from None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InputError(f"--since {value!r}: use 7d, 24h, 2w or an ISO 8601 date") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:  # in UTC now: an offset at the calendar's edge (0001-01-01T00:00+01:00) is out of range
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        raise InputError(
+            f"--since {value!r} is outside years 1 to 9999 in UTC: use a date inside them"
+        ) from None
 
 
 def build(store: Store, since: datetime, until: datetime) -> dict[str, Any]:

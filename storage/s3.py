@@ -99,7 +99,7 @@ class S3Backend:
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.client: S3Client = client or boto3.client("s3", config=_CONFIG)
+        self.client: S3Client = client or _client()
         self.object_lock = object_lock if object_lock is not None else ObjectLock.from_env()
 
     @property
@@ -168,6 +168,30 @@ class S3Backend:
         except Exception as exc:
             raise self._error("list", prefix, exc) from exc
 
+    def has_any(self, areas: tuple[str, ...]) -> bool:
+        """Whether one of the top-level ``areas`` (``"heads/"``...) holds an object under the
+        prefix: one listing request (folded at ``/``) in the common case, a missing bucket
+        named. A mistyped prefix, or a prefix inside a store, holds none of them."""
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix, "Delimiter": "/"}
+        try:
+            page = self.client.list_objects_v2(**kwargs)
+            found = {
+                p.get("Prefix", "")[len(self.prefix) :] for p in page.get("CommonPrefixes", [])
+            }
+            if found & set(areas):
+                return True
+            if not page.get("IsTruncated"):
+                return False
+            # more than a page of other names beside the store's: ask for each area
+            return any(
+                self.client.list_objects_v2(
+                    Bucket=self.bucket, Prefix=self.prefix + area, MaxKeys=1
+                ).get("KeyCount", 0)
+                for area in areas
+            )
+        except Exception as exc:
+            raise self._error("list", "", exc) from exc
+
     def _put(self, key: str, data: bytes, **conditions: Any) -> bool:
         try:
             self.client.put_object(
@@ -203,6 +227,41 @@ class S3Backend:
                 f"cannot {action} {where} (endpoint {endpoint}): {type(exc).__name__}; retry later"
             )
         return StoreError(f"cannot {action} {where}: {code or type(exc).__name__}")
+
+
+# where an endpoint URL comes from, in botocore's order of precedence
+_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+
+
+def _client() -> S3Client:
+    """An S3 client from the standard AWS configuration; a configuration botocore refuses
+    (an endpoint that is not a URL, an unknown profile, a bad region) is one clear error."""
+    try:
+        return boto3.client("s3", config=_CONFIG)
+    except (ValueError, botocore.exceptions.BotoCoreError) as exc:
+        why = str(exc).rstrip(".")
+        if "endpoint" in why.lower() or "url" in why.lower():
+            for name in _ENDPOINT_VARIABLES:
+                if os.environ.get(name):
+                    raise StoreError(
+                        f"{name}={_shown(os.environ[name])!r} is not an endpoint URL ({why}): "
+                        f"use one such as http://127.0.0.1:9000 (MinIO), or unset {name} for AWS"
+                    ) from None
+            raise StoreError(
+                f"the endpoint_url in the AWS configuration is not a URL ({why}): "
+                "fix it in ~/.aws/config or AWS_CONFIG_FILE"
+            ) from None
+        raise StoreError(
+            f"cannot set up the S3 client ({why}): check the AWS configuration"
+        ) from None
+
+
+def _shown(url: str) -> str:
+    """An endpoint URL as it may be printed, even when it does not parse: no password."""
+    try:
+        return _without_userinfo(url)
+    except ValueError:
+        return url.rpartition("@")[2]
 
 
 class _RedactCredentials(logging.Filter):

@@ -502,15 +502,32 @@ def _safe_id(event_id: str) -> str:
 
 
 def open_store(url: str) -> Store:
-    """Open a store from a URL: ``file:///path``, a plain path, or ``s3://bucket/prefix``."""
+    """Open a store from a URL: ``file:///path``, a plain path, or ``s3://bucket/prefix``.
+
+    An empty URL, ``file:`` without a path and an S3 prefix with an empty, ``.`` or ``..``
+    segment are refused: each would silently pick another place (the current directory, the
+    bucket root, literal ``..`` keys) than the one meant."""
+    if not url.strip():
+        raise InputError(
+            "the store URL is empty: give --store PATH, file:///PATH or s3://BUCKET/PREFIX "
+            "(or set CLAUSEWATCH_STORE)"
+        )
     parsed = urlparse(url)
     if parsed.scheme == "s3":
         if not parsed.netloc:
             raise InputError(f"store URL {url!r} names no bucket: use s3://BUCKET/PREFIX")
+        prefix = parsed.path.removeprefix("/").removesuffix("/")
+        if prefix and any(seg in ("", ".", "..") for seg in prefix.split("/")):
+            raise InputError(
+                f"store URL {url!r}: the prefix has an empty, '.' or '..' segment "
+                "(S3 keeps them literally): use s3://BUCKET/PREFIX with plain segments"
+            )
         from storage.s3 import S3Backend  # boto3 costs 0.4 s to import: only for S3 stores
 
-        return Store(S3Backend(parsed.netloc, parsed.path))
+        return Store(S3Backend(parsed.netloc, prefix))
     if parsed.scheme == "file":
+        if not parsed.path:
+            raise InputError(f"store URL {url!r} names no path: use file:///ABSOLUTE/PATH")
         return Store(LocalBackend(parsed.path))
     if parsed.scheme and len(parsed.scheme) > 1:
         raise InputError(

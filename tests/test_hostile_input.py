@@ -300,3 +300,72 @@ def test_a_page_with_no_legal_text_is_an_error_line_but_not_a_failed_batch(
     ]
     exit_code, rows = _import(tmp_path, [*lines, _line(tmp_path, document="../bad")])
     assert exit_code == 1 and rows[2]["status"] == "error"
+
+
+@pytest.mark.parametrize("interval", ["inf", "nan", "1e9", "3600.5"])
+def test_follow_interval_is_capped_at_an_hour(
+    tmp_path: Path, interval: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--interval inf` crashed in time.sleep (OverflowError: timestamp out of range); 1e9
+    slept for 31 years. The option is refused before the loop, so it never sleeps."""
+    import time
+
+    def no_sleep(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds} s: the interval was not refused")
+
+    _import(tmp_path, [_line(tmp_path)])
+    monkeypatch.setattr(time, "sleep", no_sleep)
+    result = runner.invoke(
+        app, ["events", "--follow", "--interval", interval, "--store", str(tmp_path / "store")]
+    )
+    assert result.exit_code == 2 and "--interval" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    ("since", "says"),
+    [
+        ("99999999999999999999d", "reaches back before year 1"),
+        ("99999999999w", "reaches back before year 1"),
+        ("999999999h", "reaches back before year 1"),
+        ("0001-01-01T00:00:00+01:00", "is outside years 1 to 9999 in UTC"),
+        ("9999-12-31T23:59:59-05:00", "is outside years 1 to 9999 in UTC"),
+    ],
+)
+@pytest.mark.parametrize("command", ["digest", "export-warc"])
+def test_a_since_outside_the_calendar_is_one_error(
+    tmp_path: Path, since: str, says: str, command: str
+) -> None:
+    """`digest --since 99999999999999999999d` crashed (OverflowError: Python int too large)."""
+    _import(tmp_path, [_line(tmp_path)])
+    out = ["doc-a", "-o", str(tmp_path / "out.warc.gz")] if command == "export-warc" else []
+    args = [command, *out, "--since", since]
+    result = runner.invoke(app, [*args, "--store", str(tmp_path / "store")])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert not (tmp_path / "out.warc.gz").exists()
+    assert result.stderr.strip() == f"error: --since {since!r} {says}" + (
+        ": use a shorter period or an ISO 8601 date"
+        if "year 1" in says
+        else ": use a date inside them"
+    )
+
+
+@pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"])
+@pytest.mark.parametrize("value", ["not a url", "http://bob:s3cret@[bad"])
+@pytest.mark.parametrize("command", ["verify", "seal", "import"])
+def test_an_endpoint_that_is_not_a_url_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, command: str
+) -> None:
+    """`AWS_ENDPOINT_URL_S3='not a url' clausewatch verify` crashed: ValueError: Invalid endpoint."""
+    for name in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, value)
+    args = [command] if command != "import" else [command, "--batch", str(tmp_path / "b.jsonl")]
+    result = runner.invoke(app, [*args, "--store", "s3://bucket/prefix"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {variable}=")
+    assert "is not an endpoint URL" in lines[0] and f"unset {variable}" in lines[0]
+    assert "s3cret" not in result.output

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from clausewatch.cli import app
 from clausewatch.errors import StoreError
 from clausewatch.record import record_capture
+from storage.local import LocalBackend
 from storage.s3 import ObjectLock, S3Backend
 from storage.store import Store
 from tests.conftest import s3_client
@@ -73,7 +74,8 @@ def test_presigned_link_downloads_the_verified_bytes(moto_endpoint: str, s3_env:
 
 
 def test_presign_needs_s3(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["presign", "0" * 64, "--store", str(tmp_path)])
+    out = record_capture(Store(LocalBackend(tmp_path)), target(), capture(page("Terms.")))
+    result = CliRunner().invoke(app, ["presign", str(out.content_hash), "--store", str(tmp_path)])
     assert result.exit_code == 2 and "need an S3 store" in result.output
 
 

@@ -404,3 +404,31 @@ def test_bad_endpoint_settings_are_one_line_without_the_values(
     assert "endpoints.0.url" in result.output and "not an http(s) URL" in result.output
     assert "endpoints.0.secret" in result.output and "whsec_" in result.output
     assert "hunter2" not in result.output
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_deliver_without_endpoints_says_so_and_exits_0(
+    store: Store, monkeypatch: pytest.MonkeyPatch, as_json: bool
+) -> None:
+    """It printed nothing at all: a deployment whose settings were never read looked like one
+    with nothing to deliver. No receivers is not a failure (exit 0); the line goes to stderr,
+    so --json output stays JSON lines."""
+    for name in ("CLAUSEWATCH_WEBHOOKS_FILE", "CLAUSEWATCH_WEBHOOK_URLS"):
+        monkeypatch.delenv(name, raising=False)
+    result = cli("deliver", "--store", store.url, *(["--json"] if as_json else []))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        "no webhook endpoints are configured: nothing delivered (set "
+        "CLAUSEWATCH_WEBHOOKS_FILE or CLAUSEWATCH_WEBHOOK_URLS, or pass --webhooks FILE)"
+    )
+
+
+def test_deliver_with_a_settings_file_without_endpoints_names_the_file(
+    store: Store, tmp_path: Path
+) -> None:
+    settings = tmp_path / "hooks.yaml"
+    settings.write_text("endpoints: []\n")
+    result = cli("deliver", "--store", store.url, "--webhooks", str(settings))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == f"no webhook endpoints in {settings}: nothing delivered"
