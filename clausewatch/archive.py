@@ -27,6 +27,7 @@ A success is recorded as an attestation linked to the version's manifest hash
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -225,7 +226,9 @@ def _process(
         )
         try:
             result = _attempt(store, client, key, work, _renewer(store, key, work, clock))
-        except (RateLimited, OutboundRefused):
+        except _LostClaim:
+            raise
+        except (RateLimited, OutboundRefused, KeyboardInterrupt):
             # back to the queue as stored now: a job id saved during this attempt is kept
             _save_work(
                 store,
@@ -240,6 +243,15 @@ def _process(
                 ),
             )
             raise
+        except Exception as exc:  # whatever it was, the claim is given back
+            result = SaveResult(
+                "failed",
+                message=f"unexpected error: {type(exc).__name__}: {exc}",
+                transient=True,
+                ambiguous=True,  # the request may have gone out: read the CDX API first
+            )
+        if result.message:  # no key is ever stored or printed, whoever wrote the text
+            result = dataclasses.replace(result, message=client.redact(result.message)[:500])
         return _settle(store, key, work, result, clock())
     except _LostClaim:
         return Done(entry.document, entry.manifest, "pending", "taken over by another worker")

@@ -349,3 +349,91 @@ def test_archive_command_and_history_show_the_archive_url(
         timeout=120,
     )
     assert json.loads(history.stdout)["versions"][0]["archive_url"] == line["detail"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WAYBACK_SECRET_KEY", "SKCANARY\n"),
+        ("WAYBACK_SECRET_KEY", "SKCANARY\r\n"),
+        ("WAYBACK_SECRET_KEY", "SKCANARY\u00e9"),
+        ("WAYBACK_ACCESS_KEY", "AK CANARY"),
+    ],
+)
+def test_an_unusable_key_is_one_line_naming_the_variable_never_the_value(
+    store: Store, wayback: tuple[str, FakeWayback], name: str, value: str
+) -> None:
+    """A key with a line break, a space or a non-ASCII letter cannot go in a header: the
+    settings refuse it when they are read, before anything is claimed or sent."""
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    base, fake = wayback
+    manifest = version(store, "https://policies.acme.com/ok")
+    env = {
+        "CLAUSEWATCH_WAYBACK_URL": base,
+        "WAYBACK_ACCESS_KEY": "AKCANARY",
+        "WAYBACK_SECRET_KEY": "SKCANARY",
+        name: value,
+    }
+    result = CliRunner().invoke(app, ["archive", "--store", store.url], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: {name} is not a usable key")
+    assert len(result.output.strip().splitlines()) == 1  # one line, no traceback
+    assert "CANARY" not in result.output  # neither key, in any spelling
+    assert fake.requests == []
+    untouched = entry(store, manifest)
+    assert untouched.status == "queued" and untouched.attempts == 0
+    assert untouched.claimed_at is None and untouched.reason is None
+
+
+@pytest.mark.parametrize("raised", ["protocol", "unexpected"])
+def test_no_error_text_stored_or_printed_holds_a_key_and_the_claim_is_given_back(
+    store: Store, raised: str
+) -> None:
+    """Defence in depth: whatever fails during a submission, the text kept in the entry's
+    reason and printed has the keys taken out, and the entry is released for a later try."""
+    access, secret = "AKCANARY42", "SKCANARY42"
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        auth = request.headers["Authorization"]
+        if raised == "protocol":  # what h11 says about an illegal header value
+            raise httpx.LocalProtocolError(f"Illegal header value {auth.encode()!r}")
+        raise RuntimeError(f"boom while sending {auth!r} ({access}/{secret!r})")
+
+    settings = WaybackSettings(
+        base_url="http://wayback.test",
+        access_key=access,
+        secret_key=secret,
+        poll_interval_s=0.01,
+        max_polls=2,
+    )
+    client = WaybackClient(settings, httpx.Client(transport=httpx.MockTransport(fail)))
+    manifest = version(store, "https://policies.acme.com/ok")
+    [done] = archive.process_queue(store, client)
+    stored = entry(store, manifest)
+    texts = [
+        done.detail,
+        stored.reason or "",
+        store.backend.read(archive.entry_key("acme-terms", manifest)).decode(),
+    ]
+    for text in texts:
+        assert access not in text and secret not in text and "CANARY" not in text, text
+    assert done.status == "pending" and "LOW ***" in done.detail
+    assert stored.status == "queued" and stored.claimed_at is None  # the claim is given back
+    if raised == "unexpected":  # the request may have gone out: the CDX API is read first
+        assert stored.check_first and "unexpected error: RuntimeError" in done.detail
+
+
+def test_redact_takes_out_every_spelling_of_a_key() -> None:
+    settings = WaybackSettings(access_key="AK\u00e9X", secret_key="SKSECRET\n")
+    client = WaybackClient(settings, httpx.Client())
+    for text in (
+        "b'LOW AK\\xc3\\xa9X:SKSECRET\\n'",
+        "'SKSECRET\\n' and SKSECRET\n and SKSECRET",
+        "'AK\\xe9X' or AK\u00e9X",
+        "Authorization: LOW whatever:else",
+    ):
+        cleaned = client.redact(text)
+        assert "SKSECRET" not in cleaned and "AK" not in cleaned and "else" not in cleaned, cleaned
