@@ -103,10 +103,11 @@ class WaybackSettings:
 
     @classmethod
     def from_env(cls) -> WaybackSettings:
-        """Raises :class:`~clausewatch.errors.InputError` for a key that cannot be sent."""
+        """Raises :class:`~clausewatch.errors.InputError` for a key that cannot be sent.
+        An empty (or blank) ``CLAUSEWATCH_WAYBACK_URL`` means the default, as unset does."""
         env = os.environ
         return cls(
-            base_url=env.get("CLAUSEWATCH_WAYBACK_URL", DEFAULT_BASE).rstrip("/"),
+            base_url=(env.get("CLAUSEWATCH_WAYBACK_URL", "").strip() or DEFAULT_BASE).rstrip("/"),
             access_key=_key(env, ACCESS_KEY_VAR),
             secret_key=_key(env, SECRET_KEY_VAR),
             enabled=env.get("CLAUSEWATCH_WAYBACK", "on").lower() not in ("off", "0", "false", "no"),

@@ -437,3 +437,14 @@ def test_redact_takes_out_every_spelling_of_a_key() -> None:
     ):
         cleaned = client.redact(text)
         assert "SKSECRET" not in cleaned and "AK" not in cleaned and "else" not in cleaned, cleaned
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_wayback_url_means_the_default(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    from clausewatch.wayback import DEFAULT_BASE
+
+    monkeypatch.setenv("CLAUSEWATCH_WAYBACK_URL", value)
+    settings = WaybackSettings.from_env()
+    assert settings.base_url == DEFAULT_BASE

@@ -404,3 +404,21 @@ def test_bad_endpoint_settings_are_one_line_without_the_values(
     assert "endpoints.0.url" in result.output and "not an http(s) URL" in result.output
     assert "endpoints.0.secret" in result.output and "whsec_" in result.output
     assert "hunter2" not in result.output
+
+
+@pytest.mark.parametrize("url", ["ht!tp://SECRETPW@x", "ht!tp://user:SECRETPW@x/p?k=v"])
+def test_a_webhook_url_whose_scheme_does_not_parse_is_refused_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    store = Store(LocalBackend(tmp_path / "store"))
+    store.backend.create("probe", b"x")  # an existing store
+    env = {"CLAUSEWATCH_WEBHOOK_URLS": url, "CLAUSEWATCH_WEBHOOK_SECRET": "whsec_" + "A" * 32}
+    result = CliRunner().invoke(app, ["deliver", "--store", str(tmp_path / "store")], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: CLAUSEWATCH_WEBHOOK_URLS")
+    assert len(result.output.strip().splitlines()) == 1
+    assert "SECRETPW" not in result.output and "***@x" in result.output
