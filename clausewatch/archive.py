@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from clausewatch import events, netguard
+from clausewatch.errors import InputError, NotAFile
 from clausewatch.outbound import OutboundRefused
 from clausewatch.wayback import RateLimited, SaveResult, WaybackClient, WaybackSettings
 from storage.models import Manifest, Record, dump
@@ -90,7 +92,7 @@ class Done:
 
     document: str
     manifest: str
-    status: Literal["archived", "pending", "skipped", "failed"]
+    status: Literal["archived", "pending", "skipped", "failed", "damaged"]
     detail: str
 
     def as_json(self) -> dict[str, str]:
@@ -153,15 +155,18 @@ def process_queue(
     paused = store.backend.read_versioned(PAUSED)
     if paused and datetime.fromisoformat(paused[0].decode()) > now:
         return [Done("*", "*", "pending", f"paused until {paused[0].decode()} (rate limit)")]
-    results: list[Done] = []
+    results: list[Done] = [_damaged(key, what) for key, what in _special_entries(store)]
     for key in store.backend.list(QUEUE):
-        found = store.backend.read_versioned(key)
-        if found is None:
-            continue
         try:
+            found = store.backend.read_versioned(key)
+            if found is None:
+                continue
             entry = Entry.model_validate_json(found[0])
-        except ValueError as exc:  # one damaged entry must not stop the others
-            results.append(Done(key, "?", "failed", f"unreadable queue entry: {exc}"[:300]))
+            if entry_key(entry.document, entry.manifest) != key:
+                raise ValueError("the entry names another document or version")
+        except (ValueError, InputError, NotAFile):  # one damaged entry must not stop the others
+            # reported, never rewritten: the damage stays as evidence for `verify`
+            results.append(_damaged(key))
             continue
         if not _due(entry, clock()):
             continue
@@ -173,6 +178,30 @@ def process_queue(
             results.append(Done(entry.document, entry.manifest, "pending", str(limited)))
             break
     return results
+
+
+_ENTRY_KEY = re.compile(r"wayback/queue/([^/]+)/([0-9a-f]{64})\.json")
+
+
+def _names(key: str) -> tuple[str, str]:
+    """The document and manifest a queue key names ("?" for what it does not)."""
+    if match := _ENTRY_KEY.fullmatch(key):
+        return match[1], match[2]
+    return "?", "?"
+
+
+def _damaged(key: str, what: str = "damaged") -> Done:
+    document, manifest = _names(key)
+    return Done(document, manifest, "damaged", f"{key} is {what}; see clausewatch verify")
+
+
+def _special_entries(store: Store) -> list[tuple[str, str]]:
+    """Links and special files (a FIFO, a socket) in the queue of a local store, which its
+    listing skips: each is reported as a damaged entry. A store without them (S3) has none."""
+    links = getattr(store.backend, "links", None)
+    if links is None:
+        return []
+    return [(key, what) for key, what in links() if key.startswith(QUEUE)]
 
 
 def _due(entry: Entry, now: datetime) -> bool:

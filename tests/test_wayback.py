@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -448,3 +449,65 @@ def test_an_empty_wayback_url_means_the_default(
     monkeypatch.setenv("CLAUSEWATCH_WAYBACK_URL", value)
     settings = WaybackSettings.from_env()
     assert settings.base_url == DEFAULT_BASE
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other-key", "fifo", "nested"])
+def test_a_damaged_queue_entry_is_one_line_left_as_it_is_and_archive_exits_1(
+    store: Store, wayback: tuple[str, FakeWayback], tmp_path: Path, damage: str
+) -> None:
+    """The other entries are still submitted; the damaged one is named on one line, never
+    rewritten (the damage is evidence for `verify`), and the run exits 1."""
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    base, fake = wayback
+    good = version(store, "https://policies.acme.com/ok", doc="acme-terms")
+    bad = version(store, "https://policies.acme.com/ok2", doc="beta-terms")
+    key = archive.entry_key("beta-terms", bad)
+    path = tmp_path / "store" / key
+    before = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"\xff\xfe\x00garbage{")
+    elif damage == "other-key":  # valid, but it names another version than its key
+        path.write_bytes(before.replace(bad.encode(), good.encode()))
+    elif damage == "fifo":
+        path.unlink()
+        os.mkfifo(path)
+    else:  # a directory where the entry was, holding something
+        path.unlink()
+        path.mkdir()
+        (path / "x.json").write_bytes(before)
+    damaged = path.read_bytes() if path.is_file() else None
+    env = {"CLAUSEWATCH_WAYBACK_URL": base, "CLAUSEWATCH_WAYBACK_POLL_INTERVAL": "0.05"}
+    result = CliRunner().invoke(app, ["archive", "--store", store.url], env=env)
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stdout.splitlines() if "damaged" in line]
+    assert len(lines) == 1, result.output
+    assert lines[0].split()[2] == "damaged"  # document, version, status, detail
+    shown = key if damage != "nested" else f"{key}/x.json"
+    assert f"{shown} is " in lines[0] and lines[0].endswith("; see clausewatch verify")
+    assert "Traceback" not in result.output and "pydantic" not in result.output
+    assert fake.submissions == ["https://policies.acme.com/ok"]  # the other one went on
+    assert entry(store, good).status == "archived"
+    if damaged is not None:
+        assert path.read_bytes() == damaged  # left as it is
+    elif damage == "fifo":
+        assert stat.S_ISFIFO(path.lstat().st_mode)
+
+
+def test_archive_exits_1_when_a_submission_failed_in_this_run(
+    store: Store, wayback: tuple[str, FakeWayback]
+) -> None:
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    base, _ = wayback
+    version(store, "https://policies.acme.com/blocked")
+    env = {"CLAUSEWATCH_WAYBACK_URL": base, "CLAUSEWATCH_WAYBACK_POLL_INTERVAL": "0.05"}
+    result = CliRunner().invoke(app, ["archive", "--store", store.url], env=env)
+    assert result.exit_code == 1, result.output
+    assert "failed" in result.output and "blocked-url" in result.output
+    again = CliRunner().invoke(app, ["archive", "--store", store.url], env=env)
+    assert again.exit_code == 0 and again.output == ""  # failed before, nothing in this run
