@@ -27,6 +27,8 @@ A success is recorded as an attestation linked to the version's manifest hash
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,9 +36,10 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from clausewatch import events, netguard
+from clausewatch.errors import InputError, NotAFile
 from clausewatch.outbound import OutboundRefused
 from clausewatch.wayback import RateLimited, SaveResult, WaybackClient, WaybackSettings
-from storage.models import Manifest, Record, dump, load_json, summary
+from storage.models import Manifest, Record, dump, load_json
 from storage.store import Store, check_document_id
 
 QUEUE = "wayback/queue/"
@@ -88,7 +91,7 @@ class Done:
 
     document: str
     manifest: str
-    status: Literal["archived", "pending", "skipped", "failed"]
+    status: Literal["archived", "pending", "skipped", "failed", "damaged"]
     detail: str
 
     def as_json(self) -> dict[str, str]:
@@ -151,15 +154,18 @@ def process_queue(
     paused = store.backend.read_versioned(PAUSED)
     if paused and datetime.fromisoformat(paused[0].decode()) > now:
         return [Done("*", "*", "pending", f"paused until {paused[0].decode()} (rate limit)")]
-    results: list[Done] = []
+    results: list[Done] = [_damaged(key, what) for key, what in _special_entries(store)]
     for key in store.backend.list(QUEUE):
-        found = store.backend.read_versioned(key)
-        if found is None:
-            continue
         try:
+            found = store.backend.read_versioned(key)
+            if found is None:
+                continue
             entry = Entry.model_validate_json(found[0])
-        except ValueError as exc:  # one damaged entry must not stop the others
-            results.append(Done(key, "?", "failed", f"unreadable queue entry: {summary(exc)}"))
+            if entry_key(entry.document, entry.manifest) != key:
+                raise ValueError("the entry names another document or version")
+        except (ValueError, InputError, NotAFile):  # one damaged entry must not stop the others
+            # reported, never rewritten: the damage stays as evidence for `verify`
+            results.append(_damaged(key))
             continue
         if not _due(entry, clock()):
             continue
@@ -171,6 +177,30 @@ def process_queue(
             results.append(Done(entry.document, entry.manifest, "pending", str(limited)))
             break
     return results
+
+
+_ENTRY_KEY = re.compile(r"wayback/queue/([^/]+)/([0-9a-f]{64})\.json")
+
+
+def _names(key: str) -> tuple[str, str]:
+    """The document and manifest a queue key names ("?" for what it does not)."""
+    if match := _ENTRY_KEY.fullmatch(key):
+        return match[1], match[2]
+    return "?", "?"
+
+
+def _damaged(key: str, what: str = "damaged") -> Done:
+    document, manifest = _names(key)
+    return Done(document, manifest, "damaged", f"{key} is {what}; see clausewatch verify")
+
+
+def _special_entries(store: Store) -> list[tuple[str, str]]:
+    """Links and special files (a FIFO, a socket) in the queue of a local store, which its
+    listing skips: each is reported as a damaged entry. A store without them (S3) has none."""
+    links = getattr(store.backend, "links", None)
+    if links is None:
+        return []
+    return [(key, what) for key, what in links() if key.startswith(QUEUE)]
 
 
 def _due(entry: Entry, now: datetime) -> bool:
@@ -224,7 +254,9 @@ def _process(
         )
         try:
             result = _attempt(store, client, key, work, _renewer(store, key, work, clock))
-        except (RateLimited, OutboundRefused):
+        except _LostClaim:
+            raise
+        except (RateLimited, OutboundRefused, KeyboardInterrupt):
             # back to the queue as stored now: a job id saved during this attempt is kept
             _save_work(
                 store,
@@ -239,6 +271,15 @@ def _process(
                 ),
             )
             raise
+        except Exception as exc:  # whatever it was, the claim is given back
+            result = SaveResult(
+                "failed",
+                message=f"unexpected error: {type(exc).__name__}: {exc}",
+                transient=True,
+                ambiguous=True,  # the request may have gone out: read the CDX API first
+            )
+        if result.message:  # no key is ever stored or printed, whoever wrote the text
+            result = dataclasses.replace(result, message=client.redact(result.message)[:500])
         return _settle(store, key, work, result, clock())
     except _LostClaim:
         return Done(entry.document, entry.manifest, "pending", "taken over by another worker")

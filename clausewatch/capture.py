@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -45,6 +47,18 @@ CHROMIUM_ARGS = (
     "--disable-sync",
     "--no-first-run",
 )
+# WebRTC's UDP (STUN/TURN, ICE checks) does not go through an HTTP proxy, so the guard
+# cannot see it: with the guard on, the profile's WebRTC policy allows only proxied traffic
+# (Chromium then sends no UDP and gathers no candidates). The command-line switch
+# --force-webrtc-ip-handling-policy has no effect in Chromium 156 (tried); the preference
+# does, which is why the browser runs on a profile of its own.
+_GUARDED_PREFERENCES = {
+    "webrtc": {
+        "ip_handling_policy": "disable_non_proxied_udp",
+        "multiple_routes_enabled": False,
+        "nonproxied_udp_enabled": False,
+    }
+}
 _SYSTEM_CHROMIUMS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Resolves true after `quiet` ms without DOM mutations, or false after `limit` ms in any case.
 _DOM_QUIET_JS = """([quiet, limit]) => new Promise(resolve => {
@@ -157,6 +171,7 @@ class Renderer:
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._context: BrowserContext | None = None
+        self._profile: str | None = None  # the browser's own profile directory
         self._slots = asyncio.Semaphore(self.settings.pages)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._host_locks: dict[str, asyncio.Lock] = {}
@@ -199,18 +214,31 @@ class Renderer:
         assert self._playwright is not None
         # With the guard on, every connection of the browser (loopback included: Playwright
         # adds <-loopback> to the bypass list) and of the context's request API goes through
-        # the guarding proxy; service workers, which could fetch behind the page's back, are
-        # blocked either way.
+        # the guarding proxy, and WebRTC may not send UDP around it (see
+        # _GUARDED_PREFERENCES); service workers, which could fetch behind the page's back,
+        # are blocked either way.
         proxy = {"server": self._proxy.url} if self._proxy is not None else None
-        self._browser = await self._playwright.chromium.launch(
+        self._drop_profile()
+        self._profile = tempfile.mkdtemp(prefix="clausewatch-chromium-")
+        if self._proxy is not None:
+            default = Path(self._profile, "Default")
+            default.mkdir()
+            (default / "Preferences").write_text(json.dumps(_GUARDED_PREFERENCES))
+        width, height = self.settings.viewport
+        self._context = await self._playwright.chromium.launch_persistent_context(
+            self._profile,
             executable_path=find_chromium(self.settings.executable),
             args=list(CHROMIUM_ARGS),
             proxy=proxy,  # type: ignore[arg-type]
+            viewport={"width": width, "height": height},
+            service_workers="block",
         )
-        width, height = self.settings.viewport
-        self._context = await self._browser.new_context(
-            viewport={"width": width, "height": height}, service_workers="block"
-        )
+        self._browser = self._context.browser
+
+    def _drop_profile(self) -> None:
+        if self._profile is not None:
+            shutil.rmtree(self._profile, ignore_errors=True)
+            self._profile = None
 
     async def _ensure_browser(self) -> None:
         """Relaunch Chromium if it crashed or was killed: other documents go on."""
@@ -230,6 +258,7 @@ class Renderer:
             await self._browser.close()
         if self._playwright is not None:
             await self._playwright.stop()
+        self._drop_profile()
         if self._proxy is not None:
             await self._proxy.__aexit__(None, None, None)
         self._browser = self._context = self._playwright = None

@@ -413,7 +413,9 @@ def reextract_cmd(
 @app.command("archive")
 @friendly
 def archive_cmd(store: StoreOpt = "./archive", as_json: JsonOpt = False) -> None:
-    """Submit the queued new versions to the Wayback Machine now (Save Page Now 2)."""
+    """Submit the queued new versions to the Wayback Machine now (Save Page Now 2).
+
+    Exits 1 when a submission failed for good in this run or a queue entry is damaged."""
     from clausewatch.archive import client_from_env, process_queue
 
     st = _store(store)
@@ -421,13 +423,17 @@ def archive_cmd(store: StoreOpt = "./archive", as_json: JsonOpt = False) -> None
     if not client.settings.enabled:
         typer.echo("the Wayback Machine is off (CLAUSEWATCH_WAYBACK=off): nothing submitted")
         return
+    bad = 0
     for done in process_queue(st, client):
+        bad += done.status in ("failed", "damaged")
         if as_json:
             _echo_json(done.as_json())
         else:
             typer.echo(
                 f"{done.document:32s} {done.manifest[:12]:12s} {done.status:9s} {done.detail}"
             )
+    if bad:  # a submission that failed for good in this run, or a damaged queue entry
+        raise typer.Exit(1)
 
 
 @app.command("deliver")

@@ -51,10 +51,49 @@ def resolve(host: str, port: int | None = None) -> list[Address]:
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
+# IPv6 addresses that stand for an IPv4 address (RFC 6052 NAT64, RFC 8215 local-use NAT64,
+# RFC 3056 6to4, RFC 4291 IPv4-compatible): Python calls most of them global whatever IPv4
+# address they carry, but a translator or relay delivers them to that IPv4 address.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def embedded_ipv4(address: Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 address(es) an IPv6 address carries (mapped, NAT64, 6to4, IPv4-compatible);
+    empty for any other address. A local-use NAT64 address (64:ff9b:1::/48) gives both
+    readings its operator may use: the last 32 bits (/96) and the RFC 6052 /48 layout."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    value = int(address)
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address in _NAT64 or (address in _COMPATIBLE and value > 1):  # not :: nor ::1
+        return [ipaddress.IPv4Address(value & 0xFFFFFFFF)]
+    if address in _NAT64_LOCAL:
+        rfc6052_48 = ((value >> 64) & 0xFFFF) << 16 | (value >> 40) & 0xFFFF
+        return [ipaddress.IPv4Address(value & 0xFFFFFFFF), ipaddress.IPv4Address(rfc6052_48)]
+    return []
+
+
+def is_public(address: Address) -> bool:
+    """A global address; one that carries an IPv4 address is judged by that address."""
+    if inner := embedded_ipv4(address):
+        return all(v4.is_global for v4 in inner)
+    return address.is_global
+
+
 def address_refusal(host: str, addresses: list[Address]) -> str | None:
     """Why connecting to ``host`` at ``addresses`` is refused, or None when all are public."""
     for address in addresses:
-        if not address.is_global:
+        if inner := [v4 for v4 in embedded_ipv4(address) if not v4.is_global]:
+            return (
+                f"{host} is (or resolves to) {address}, which carries {inner[0]}, "
+                "not a public address"
+            )
+        if not is_public(address):
             return f"{host} is (or resolves to) {address}, not a public address"
     return None
 

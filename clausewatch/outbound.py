@@ -23,6 +23,7 @@ plain-http webhook URL without a password in it is allowed to a public host.
 
 from __future__ import annotations
 
+import re
 import typing
 from urllib.parse import urlsplit
 
@@ -33,6 +34,7 @@ from clausewatch import netguard
 from clausewatch.errors import InputError
 
 SWITCH = "CLAUSEWATCH_ALLOW_PRIVATE_URLS"
+_BEFORE_AT = re.compile(r"^([^/?#]*//)?[^?#]*@")
 
 
 class OutboundRefused(InputError):
@@ -48,6 +50,12 @@ def masked(url: str) -> str:
     netloc = parts.netloc
     if "@" in netloc:
         netloc = "***@" + netloc.rpartition("@")[2]
+    elif "@" in url.split("?", 1)[0].split("#", 1)[0]:
+        # no netloc parsed (a scheme that does not parse, such as ``ht!tp://``, or none at
+        # all): whatever comes before an @ may be a user name or password
+        return _BEFORE_AT.sub(r"\1***@", url.split("?", 1)[0].split("#", 1)[0]) + (
+            "?***" if "?" in url else ""
+        )
     query = parts.query
     if query:
         query = "&".join(part.split("=", 1)[0] + "=***" for part in query.split("&"))

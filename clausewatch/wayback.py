@@ -27,13 +27,15 @@ the address it connects to.
 from __future__ import annotations
 
 import os
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from clausewatch import outbound
+from clausewatch.errors import InputError
 from clausewatch.lazy import import_lazily
 
 if TYPE_CHECKING:
@@ -62,6 +64,28 @@ TRANSIENT_STATUS = frozenset(
 )
 
 Outcome = Literal["archived", "pending", "failed"]
+ACCESS_KEY_VAR = "WAYBACK_ACCESS_KEY"
+SECRET_KEY_VAR = "WAYBACK_SECRET_KEY"
+# what an Authorization header may spell wherever it shows up in an error text
+_LOW_AUTH = re.compile(r"LOW [^\s'\"]+")
+
+
+def key_problem(value: str | None, name: str) -> str | None:
+    """Why ``value`` cannot be a Wayback key (sent in an HTTP header), or None. The message
+    names the variable, never the value."""
+    if value is None or all("!" <= c <= "~" for c in value):
+        return None
+    return (
+        f"{name} is not a usable key: it must be printable ASCII without spaces or line breaks "
+        "(look for a trailing newline or a pasted quote; the value is not shown)"
+    )
+
+
+def _key(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name) or None
+    if why := key_problem(value, name):
+        raise InputError(why)
+    return value
 
 
 @dataclass(frozen=True)
@@ -79,11 +103,13 @@ class WaybackSettings:
 
     @classmethod
     def from_env(cls) -> WaybackSettings:
+        """Raises :class:`~clausewatch.errors.InputError` for a key that cannot be sent.
+        An empty (or blank) ``CLAUSEWATCH_WAYBACK_URL`` means the default, as unset does."""
         env = os.environ
         return cls(
-            base_url=env.get("CLAUSEWATCH_WAYBACK_URL", DEFAULT_BASE).rstrip("/"),
-            access_key=env.get("WAYBACK_ACCESS_KEY") or None,
-            secret_key=env.get("WAYBACK_SECRET_KEY") or None,
+            base_url=(env.get("CLAUSEWATCH_WAYBACK_URL", "").strip() or DEFAULT_BASE).rstrip("/"),
+            access_key=_key(env, ACCESS_KEY_VAR),
+            secret_key=_key(env, SECRET_KEY_VAR),
             enabled=env.get("CLAUSEWATCH_WAYBACK", "on").lower() not in ("off", "0", "false", "no"),
             if_not_archived_within=env.get("CLAUSEWATCH_WAYBACK_IF_NOT_ARCHIVED_WITHIN", "1d"),
             poll_interval_s=float(env.get("CLAUSEWATCH_WAYBACK_POLL_INTERVAL", "5")),
@@ -125,12 +151,40 @@ class WaybackClient:
 
     def check(self) -> None:
         """Raise :class:`~clausewatch.outbound.OutboundRefused` if the base URL may not be
-        reached: not public, or keys over plain http (unless CLAUSEWATCH_ALLOW_PRIVATE_URLS=1)."""
+        reached: not public, or keys over plain http (unless CLAUSEWATCH_ALLOW_PRIVATE_URLS=1);
+        :class:`~clausewatch.errors.InputError` for a key that cannot be sent in a header."""
+        for value, name in (
+            (self.settings.access_key, ACCESS_KEY_VAR),
+            (self.settings.secret_key, SECRET_KEY_VAR),
+        ):
+            if why := key_problem(value, name):
+                raise InputError(why)
         outbound.check(
             self.settings.base_url,
             "Wayback Machine API (CLAUSEWATCH_WAYBACK_URL)",
             credentials=bool(self.settings.access_key and self.settings.secret_key),
         )
+
+    def redact(self, text: str) -> str:
+        """``text`` without the keys, in any spelling an error message may use (raw, or
+        escaped by a repr), nor anything that looks like an Authorization value: every error
+        text that is stored or printed goes through here first."""
+        if not text:
+            return text
+        for key in (self.settings.access_key, self.settings.secret_key):
+            if not key:
+                continue
+            spellings = {
+                key,
+                key.strip(),
+                repr(key)[1:-1],
+                ascii(key)[1:-1],
+                repr(key.encode("utf-8", "backslashreplace"))[2:-1],
+            }
+            for spelling in sorted(spellings, key=len, reverse=True):
+                if len(spelling) >= 3:
+                    text = text.replace(spelling, "***")
+        return _LOW_AUTH.sub("LOW ***", text)
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
@@ -182,7 +236,7 @@ class WaybackClient:
         except httpx.HTTPError as exc:
             return SaveResult(
                 "failed",
-                message=f"submit failed: {type(exc).__name__}: {exc}"[:300],
+                message=self.redact(f"submit failed: {type(exc).__name__}: {exc}")[:300],
                 transient=True,
             )
         if response.status_code == 429:

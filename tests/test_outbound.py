@@ -112,6 +112,10 @@ def test_the_guarded_client_connects_to_the_address_it_checked(
         ("https://u:p@h.example/x?token=abc&b=2", "https://***@h.example/x?token=***&b=***"),
         ("https://token@h.example/", "https://***@h.example/"),
         ("https://h.example/path", "https://h.example/path"),
+        # a scheme that does not parse: urlsplit finds no netloc, the password is still masked
+        ("ht!tp://SECRETPW@x", "ht!tp://***@x"),
+        ("ht!tp://user:SECRETPW@x/p?k=v", "ht!tp://***@x/p?***"),
+        ("user:SECRETPW@x", "***@x"),
     ],
 )
 def test_urls_are_printed_without_credentials(url: str, shown: str) -> None:

@@ -40,6 +40,41 @@ def test_public_addresses_pass() -> None:
     assert refusal("93.184.216.34") is None and refusal("2606:4700::1111") is None
 
 
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[64:ff9b::7f00:1]",  # NAT64 (RFC 6052) of 127.0.0.1
+        "[64:ff9b::a9fe:a9fe]",  # ... of 169.254.169.254
+        "[64:ff9b::10.0.0.1]",
+        "[64:ff9b:1::7f00:1]",  # local-use NAT64 (RFC 8215), /96 layout
+        "[64:ff9b:1:7f00:0:1::]",  # ... RFC 6052 /48 layout of 127.0.0.1
+        "[64:ff9b:1::808:808]",  # ... whose /48 reading is 0.0.0.0: both readings must pass
+        "[2002:7f00:1::]",  # 6to4 (RFC 3056) of 127.0.0.1
+        "[2002:c0a8:1::1]",  # ... of 192.168.0.1
+        "[::127.0.0.1]",  # IPv4-compatible
+        "[::a9fe:a9fe]",
+        "[::ffff:127.0.0.1]",  # IPv4-mapped
+    ],
+)
+def test_ipv6_addresses_carrying_a_private_ipv4_address_are_refused(host: str) -> None:
+    """Python calls NAT64, 6to4 and IPv4-compatible addresses global whatever IPv4 address
+    they carry; a translator delivers them to that address, so that address decides."""
+    from clausewatch.guardproxy import public_only
+    from clausewatch.netguard import literal
+
+    why = refusal(host)
+    assert why is not None and "not a public address" in why, host
+    address = literal(host)
+    assert address is not None and public_only(host, 443, [address]) is not None
+
+
+@pytest.mark.parametrize(
+    "host", ["[64:ff9b::808:808]", "[2002:808:808::1]", "[::ffff:8.8.8.8]", "[::8.8.8.8]"]
+)
+def test_ipv6_addresses_carrying_a_public_ipv4_address_pass(host: str) -> None:
+    assert refusal(host) is None
+
+
 @pytest.mark.browser
 def test_the_browser_refuses_private_pages_and_redirects(
     demo_site: DemoSite, monkeypatch: pytest.MonkeyPatch

@@ -95,6 +95,71 @@ Promise.all(tries).then(() => setTimeout(() => {{
 </script></body></html>"""
 
 
+def _rtc_page(udp_port: int) -> str:
+    """A page that opens a WebRTC connection to a STUN server on 127.0.0.1: ICE gathering
+    sends UDP, which no HTTP proxy sees. #done appears once gathering is over (or at the first
+    candidate); the log keeps what happened."""
+    return f"""<!doctype html><html><head><title>Terms</title></head><body>
+<main><h1>Terms of service</h1>
+<p>These public terms are the document. Section one explains how the service works.</p>
+<div id="log"></div></main>
+<script>
+const log = (m) => {{ const p = document.createElement('span'); p.textContent = m + ' ';
+  document.getElementById('log').appendChild(p); }};
+const done = () => {{ if (document.getElementById('done')) return;
+  const d = document.createElement('p'); d.id = 'done'; d.textContent = 'All checks ran.';
+  document.body.appendChild(d); }};
+(async () => {{ try {{
+  const pc = new RTCPeerConnection({{iceServers: [{{urls: 'stun:127.0.0.1:{udp_port}'}}]}});
+  pc.onicecandidate = (e) => {{
+    if (e.candidate) {{ log('cand' + 'idate=' + e.candidate.candidate); done(); }}
+    else {{ log('gathering' + '-complete'); done(); }} }};
+  pc.createDataChannel('x');
+  await pc.setLocalDescription(await pc.createOffer());
+  log('offer' + '-set');
+}} catch (e) {{ log('rtc' + '-failed:' + e); done(); }} }})();
+</script></body></html>"""
+
+
+class Udp:
+    """A UDP listener on 127.0.0.1 that counts datagrams (a STUN server that never answers).
+    ``SENTINEL`` comes from the test itself: once it arrived, everything sent before it was
+    counted."""
+
+    SENTINEL = b"sentinel"
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.received = 0
+        self.first = threading.Event()
+        self.sentinel = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                data, _ = self.sock.recvfrom(65536)
+            except OSError:
+                return
+            if data == self.SENTINEL:
+                self.sentinel.set()
+            else:
+                self.received += 1
+                self.first.set()
+
+    def drain(self) -> int:
+        """The datagrams received from others, once the listener has read up to now."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(self.SENTINEL, ("127.0.0.1", self.port))
+        assert self.sentinel.wait(60), "the UDP listener never read its sentinel"
+        return self.received
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 class Public:
     """The 'public' site: the page above, redirects, a PDF whose second fetch redirects."""
 
@@ -123,7 +188,10 @@ class Public:
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                if parts.path == "/page":
+                if parts.path == "/rtc":
+                    page = _rtc_page(int(parse_qs(parts.query)["udp"][0])).encode()
+                    self._send(200, page, "text/html; charset=utf-8")
+                elif parts.path == "/page":
                     page = _page(internal.port, outer.port).encode()
                     self._send(200, page, "text/html; charset=utf-8")
                 elif parts.path == "/redirect":
@@ -209,6 +277,39 @@ def test_without_the_guard_the_same_page_reaches_it(sites: tuple[Public, Interna
     capture = _capture(public, _doc(public.url("/page"), wait_for="#done"), allow_private=True)
     assert not isinstance(capture, Exception), capture
     assert internal.accepted > 0
+
+
+@pytest.fixture
+def udp() -> Iterator[Udp]:
+    listener = Udp()
+    yield listener
+    listener.close()
+
+
+def test_webrtc_sends_no_udp_around_the_guard(sites: tuple[Public, Internal], udp: Udp) -> None:
+    """WebRTC's STUN/ICE traffic is UDP, which the guarding proxy never sees: with the guard
+    on the browser may not send it at all (nor show the page a host candidate)."""
+    public, _ = sites
+    doc = _doc(public.url(f"/rtc?udp={udp.port}"), wait_for="#done")
+    capture = _capture(public, doc, allow_private=False)
+    assert not isinstance(capture, Exception), capture
+    dom = (capture.dom or b"").decode()
+    assert "offer-set" in dom and "rtc-failed" not in dom  # the page really tried
+    assert udp.drain() == 0
+    assert "candidate=" not in dom  # no host candidate (local address) reaches the page
+    assert "gathering-complete" in dom  # and gathering was over: nothing more to send
+
+
+def test_without_the_guard_webrtc_reaches_the_udp_listener(
+    sites: tuple[Public, Internal], udp: Udp
+) -> None:
+    """The control: the same page with the guard off sends STUN to the listener."""
+    public, _ = sites
+    doc = _doc(public.url(f"/rtc?udp={udp.port}"), wait_for="#done")
+    capture = _capture(public, doc, allow_private=True)
+    assert not isinstance(capture, Exception), capture
+    assert "candidate=" in (capture.dom or b"").decode()
+    assert udp.first.wait(60), "no STUN datagram reached the listener"
 
 
 def test_a_top_level_redirect_to_an_internal_address_is_refused_before_it_is_sent(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -349,3 +350,164 @@ def test_archive_command_and_history_show_the_archive_url(
         timeout=120,
     )
     assert json.loads(history.stdout)["versions"][0]["archive_url"] == line["detail"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WAYBACK_SECRET_KEY", "SKCANARY\n"),
+        ("WAYBACK_SECRET_KEY", "SKCANARY\r\n"),
+        ("WAYBACK_SECRET_KEY", "SKCANARY\u00e9"),
+        ("WAYBACK_ACCESS_KEY", "AK CANARY"),
+    ],
+)
+def test_an_unusable_key_is_one_line_naming_the_variable_never_the_value(
+    store: Store, wayback: tuple[str, FakeWayback], name: str, value: str
+) -> None:
+    """A key with a line break, a space or a non-ASCII letter cannot go in a header: the
+    settings refuse it when they are read, before anything is claimed or sent."""
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    base, fake = wayback
+    manifest = version(store, "https://policies.acme.com/ok")
+    env = {
+        "CLAUSEWATCH_WAYBACK_URL": base,
+        "WAYBACK_ACCESS_KEY": "AKCANARY",
+        "WAYBACK_SECRET_KEY": "SKCANARY",
+        name: value,
+    }
+    result = CliRunner().invoke(app, ["archive", "--store", store.url], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: {name} is not a usable key")
+    assert len(result.output.strip().splitlines()) == 1  # one line, no traceback
+    assert "CANARY" not in result.output  # neither key, in any spelling
+    assert fake.requests == []
+    untouched = entry(store, manifest)
+    assert untouched.status == "queued" and untouched.attempts == 0
+    assert untouched.claimed_at is None and untouched.reason is None
+
+
+@pytest.mark.parametrize("raised", ["protocol", "unexpected"])
+def test_no_error_text_stored_or_printed_holds_a_key_and_the_claim_is_given_back(
+    store: Store, raised: str
+) -> None:
+    """Defence in depth: whatever fails during a submission, the text kept in the entry's
+    reason and printed has the keys taken out, and the entry is released for a later try."""
+    access, secret = "AKCANARY42", "SKCANARY42"
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        auth = request.headers["Authorization"]
+        if raised == "protocol":  # what h11 says about an illegal header value
+            raise httpx.LocalProtocolError(f"Illegal header value {auth.encode()!r}")
+        raise RuntimeError(f"boom while sending {auth!r} ({access}/{secret!r})")
+
+    settings = WaybackSettings(
+        base_url="http://wayback.test",
+        access_key=access,
+        secret_key=secret,
+        poll_interval_s=0.01,
+        max_polls=2,
+    )
+    client = WaybackClient(settings, httpx.Client(transport=httpx.MockTransport(fail)))
+    manifest = version(store, "https://policies.acme.com/ok")
+    [done] = archive.process_queue(store, client)
+    stored = entry(store, manifest)
+    texts = [
+        done.detail,
+        stored.reason or "",
+        store.backend.read(archive.entry_key("acme-terms", manifest)).decode(),
+    ]
+    for text in texts:
+        assert access not in text and secret not in text and "CANARY" not in text, text
+    assert done.status == "pending" and "LOW ***" in done.detail
+    assert stored.status == "queued" and stored.claimed_at is None  # the claim is given back
+    if raised == "unexpected":  # the request may have gone out: the CDX API is read first
+        assert stored.check_first and "unexpected error: RuntimeError" in done.detail
+
+
+def test_redact_takes_out_every_spelling_of_a_key() -> None:
+    settings = WaybackSettings(access_key="AK\u00e9X", secret_key="SKSECRET\n")
+    client = WaybackClient(settings, httpx.Client())
+    for text in (
+        "b'LOW AK\\xc3\\xa9X:SKSECRET\\n'",
+        "'SKSECRET\\n' and SKSECRET\n and SKSECRET",
+        "'AK\\xe9X' or AK\u00e9X",
+        "Authorization: LOW whatever:else",
+    ):
+        cleaned = client.redact(text)
+        assert "SKSECRET" not in cleaned and "AK" not in cleaned and "else" not in cleaned, cleaned
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_wayback_url_means_the_default(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    from clausewatch.wayback import DEFAULT_BASE
+
+    monkeypatch.setenv("CLAUSEWATCH_WAYBACK_URL", value)
+    settings = WaybackSettings.from_env()
+    assert settings.base_url == DEFAULT_BASE
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other-key", "fifo", "nested"])
+def test_a_damaged_queue_entry_is_one_line_left_as_it_is_and_archive_exits_1(
+    store: Store, wayback: tuple[str, FakeWayback], tmp_path: Path, damage: str
+) -> None:
+    """The other entries are still submitted; the damaged one is named on one line, never
+    rewritten (the damage is evidence for `verify`), and the run exits 1."""
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    base, fake = wayback
+    good = version(store, "https://policies.acme.com/ok", doc="acme-terms")
+    bad = version(store, "https://policies.acme.com/ok2", doc="beta-terms")
+    key = archive.entry_key("beta-terms", bad)
+    path = tmp_path / "store" / key
+    before = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"\xff\xfe\x00garbage{")
+    elif damage == "other-key":  # valid, but it names another version than its key
+        path.write_bytes(before.replace(bad.encode(), good.encode()))
+    elif damage == "fifo":
+        path.unlink()
+        os.mkfifo(path)
+    else:  # a directory where the entry was, holding something
+        path.unlink()
+        path.mkdir()
+        (path / "x.json").write_bytes(before)
+    damaged = path.read_bytes() if path.is_file() else None
+    env = {"CLAUSEWATCH_WAYBACK_URL": base, "CLAUSEWATCH_WAYBACK_POLL_INTERVAL": "0.05"}
+    result = CliRunner().invoke(app, ["archive", "--store", store.url], env=env)
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stdout.splitlines() if "damaged" in line]
+    assert len(lines) == 1, result.output
+    assert lines[0].split()[2] == "damaged"  # document, version, status, detail
+    shown = key if damage != "nested" else f"{key}/x.json"
+    assert f"{shown} is " in lines[0] and lines[0].endswith("; see clausewatch verify")
+    assert "Traceback" not in result.output and "pydantic" not in result.output
+    assert fake.submissions == ["https://policies.acme.com/ok"]  # the other one went on
+    assert entry(store, good).status == "archived"
+    if damaged is not None:
+        assert path.read_bytes() == damaged  # left as it is
+    elif damage == "fifo":
+        assert stat.S_ISFIFO(path.lstat().st_mode)
+
+
+def test_archive_exits_1_when_a_submission_failed_in_this_run(
+    store: Store, wayback: tuple[str, FakeWayback]
+) -> None:
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    base, _ = wayback
+    version(store, "https://policies.acme.com/blocked")
+    env = {"CLAUSEWATCH_WAYBACK_URL": base, "CLAUSEWATCH_WAYBACK_POLL_INTERVAL": "0.05"}
+    result = CliRunner().invoke(app, ["archive", "--store", store.url], env=env)
+    assert result.exit_code == 1, result.output
+    assert "failed" in result.output and "blocked-url" in result.output
+    again = CliRunner().invoke(app, ["archive", "--store", store.url], env=env)
+    assert again.exit_code == 0 and again.output == ""  # failed before, nothing in this run

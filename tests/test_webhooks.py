@@ -432,3 +432,21 @@ def test_deliver_with_a_settings_file_without_endpoints_names_the_file(
     result = cli("deliver", "--store", store.url, "--webhooks", str(settings))
     assert result.exit_code == 0, result.output
     assert result.stderr.strip() == f"no webhook endpoints in {settings}: nothing delivered"
+
+
+@pytest.mark.parametrize("url", ["ht!tp://SECRETPW@x", "ht!tp://user:SECRETPW@x/p?k=v"])
+def test_a_webhook_url_whose_scheme_does_not_parse_is_refused_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    store = Store(LocalBackend(tmp_path / "store"))
+    store.backend.create("probe", b"x")  # an existing store
+    env = {"CLAUSEWATCH_WEBHOOK_URLS": url, "CLAUSEWATCH_WEBHOOK_SECRET": "whsec_" + "A" * 32}
+    result = CliRunner().invoke(app, ["deliver", "--store", str(tmp_path / "store")], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: CLAUSEWATCH_WEBHOOK_URLS")
+    assert len(result.output.strip().splitlines()) == 1
+    assert "SECRETPW" not in result.output and "***@x" in result.output
