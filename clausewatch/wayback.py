@@ -26,6 +26,7 @@ the address it connects to.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import time
@@ -112,8 +113,22 @@ class WaybackSettings:
             secret_key=_key(env, SECRET_KEY_VAR),
             enabled=env.get("CLAUSEWATCH_WAYBACK", "on").lower() not in ("off", "0", "false", "no"),
             if_not_archived_within=env.get("CLAUSEWATCH_WAYBACK_IF_NOT_ARCHIVED_WITHIN", "1d"),
-            poll_interval_s=float(env.get("CLAUSEWATCH_WAYBACK_POLL_INTERVAL", "5")),
+            poll_interval_s=_seconds(env, "CLAUSEWATCH_WAYBACK_POLL_INTERVAL", 5.0),
         )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number of seconds from the environment: finite, from 0.01 to 3600."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.01 <= value <= 3600:  # also false for nan
+        raise InputError(f"{name}={text!r} is not a number of seconds from 0.01 to 3600: fix it")
+    return value
 
 
 @dataclass(frozen=True)

@@ -451,6 +451,23 @@ def test_an_empty_wayback_url_means_the_default(
     assert settings.base_url == DEFAULT_BASE
 
 
+@pytest.mark.parametrize("value", ["abc", "inf", "nan", "-1", "0", "99999"])
+def test_a_bad_poll_interval_is_one_error_line(store: Store, value: str) -> None:
+    """CLAUSEWATCH_WAYBACK_POLL_INTERVAL=abc was a ValueError traceback."""
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    version(store, "https://policies.acme.com/ok", doc="acme-terms")
+    env = {"CLAUSEWATCH_WAYBACK_POLL_INTERVAL": value}
+    result = CliRunner().invoke(app, ["archive", "--store", store.url], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: CLAUSEWATCH_WAYBACK_POLL_INTERVAL={value!r} is not a number of seconds "
+        "from 0.01 to 3600: fix it"
+    ]
+
+
 @pytest.mark.parametrize("damage", ["garbage", "other-key", "fifo", "nested"])
 def test_a_damaged_queue_entry_is_one_line_left_as_it_is_and_archive_exits_1(
     store: Store, wayback: tuple[str, FakeWayback], tmp_path: Path, damage: str
