@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from clausewatch.archive import client_from_env, process_queue
+from clausewatch.errors import ClausewatchError
 from storage.store import open_store
 
 
@@ -29,7 +30,21 @@ def archive_task(store: str) -> list[dict[str, str]]:
     return results
 
 
+class ArchiveIncomplete(ClausewatchError):
+    """A Wayback pass in which a submission failed for good or a queue entry is damaged."""
+
+
 @flow(name="wayback-queue")
 def wayback_queue(store: str = "./archive") -> list[dict[str, Any]]:
-    """Submit every due version in the store's Wayback queue."""
-    return archive_task(store)
+    """Submit every due version in the store's Wayback queue. The flow run fails (after
+    everything due was worked on) when a submission failed for good or an entry is damaged,
+    as `clausewatch archive` exits 1, so operators see it in the Prefect UI."""
+    results = archive_task(store)
+    bad = [r for r in results if r["status"] in ("failed", "damaged")]
+    if bad:
+        first = bad[0]
+        raise ArchiveIncomplete(
+            f"{len(bad)} of {len(results)} Wayback submissions failed or were damaged, first: "
+            f"{first['document']} {first['manifest'][:12]} {first['status']}: {first['detail']}"
+        )
+    return results

@@ -528,3 +528,17 @@ def test_archive_exits_1_when_a_submission_failed_in_this_run(
     assert "failed" in result.output and "blocked-url" in result.output
     again = CliRunner().invoke(app, ["archive", "--store", store.url], env=env)
     assert again.exit_code == 0 and again.output == ""  # failed before, nothing in this run
+
+
+def test_the_wayback_queue_flow_fails_when_a_submission_failed(
+    store: Store, wayback: tuple[str, FakeWayback], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scheduled flow run goes red when `archive` would exit 1 (it logged and passed)."""
+    from flows.archive import ArchiveIncomplete, wayback_queue
+
+    base, _ = wayback
+    version(store, "https://policies.acme.com/blocked")
+    monkeypatch.setenv("CLAUSEWATCH_WAYBACK_URL", base)
+    monkeypatch.setenv("CLAUSEWATCH_WAYBACK_POLL_INTERVAL", "0.05")
+    with pytest.raises(ArchiveIncomplete, match="1 of 1 Wayback submissions failed"):
+        wayback_queue(store.url)
