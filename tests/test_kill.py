@@ -97,6 +97,8 @@ def test_sigkill_loops(tmp_path: Path) -> None:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
+            else:  # it finished first: the reference run was slower (a busy machine)
+                whole *= 0.8
             out, _ = proc.communicate()
             acks += [json.loads(line) for line in out.splitlines() if line.endswith("}")]
             report = verify_store(store)
@@ -124,4 +126,5 @@ def test_sigkill_loops(tmp_path: Path) -> None:
         # one event per version, none lost, none twice
         assert len(ids) == len(set(ids)) == expected_versions(), (rounds, len(ids))
         rounds += 1
+        assert rounds <= 2 * LOOPS + 5, f"only {kills} kills landed in {rounds} rounds"
     print(f"\nkill loop: {kills} kills mid-import over {rounds} rounds, 0 events lost")
