@@ -189,12 +189,7 @@ class LocalBackend:
             current = self.read_versioned(key)
             if (current[1] if current else None) != expected:
                 return False
-            tmp = self._write_temp(parent, key, data)
-            try:
-                os.replace(tmp, parts[-1], src_dir_fd=parent, dst_dir_fd=parent)
-            except OSError as exc:
-                _unlink(tmp, parent)
-                raise self._write_error(key, exc) from exc
+            self._replace(parent, key, parts[-1], data)
             self._sync(parent, key)
         return True
 
@@ -202,12 +197,16 @@ class LocalBackend:
         parts = _parts(key)
         with self._parent(key, parts, create=True) as parent:
             self._present(parent, parts[-1], key)  # refuse to replace a planted link
-            tmp = self._write_temp(parent, key, data)
-            try:
-                os.replace(tmp, parts[-1], src_dir_fd=parent, dst_dir_fd=parent)
-            except OSError as exc:
-                _unlink(tmp, parent)
-                raise self._write_error(key, exc) from exc
+            self._replace(parent, key, parts[-1], data)
+
+    def _replace(self, parent: int, key: str, name: str, data: bytes) -> None:
+        """Put ``data`` at ``name`` in ``parent`` whole: a temporary file renamed over it."""
+        tmp = self._write_temp(parent, key, data)
+        try:
+            os.replace(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
+        except OSError as exc:
+            _unlink(tmp, parent)
+            raise self._write_error(key, exc) from exc
 
     # -- walking without following links -------------------------------------------------
     @contextlib.contextmanager
