@@ -58,6 +58,16 @@ def pool_and_workers(tmp_path: Path) -> Iterator[tuple[str, list[Path]]]:
         for log in logs
     ]
     try:
+        # Runs are queued only once both workers poll: a worker that is still starting when
+        # the first run is queued lets the other one take both runs, one after the other.
+        deadline = time.monotonic() + 120
+        while not all(b"started!" in log.read_bytes() for log in logs):
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    "workers did not start: "
+                    + " | ".join(log.read_text(errors="replace")[-1500:] for log in logs)
+                )
+            time.sleep(0.5)
         yield pool, logs
     finally:
         for worker in workers:
@@ -101,7 +111,10 @@ def test_two_prefect_workers_one_store(
                 )
 
         deployment = asyncio.run(deploy())
-        parameters = {"catalog": str(catalog), "store": store_dir, "host_gap_s": 0.1}
+        # Three pages on one host, 2 s apart: a run lasts long enough (4 s of captures after
+        # its process starts) for the other worker's next poll (every 1 s) to take the other
+        # run while it goes on, even on a busy machine.
+        parameters = {"catalog": str(catalog), "store": store_dir, "host_gap_s": 2.0}
 
         async def two_runs() -> list[Any]:
             async with get_client() as client:
