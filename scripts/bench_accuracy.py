@@ -6,7 +6,11 @@ Runs, side by side on the same pages:
   2. the naive yardstick: a change whenever the whole page's text differs;
   3. a bare `lxml.html.fromstring(page).text_content()` pass: the floor any HTML extraction
      pays here, against which import throughput is given as a share;
-  4. the import again with its store in memory (/dev/shm, where fsync costs nothing), to show
+  4. the trafilatura yardstick (issue 14): a change whenever trafilatura's main text
+     (`extract(html, include_tables=True, favor_recall=True)`, whitespace folded) differs,
+     and its fidelity on each document's last step, per collection, with the scorer's own
+     fidelity measure;
+  5. the import again with its store in memory (/dev/shm, where fsync costs nothing), to show
      how much of the import's time is durable writes to this machine's disk (a diagnostic: the
      share that counts is the first, with the store on disk).
 
@@ -59,6 +63,57 @@ def naive(pages: list[tuple[str, str, bytes]]) -> dict[str, float]:
     }
 
 
+def trafilatura_yardstick(corpus: Path) -> dict[str, dict[str, float]]:
+    """Per collection: false-change rate, recall and mean fidelity F1 of trafilatura's main
+    text, scored like clausewatch (a failed extraction keeps the previous text)."""
+    import importlib.util
+
+    import trafilatura
+
+    spec = importlib.util.spec_from_file_location("corpus_score", corpus / "score.py")
+    assert spec is not None and spec.loader is not None
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
+    figures: dict[str, dict[str, list[float]]] = {}
+    for doc in sorted(os.listdir(corpus)):
+        labels_path = corpus / doc / "labels.json"
+        if not labels_path.is_file():
+            continue
+        labels = json.loads(labels_path.read_text())
+        into = figures.setdefault(labels.get("collection", "corpus"), {})
+        previous: str | None = None
+        for step in labels["steps"]:
+            html = (corpus / doc / step["file"]).read_bytes().decode("utf-8", "replace")
+            got = trafilatura.extract(html, include_tables=True, favor_recall=True) or ""
+            text = " ".join(got.split())
+            if not text:
+                continue
+            truth = step.get("truth")
+            if previous is not None and truth in ("change", "same", "link-only"):
+                changed = text != previous
+                key = (
+                    ("TP" if changed else "FN")
+                    if truth == "change"
+                    else ("FP" if changed else "TN")
+                )
+                into.setdefault(key, []).append(1)
+            previous = text
+        want = labels["steps"][-1].get("expected_text") if labels["steps"] else None
+        if want:
+            reference = (corpus / doc / want).read_text(encoding="utf-8", errors="replace")
+            into.setdefault("fidelity", []).append(scorer.fidelity(previous or "", reference)[2])
+    out = {}
+    for name, got in sorted(figures.items()):
+        tp, fn, fp, tn = (len(got.get(k, [])) for k in ("TP", "FN", "FP", "TN"))
+        fids = got.get("fidelity", [])
+        out[name] = {
+            "false_change_rate": round(fp / max(1, fp + tn), 4),
+            "recall": round(tp / max(1, tp + fn), 4),
+            "fidelity_f1_mean": round(sum(fids) / len(fids), 4) if fids else 0.0,
+        }
+    return out
+
+
 def bare_lxml_mb_per_s(pages: list[bytes]) -> float:
     started = time.perf_counter()
     for page in pages:
@@ -105,6 +160,7 @@ def main() -> None:
                 "pages": len(pages),
                 "clausewatch": ours,
                 "naive_whole_page_text": naive(pages),
+                "trafilatura_yardstick": trafilatura_yardstick(args.corpus),
                 "bare_lxml_mb_per_s": round(floor, 2),
                 "import_throughput_share": round(float(ours["html_mb_per_s"]) / floor, 3),  # type: ignore[arg-type]
                 "store_in_memory": None
