@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from extractors.model import Clause, ClauseKind
-from extractors.text import Memo
+from extractors.text import Memo, fold_volatile
 
 CANONICAL_VERSION = "clausewatch.clauses/1"
 SUBSTANCE_VERSION = "clausewatch.substance/1"
@@ -84,7 +84,7 @@ def substance_hash(clauses: Iterable[Clause]) -> str:
 def _clause_words(clause: Clause) -> str:
     words = _WORDS_OF.get(clause.text)
     if words is None:
-        words = _words(_fold(_unnumbered(clause.text)))
+        words = _words(_fold(fold_volatile(_unnumbered(clause.text))))
         _WORDS_OF.put(clause.text, words)
     return words
 
@@ -121,7 +121,7 @@ def _unnumbered(text: str) -> str:
 
 
 def _folded(clauses: Iterable[Clause]) -> str:
-    return _fold("\n".join(_unnumbered(clause.text) for clause in clauses))
+    return _fold("\n".join(fold_volatile(_unnumbered(clause.text)) for clause in clauses))
 
 
 def _fold(text: str) -> str:

@@ -2,8 +2,9 @@
 
 :func:`normalize_text` folds what never carries meaning (white space, invisible characters,
 Unicode forms); :func:`fold_noise` replaces page noise that would otherwise make a new version
-of unchanged terms: relative dates ("3 days ago"), obfuscated e-mail addresses, tracking query
-strings in URLs written out in the text, and replacement characters from broken encodings.
+of unchanged terms: obfuscated e-mail addresses, tracking query strings in URLs written out in
+the text, and replacement characters from broken encodings. :func:`fold_volatile` replaces
+relative times ("3 days ago") for the substance hash only: the stored text keeps them.
 """
 
 from __future__ import annotations
@@ -24,11 +25,27 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 RELATIVE_DATE = "[relative date]"
 EMAIL_PROTECTED = "[email protected]"
+# Relative times ("Updated 3 days ago", "il y a 2 semaines", "vor 5 Tagen", "hace 3 días",
+# "2 giorni fa", "3 dagen geleden", "há 2 dias", "yesterday"): they change at every capture and
+# say nothing about the terms. Kept in the stored text; folded out of the substance only.
+_UNITS = {
+    "en": r"(?:second|minute|hour|day|week|month|year)s?",
+    "fr": r"(?:secondes?|minutes?|heures?|jours?|semaines?|mois|ans?|ann[ée]es?)",
+    "de": r"(?:Sekunden?|Minuten?|Stunden?|Tag(?:en)?|Wochen?|Monat(?:en)?|Jahr(?:en)?)",
+    "es": r"(?:segundos?|minutos?|horas?|d[ií]as?|semanas?|mes(?:es)?|a[ñn]os?)",
+    "it": r"(?:second[io]|minut[io]|ore|ora|giorn[io]|settiman[ae]|mes[ei]|ann[io])",
+    "nl": r"(?:seconden?|minuten?|uren|uur|dagen|dag|weken|week|maanden|maand|jaren|jaar)",
+    "pt": r"(?:segundos?|minutos?|horas?|dias?|semanas?|m[eê]s(?:es)?|anos?)",
+}
 _RELATIVE_DATE = re.compile(
-    r"\b(?:\d+|an?|one)\s+(?:second|minute|hour|day|week|month|year)s?\s+ago\b"
-    r"|\bil y a\s+\d+\s+(?:secondes?|minutes?|heures?|jours?|semaines?|mois|ans?)\b"
-    r"|\bvor\s+\d+\s+(?:Sekunden?|Minuten?|Stunden?|Tag(?:en)?|Wochen?|Monat(?:en)?|Jahr(?:en)?)\b"
-    r"|\bhace\s+\d+\s+(?:segundos?|minutos?|horas?|d[ií]as?|semanas?|mes(?:es)?|años?)\b",
+    rf"\b(?:\d+|an?|one|a few|several)\s+{_UNITS['en']}\s+ago\b"
+    rf"|\bil y a\s+(?:\d+|une?|quelques)\s+{_UNITS['fr']}\b"
+    rf"|\bvor\s+(?:\d+|einem|einer|wenigen)\s+{_UNITS['de']}\b"
+    rf"|\bhace\s+(?:\d+|una?|unos|unas)\s+{_UNITS['es']}\b"
+    rf"|\b(?:\d+|una?|uno|qualche)\s+{_UNITS['it']}\s+fa\b"
+    rf"|\b(?:\d+|een|enkele)\s+{_UNITS['nl']}\s+geleden\b"
+    rf"|\bh[áà]\s+(?:\d+|uma?|alguns|algumas)\s+{_UNITS['pt']}\b"
+    r"|\b(?:yesterday|gestern|ayer|ieri|gisteren|ontem)\b|(?<=à jour )hier\b",
     re.IGNORECASE,
 )
 # Cloudflare's e-mail obfuscation renders "[email protected]", sometimes glued to the
@@ -103,18 +120,25 @@ class Memo(Generic[V]):
 _NORMALIZED: Memo[str] = Memo()
 
 
-def fold_noise(text: str) -> str:
-    """Replace relative dates, obfuscated e-mail addresses and tracking parameters.
+def fold_volatile(text: str) -> str:
+    """Replace relative times (in en, fr, de, es, it, nl, pt) by one placeholder: what the
+    substance of a clause sees, never what is stored.
 
-    >>> fold_noise("Updated 3 days ago by s[email protected].")
-    'Updated [relative date] by [email protected].'
+    >>> fold_volatile("Updated 3 days ago; mis à jour il y a 2 semaines, vor 5 Tagen")
+    'Updated [relative date]; mis à jour [relative date], [relative date]'
+    """
+    return _RELATIVE_DATE.sub(RELATIVE_DATE, text)
+
+
+def fold_noise(text: str) -> str:
+    """Replace obfuscated e-mail addresses and drop tracking parameters.
+
+    >>> fold_noise("Written by s[email protected].")
+    'Written by [email protected].'
     >>> fold_noise("See https://x.example/p?utm_source=mail&id=4 now")
     'See https://x.example/p?id=4 now'
     """
-    lowered = text.lower()
-    if " ago" in lowered or "il y a" in lowered or "vor " in lowered or "hace " in lowered:
-        text = _RELATIVE_DATE.sub(RELATIVE_DATE, text)
-    if "protected]" in lowered:
+    if "protected]" in text.lower():
         text = _OBFUSCATED_EMAIL.sub(EMAIL_PROTECTED, text)
     if "://" in text and "?" in text:
         text = _URL_WITH_QUERY.sub(_drop_tracking, text)
