@@ -24,7 +24,13 @@ from extractors.clean import (
     parse_html,
     with_controls,
 )
-from extractors.locate import drop_furniture, main_content, outside_title, trim_edges
+from extractors.locate import (
+    drop_furniture,
+    is_consent_dialog,
+    main_content,
+    outside_title,
+    trim_edges,
+)
 from extractors.model import Clause, Extraction
 from extractors.pdf import is_pdf, pdf_clauses
 from extractors.survey import Survey, survey
@@ -65,6 +71,12 @@ def extract(
     else:
         clauses = _automatic(body, controls, remove, found)
     if not clauses:
+        if not select and any(is_consent_dialog(el, controls) for el in found.furniture):
+            raise ExtractionError(
+                "no legal text found in the page: it shows only a consent dialog, which is "
+                "never the document (the policy may not have rendered yet); not recorded, the "
+                "next capture tries again"
+            )
         where = f"the elements matching {list(select)}" if select else "the page"
         raise ExtractionError(f"no legal text found in {where}: the page has no visible text")
     return _extraction(clauses, title, "select" if select else "auto")

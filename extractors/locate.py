@@ -35,6 +35,14 @@ _CONSENT_TOKENS = re.compile(
     r"privacy-?banner)(?:$|[-_\s])",
     re.I,
 )
+# Words that say a block is about cookies or consent, in en, fr, de, es, it, nl, pt: a dialog
+# that holds controls and says one of them near its start is a consent manager.
+_CONSENT_WORDS = re.compile(
+    r"\b(?:cookies?|consent\w*|gdpr|rgpd|dsgvo|avg|traceurs?|trackers?|einwilligung\w*|"
+    r"zustimm\w*|consentimiento|consenso|toestemming|consentimento)\b",
+    re.I,
+)
+CONSENT_LEAD_CHARS = 600
 # id/class tokens of other interface blocks: promos, rails, pop-ups.
 _INTERFACE_TOKENS = re.compile(
     r"(?:^|[-_\s])(promo|promotion|advert|ads|newsletter|subscribe|modal|popup|overlay|"
@@ -96,7 +104,10 @@ def _is_furniture(
         return not any(a.tag in ("main", "article") for a in el.iterancestors())
     role = el.get("role", "")
     if role in ("dialog", "alertdialog") or el.get("aria-modal") == "true":
-        return size(el) < CONSENT_MAX_SHARE * total
+        # a consent manager is never the document, whatever its size (a policy rendered late
+        # or in a small container must not lose to it); another dialog holding most of the
+        # text is where the content is
+        return size(el) < CONSENT_MAX_SHARE * total or is_consent_dialog(el, controls)
     if tag in _FURNITURE_TAGS or role in _FURNITURE_ROLES:
         return size(el) < FURNITURE_MAX_SHARE * total
     if el not in controls:
@@ -107,6 +118,28 @@ def _is_furniture(
     return (
         any(_INTERFACE_TOKENS.search(n) for n in names) and size(el) < FURNITURE_MAX_SHARE * total
     )
+
+
+def is_consent_dialog(el: lxml.html.HtmlElement, controls: set[lxml.html.HtmlElement]) -> bool:
+    """A dialog (``role=dialog``/``alertdialog`` or ``aria-modal``) that holds form controls
+    and speaks of cookies or consent near its start."""
+    modal = el.get("role") in ("dialog", "alertdialog") or el.get("aria-modal") == "true"
+    return modal and el in controls and is_consent_text(el)
+
+
+def is_consent_text(el: lxml.html.HtmlElement) -> bool:
+    """Whether the start of ``el``'s text speaks of cookies or consent (in en, fr, de, es,
+    it, nl, pt)."""
+    lead = "".join(_lead_text(el, CONSENT_LEAD_CHARS))
+    return bool(_CONSENT_WORDS.search(lead))
+
+
+def _lead_text(el: lxml.html.HtmlElement, chars: int) -> Iterable[str]:
+    for text in el.itertext():
+        yield text
+        chars -= len(text)
+        if chars <= 0:
+            return
 
 
 def main_content(

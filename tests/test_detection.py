@@ -1,0 +1,76 @@
+"""Locating the legal text on pages it was never tuned on (issue 14): general mechanisms, each
+on a small page written here (no text from the corpus)."""
+
+from __future__ import annotations
+
+import pytest
+
+from clausewatch.errors import ExtractionError
+from extractors import extract
+
+POLICY = (
+    "<main><h1>Privacy policy</h1>"
+    "<p>We collect the name and e-mail address you give us when you open an account.</p>"
+    "<p>We keep account data for as long as the account is open, then for one year.</p></main>"
+)
+
+# A consent manager's dialog, in seven languages: a lead sentence, category texts long enough
+# to out-weigh the policy, and its buttons.
+CONSENT = {
+    "en": ("We use cookies", "Accept all", "Reject all"),
+    "fr": (
+        "Nous utilisons des cookies et demandons votre consentement",
+        "Tout accepter",
+        "Refuser",
+    ),
+    "de": ("Wir verwenden Cookies und bitten um Ihre Einwilligung", "Alle akzeptieren", "Ablehnen"),
+    "es": ("Usamos cookies y pedimos su consentimiento", "Aceptar todo", "Rechazar"),
+    "it": ("Utilizziamo i cookie e chiediamo il tuo consenso", "Accetta tutti", "Rifiuta"),
+    "nl": ("Wij gebruiken cookies en vragen uw toestemming", "Alles accepteren", "Weigeren"),
+    "pt": ("Utilizamos cookies e pedimos o seu consentimento", "Aceitar todos", "Rejeitar"),
+}
+
+
+def consent_dialog(lang: str, categories: int = 12) -> str:
+    lead, accept, reject = CONSENT[lang]
+    sections = "".join(
+        f"<div class='c{i}'><h3>Category {i}</h3><p>{'Lorem ipsum dolor sit amet. ' * 6}</p>"
+        f"<input type='checkbox'></div>"
+        for i in range(categories)
+    )
+    return (
+        f"<div id='x1' class='Wrapper' role='dialog' aria-modal='true'><p>{lead}.</p>{sections}"
+        f"<button>{accept}</button><button>{reject}</button></div>"
+    )
+
+
+@pytest.mark.parametrize("lang", sorted(CONSENT))
+def test_a_consent_dialog_is_never_the_document_whatever_its_size(lang: str) -> None:
+    dialog = consent_dialog(lang)
+    assert len(dialog) > 3 * len(POLICY)  # the dialog holds most of the page's text
+    page = f"<html><body>{dialog}{POLICY}</body></html>"
+    text = extract(page).text
+    assert "We keep account data" in text
+    assert "Category" not in text and "Lorem" not in text
+
+
+def test_a_page_that_shows_only_a_consent_dialog_is_not_a_version() -> None:
+    page = f"<html><body>{consent_dialog('fr')}<div id='root'></div></body></html>"
+    with pytest.raises(ExtractionError, match="only a consent dialog"):
+        extract(page)
+
+
+def test_a_dialog_that_is_not_about_consent_and_holds_the_text_is_the_document() -> None:
+    """A policy shown in a modal (no consent words near its start) stays the document."""
+    policy = POLICY.replace("<main>", "").replace("</main>", "")
+    page = (
+        "<html><body><p>Menu</p><div role='dialog' aria-modal='true'>"
+        f"{policy}<button>Close</button></div></body></html>"
+    )
+    assert "We keep account data" in extract(page).text
+
+
+def test_a_small_consent_banner_is_dropped_as_before() -> None:
+    banner = "<div role='dialog'><p>We use cookies.</p><button>Accept</button></div>"
+    text = extract(f"<html><body>{banner}{POLICY}</body></html>").text
+    assert "We use cookies" not in text
