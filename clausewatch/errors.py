@@ -7,6 +7,7 @@
     │   ├── FetchError          the server answered with an error, or could not be reached
     │   └── CaptureTimeout      navigation or settling took too long (transient: retried)
     ├── ExtractionError         the page gave no legal text (selector matched nothing, empty page)
+    │   └── SuspectPage         an error/challenge/sign-in page, or a collapse of the text
     ├── BrowserNotFound         no Chromium to launch
     └── StoreError              the store failed
         ├── ObjectNotFound      no object under that key or hash
@@ -56,7 +57,17 @@ class CaptureTimeout(CaptureError):
 
 
 class ExtractionError(ClausewatchError):
-    """The page yielded no legal text."""
+    """The page yielded no legal text. ``reason`` (in the ``extraction_failed`` event) says
+    why when it is more than "no text": ``suspect`` for a page held back as not the document."""
+
+    reason: str | None = None
+
+
+class SuspectPage(ExtractionError):
+    """The page looks like an error, challenge, sign-in or redirect page, or lost most of the
+    previous version's words: never a version; the next capture tries again."""
+
+    reason = "suspect"
 
 
 class BrowserNotFound(ClausewatchError):

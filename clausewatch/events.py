@@ -180,9 +180,17 @@ def recovered_event(
 
 
 def failure_event(
-    type_: str, document: DocumentRef, at: datetime, error: str, status: int | None = None
+    type_: str,
+    document: DocumentRef,
+    at: datetime,
+    error: str,
+    status: int | None = None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
-    """A ``fetch_failed`` or ``extraction_failed`` event for one check."""
-    data = {"document": _document(document), "error": error, "http_status": status}
+    """A ``fetch_failed`` or ``extraction_failed`` event for one check; ``reason`` (only
+    ``suspect`` so far: a page held back as not the document) is added when given."""
+    data: dict[str, Any] = {"document": _document(document), "error": error, "http_status": status}
+    if reason is not None:
+        data["reason"] = reason
     ident = event_id(type_, document.id, at.isoformat(), error)
     return cloudevent(type_, ident, document.id, at, data)

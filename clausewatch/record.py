@@ -147,7 +147,7 @@ def record_capture(
     except ExtractionError as exc:
         message = f"{doc} ({capture.url}): {exc}"
         event = events.failure_event(
-            events.EXTRACTION_FAILED, target.ref, capture.captured_at, message
+            events.EXTRACTION_FAILED, target.ref, capture.captured_at, message, reason=exc.reason
         )
         _append(store, event)
         return Outcome(doc, "error", error=message, error_type="extraction", event=event)

@@ -14,7 +14,7 @@ from typing import Literal
 import lxml.html
 from cssselect import SelectorError
 
-from clausewatch.errors import ExtractionError
+from clausewatch.errors import ExtractionError, SuspectPage
 from extractors.blocks import split_blocks
 from extractors.canonical import canonical_bytes, substance_hash
 from extractors.clean import (
@@ -34,6 +34,7 @@ from extractors.locate import (
 from extractors.model import Clause, Extraction
 from extractors.pdf import is_pdf, pdf_clauses
 from extractors.survey import Survey, survey
+from extractors.suspect import suspect_reason
 
 __all__ = ["extract", "parse_html"]
 
@@ -79,6 +80,12 @@ def extract(
             )
         where = f"the elements matching {list(select)}" if select else "the page"
         raise ExtractionError(f"no legal text found in {where}: the page has no visible text")
+    suspect = suspect_reason(clauses, title)
+    if suspect is not None:
+        raise SuspectPage(
+            f"the page looks like an error, challenge, sign-in or redirect page ({suspect}), "
+            "not the document: not recorded, the next capture tries again"
+        )
     return _extraction(clauses, title, "select" if select else "auto")
 
 

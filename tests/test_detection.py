@@ -3,6 +3,8 @@ on a small page written here (no text from the corpus)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from clausewatch.errors import ExtractionError
@@ -74,3 +76,68 @@ def test_a_small_consent_banner_is_dropped_as_before() -> None:
     banner = "<div role='dialog'><p>We use cookies.</p><button>Accept</button></div>"
     text = extract(f"<html><body>{banner}{POLICY}</body></html>").text
     assert "We use cookies" not in text
+
+
+SUSPECT_PAGES = {
+    "error en": ("Help Centre", "<p>Sorry! Something went wrong :(</p>"),
+    "not found fr": ("Aide", "<h1>Page introuvable</h1><p>Retour à l'accueil</p>"),
+    "error de": ("Hilfe", "<p>Etwas ist schiefgelaufen. Bitte später erneut versuchen.</p>"),
+    "denied es": ("Ayuda", "<p>Acceso denegado</p>"),
+    "not found it": ("Aiuto", "<p>Pagina non trovata</p>"),
+    "error nl": ("Hulp", "<p>Er is iets misgegaan.</p>"),
+    "redirect pt": ("Ajuda", "<p>Redirecionando...</p>"),
+    "challenge": ("Just a moment...", "<p>Checking your browser before accessing the site.</p>"),
+    "redirect": ("Terms", "<p>Redirecting to https://example.com/terms ...</p>"),
+    "sign-in wall": (
+        "Log in to Example",
+        "<ul><li><a href='/fr'>Français</a></li><li><a href='/de'>Deutsch</a></li></ul>"
+        "<p><a href='/signup'>Create an account</a></p>",
+    ),
+    "status in the title": ("404", "<p>Nothing here.</p>"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SUSPECT_PAGES))
+def test_error_challenge_sign_in_and_redirect_pages_are_never_a_version(name: str) -> None:
+    from clausewatch.errors import SuspectPage
+
+    title, body = SUSPECT_PAGES[name]
+    page = f"<html><head><title>{title}</title></head><body>{body}</body></html>"
+    with pytest.raises(SuspectPage, match="not the document") as raised:
+        extract(page)
+    assert raised.value.reason == "suspect"
+
+
+def test_a_policy_that_quotes_an_error_phrase_is_the_document() -> None:
+    long = " ".join(["We process the data you give us to provide the service."] * 20)
+    page = (
+        "<html><head><title>Terms of Service - Log in to read more</title></head><body>"
+        f"<main><h1>Terms</h1><p>{long}</p><p>If something went wrong with a payment, "
+        "write to us: access denied to an account is explained in section 4.</p></main>"
+        "</body></html>"
+    )
+    assert "something went wrong" in extract(page).text
+
+
+def test_a_held_back_page_is_an_extraction_failed_event_with_reason_suspect(
+    tmp_path: Path,
+) -> None:
+    from clausewatch import events
+    from clausewatch.record import record_capture
+    from storage.local import LocalBackend
+    from storage.store import Store
+    from tests.helpers import capture, page, target
+    from tests.test_record import validate
+
+    store = Store(LocalBackend(tmp_path / "store"))
+    t = target()
+    first = record_capture(store, t, capture(page("We keep data for 30 days.")))
+    held = record_capture(store, t, capture(page("Sorry, something went wrong."), 1))
+    assert (held.status, held.error_type) == ("error", "extraction")
+    assert held.event is not None and held.event["type"] == events.EXTRACTION_FAILED
+    assert held.event["data"]["reason"] == "suspect"
+    validate(held.event)
+    # nothing was recorded: the head is still the first version, and the page's recovery is
+    # compared with it (no change)
+    back = record_capture(store, t, capture(page("We keep data for 30 days."), 2))
+    assert back.status == "unchanged" and back.manifest == first.manifest
