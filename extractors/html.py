@@ -35,6 +35,7 @@ from extractors.model import Clause, Extraction
 from extractors.pdf import is_pdf, pdf_clauses
 from extractors.survey import Survey, survey
 from extractors.suspect import suspect_reason
+from extractors.widgets import drop_widgets
 
 __all__ = ["extract", "parse_html"]
 
@@ -112,6 +113,7 @@ def _automatic(
     found: Survey,
 ) -> tuple[Clause, ...]:
     drop_furniture(body, controls, found.furniture)
+    drop_widgets(body, found.screen_reader_only, found.headings)
     root = main_content(body, found.landmarks)
     if root is body:
         trim_edges(root)

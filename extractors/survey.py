@@ -24,6 +24,7 @@ import lxml.html
 
 from extractors.clean import CONTROL_TAGS, JUNK_TAGS
 from extractors.locate import FURNITURE_TAGS, named_like_furniture
+from extractors.widgets import HEADING_TAGS, names_screen_reader_only
 
 _CONTROL_ROLES = frozenset({"button", "switch", "checkbox"})
 _LANDMARK_TAGS = frozenset({"main", "article"})
@@ -40,6 +41,8 @@ class Survey:
     cf_emails: list[lxml.html.HtmlElement] = field(default_factory=list)
     furniture: list[lxml.html.HtmlElement] = field(default_factory=list)  # candidates
     landmarks: list[lxml.html.HtmlElement] = field(default_factory=list)
+    screen_reader_only: list[lxml.html.HtmlElement] = field(default_factory=list)
+    headings: list[lxml.html.HtmlElement] = field(default_factory=list)  # h2-h6
 
 
 def survey(doc: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> Survey:
@@ -68,6 +71,8 @@ def survey(doc: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> Survey:
                 controls.append(el)
         elif el is doc:
             continue
+        if tag in HEADING_TAGS:
+            found.headings.append(el)
         names = el.keys()
         if not names:
             if tag in FURNITURE_TAGS:
@@ -80,6 +85,8 @@ def survey(doc: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> Survey:
         role = el.get("role") if "role" in names else None
         if role in _CONTROL_ROLES and tag not in CONTROL_TAGS:
             controls.append(el)
+        if "class" in names and names_screen_reader_only(el.get("class")):
+            found.screen_reader_only.append(el)
         if (
             tag in FURNITURE_TAGS
             or (el is not body and (role is not None or "aria-modal" in names))

@@ -141,3 +141,62 @@ def test_a_held_back_page_is_an_extraction_failed_event_with_reason_suspect(
     # compared with it (no change)
     back = record_capture(store, t, capture(page("We keep data for 30 days."), 2))
     assert back.status == "unchanged" and back.manifest == first.manifest
+
+
+def with_policy(extra: str) -> str:
+    return f"<html><body><main><h1>Terms</h1>{POLICY_TEXT}{extra}</main></body></html>"
+
+
+POLICY_TEXT = (
+    "<p>We collect the name and e-mail address you give us when you open an account.</p>"
+    "<p>We keep account data for as long as the account is open, then for one year.</p>"
+)
+
+
+def test_screen_reader_only_text_is_not_part_of_the_terms() -> None:
+    page = with_policy(
+        "<p>Read the <a href='/c'>cookie notice<span class='sr-only'> (opens in a new "
+        "window)</span></a> and the <a href='/p'>privacy notice"
+        "<span class='link visually-hidden'>(external link)</span></a>.</p>"
+    )
+    text = extract(page).text
+    assert "Read the cookie notice and the privacy notice." in text
+    assert "window" not in text and "external" not in text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Was this article helpful?",
+        "Cet article vous a-t-il été utile ?",
+        "War dieser Artikel hilfreich?",
+        "¿Este artículo te ha resultado útil?",
+        "Questo articolo è stato utile?",
+        "Was dit artikel nuttig?",
+        "Este artigo foi útil?",
+    ],
+)
+def test_a_feedback_widget_is_not_part_of_the_terms(question: str) -> None:
+    widget = (
+        f"<div class='fb'><div><p>{question}</p><button>Yes</button><button>No</button></div>"
+        "<p>1,204 people found this helpful</p></div>"
+    )
+    text = extract(with_policy(widget)).text
+    assert "We keep account data" in text
+    assert question not in text and "1,204" not in text
+
+
+def test_a_related_articles_list_is_dropped_but_a_see_also_section_of_text_is_kept() -> None:
+    related = (
+        "<div><div><h2><span>Related articles</span></h2></div></div>"
+        "<ul><li><a href='/a'>How do I delete my account?</a></li>"
+        "<li><a href='/b'>How do I change my e-mail address?</a></li></ul>"
+    )
+    text = extract(with_policy(related)).text
+    assert "Related articles" not in text and "delete my account" not in text
+    see_also = (
+        "<h2>See also</h2><p>Where a national law gives you more rights than these terms, "
+        "that law applies; see the <a href='/law'>list of national laws</a>.</p>"
+    )
+    text = extract(with_policy(see_also)).text
+    assert "See also" in text and "that law applies" in text

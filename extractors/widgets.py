@@ -1,0 +1,158 @@
+"""Furniture recognised by what it is made of, inside the legal text's container.
+
+- **Screen-reader-only text** ("(opens in a new window)", "Skip to content"): elements whose
+  class names the common visually-hidden helpers (``sr-only``, ``visually-hidden``,
+  ``screen-reader-text``, ...). Nobody reading the page sees it, and sites reword it freely.
+- **Feedback widgets** ("Was this article helpful?", "Cet article vous a-t-il été utile ?"):
+  the largest short block (at most :data:`WIDGET_MAX_CHARS`) around such a question.
+- **Related-article lists** ("Related articles", "Articles associés", "Ähnliche Artikel"):
+  a heading saying so and the link lists after it, which rotate between captures.
+
+The phrases are general vocabulary in en, fr, de, es, it, nl and pt.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import lxml.html
+
+from extractors.clean import drop_all, size
+from extractors.text import Memo
+
+_SCREEN_READER_ONLY = re.compile(
+    r"(?:^|\s)(?:sr-only|sr_only|screen-reader-text|screen-reader-only|screenreader-only|"
+    r"visually-hidden|visuallyhidden|visually_hidden|a11y-hidden|u-visually-hidden|"
+    r"assistive-text|element-invisible|hidden-visually)(?:$|\s)",
+    re.IGNORECASE,
+)
+_FEEDBACK = re.compile(
+    r"(?:was|is) (?:this|the) (?:article|page|answer|information|content)\s+(?:helpful|useful)|"
+    r"did (?:this|we) (?:answer|help|solve)|"
+    r"(?:cet article|cette page|cette réponse|ce contenu|cette information)\s+"
+    r"(?:vous )?a-t-(?:il|elle) été utile|"
+    r"(?:war|ist) (?:dieser artikel|diese seite|diese antwort|dieser inhalt) hilfreich|"
+    r"(?:te |le )?(?:ha )?(?:resultado|sido) útil (?:este|esta)|(?:este|esta) "
+    r"(?:artículo|página|respuesta) (?:te |le )?(?:ha )?(?:resultado|sido|fue) útil|"
+    r"(?:questo articolo|questa pagina|questa risposta) (?:ti )?(?:è stat[oa]|era) utile|"
+    r"(?:was|is) (?:dit artikel|deze pagina|dit antwoord) (?:nuttig|behulpzaam)|"
+    r"(?:este artigo|esta página|esta resposta) (?:foi|é) útil",
+    re.IGNORECASE,
+)
+_RELATED = re.compile(
+    r"(?:related|similar|more|popular|recommended) (?:articles|topics|pages|questions|help "
+    r"articles|resources)|see also|you may also like|"
+    r"articles? (?:associés|liés|similaires|connexes|recommandés)|voir aussi|"
+    r"(?:ähnliche|verwandte|weitere) (?:artikel|themen)|siehe auch|"
+    r"art[íi]culos (?:relacionados|similares)|ver también|"
+    r"articoli (?:correlati|simili)|vedi anche|"
+    r"(?:gerelateerde|vergelijkbare) (?:artikelen|onderwerpen)|zie ook|"
+    r"artigos (?:relacionados|semelhantes)|veja também",
+    re.IGNORECASE,
+)
+# A feedback widget is a short block: its question, a few buttons, a thank-you note.
+WIDGET_MAX_CHARS = 300
+WIDGET_STEP_CHARS = 60
+# A related-article heading is short, and the lists after it are mostly link text.
+RELATED_HEADING_MAX_CHARS = 60
+RELATED_LINK_SHARE = 0.6
+HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+
+
+def names_screen_reader_only(class_value: str) -> bool:
+    """Whether a ``class`` value names a visually-hidden helper (answers remembered)."""
+    known = _SR_NAMED.get(class_value)
+    if known is None:
+        known = bool(_SCREEN_READER_ONLY.search(class_value))
+        _SR_NAMED.put(class_value, known)
+    return known
+
+
+_SR_NAMED: Memo[bool] = Memo(max_chars=1_000_000)
+
+
+def drop_widgets(
+    body: lxml.html.HtmlElement,
+    screen_reader_only: Iterable[lxml.html.HtmlElement],
+    headings: Iterable[lxml.html.HtmlElement],
+) -> None:
+    """Drop screen-reader-only text, feedback widgets and related-article lists (``headings``
+    are the page's ``h2``-``h6``, found by :func:`extractors.survey.survey`)."""
+    drop_all(list(screen_reader_only))
+    doomed: list[lxml.html.HtmlElement] = []
+    for heading in headings:
+        if heading.getparent() is None:
+            continue
+        text = " ".join(heading.text_content().split())
+        if not text or len(text) > WIDGET_MAX_CHARS:
+            continue
+        if _FEEDBACK.search(text):
+            doomed.append(_widget_around(heading, body))
+        elif len(text) <= RELATED_HEADING_MAX_CHARS and _RELATED.search(text):
+            doomed.extend(_related_list(heading))
+    for el in _feedback_blocks(body):
+        doomed.append(_widget_around(el, body))
+    drop_all(doomed)
+
+
+def _feedback_blocks(body: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """Elements whose own text asks for feedback (a question in a ``p``, ``div``, ``span``...)."""
+    found = []
+    for el in body.iter("p", "div", "span", "legend", "label", "strong", "b"):
+        own = el.text
+        if (
+            own
+            and len(own) <= WIDGET_MAX_CHARS
+            and any(hint in own.lower() for hint in _FEEDBACK_HINTS)
+            and _FEEDBACK.search(own)
+        ):
+            found.append(el)
+    return found
+
+
+# Words one of which every feedback question holds: a cheap test before the expression.
+_FEEDBACK_HINTS = (
+    *("helpful", "useful", "utile", "hilfreich", "útil", "nuttig", "behulpzaam"),
+    *("answer", "help", "solve"),
+)
+
+
+def _widget_around(el: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """The largest ancestor of ``el`` (or ``el``) below ``body`` with at most
+    :data:`WIDGET_MAX_CHARS` characters of text, each step up adding less than a sentence
+    (:data:`WIDGET_STEP_CHARS`): the widget's buttons and thank-you note, never the text
+    around it."""
+    widget, widget_size = el, size(el)
+    for ancestor in el.iterancestors():
+        if ancestor is body:
+            break
+        ancestor_size = size(ancestor)
+        if ancestor_size > WIDGET_MAX_CHARS or ancestor_size - widget_size >= WIDGET_STEP_CHARS:
+            break
+        widget, widget_size = ancestor, ancestor_size
+    return widget
+
+
+def _related_list(heading: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The heading and the link-dense blocks right after it; nothing if none follows. A
+    heading wrapped in elements that hold nothing else is taken with its wrappers."""
+    heading_size = size(heading)
+    parent = heading.getparent()
+    while parent is not None and parent.tag != "body" and size(parent) == heading_size:
+        heading, parent = parent, parent.getparent()
+    found = []
+    sibling = heading.getnext()
+    while sibling is not None and isinstance(sibling.tag, str):
+        if sibling.tag in HEADING_TAGS or not _mostly_links(sibling):
+            break
+        found.append(sibling)
+        sibling = sibling.getnext()
+    return [heading, *found] if found else []
+
+
+def _mostly_links(el: lxml.html.HtmlElement) -> bool:
+    total = size(el)
+    if total == 0:
+        return True
+    return sum(size(a) for a in el.iter("a")) >= RELATED_LINK_SHARE * total
