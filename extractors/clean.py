@@ -8,7 +8,7 @@ addresses that Cloudflare obfuscates in the served page are decoded back.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import lxml.etree as etree
 import lxml.html
@@ -101,11 +101,27 @@ def drop_invisible(
     junk: Iterable[lxml.html.HtmlMixin],
     comments: Iterable[lxml.html.HtmlMixin],
     maybe_hidden: Iterable[lxml.html.HtmlElement],
+    controlled: Collection[str] = (),
 ) -> None:
     """Drop junk elements, comments (and processing instructions) and hidden elements, as
     found by :func:`extractors.survey.survey`; ``maybe_hidden`` are the elements with a
-    ``hidden``, ``aria-hidden`` or ``style`` attribute."""
-    drop_all([*junk, *comments, *(el for el in maybe_hidden if _is_hidden(el))])
+    ``hidden``, ``aria-hidden`` or ``style`` attribute.
+
+    Hidden content a reader can reveal stays: a tab panel (``role=tabpanel``) or an element
+    whose ``id`` a tab, accordion or disclosure button names in ``aria-controls``
+    (``controlled``). What nothing reveals is dropped."""
+    drop_all(
+        [
+            *junk,
+            *comments,
+            *(el for el in maybe_hidden if _is_hidden(el) and not _revealable(el, controlled)),
+        ]
+    )
+
+
+def _revealable(el: lxml.html.HtmlElement, controlled: Collection[str]) -> bool:
+    ident = el.get("id")
+    return el.get("role") == "tabpanel" or (ident is not None and ident in controlled)
 
 
 def _is_hidden(el: lxml.html.HtmlElement) -> bool:

@@ -63,7 +63,7 @@ def extract(
         body = doc
     found = survey(doc, body)
     controls = set() if select else with_controls(found.controls)
-    drop_invisible(found.junk, found.comments, found.maybe_hidden)
+    drop_invisible(found.junk, found.comments, found.maybe_hidden, found.controlled)
     decode_cloudflare_emails(found.cf_emails)
     if select:
         roots = _select(body, select)

@@ -43,6 +43,8 @@ class Survey:
     landmarks: list[lxml.html.HtmlElement] = field(default_factory=list)
     screen_reader_only: list[lxml.html.HtmlElement] = field(default_factory=list)
     headings: list[lxml.html.HtmlElement] = field(default_factory=list)  # h2-h6
+    # ids named by a control's aria-controls (tabs, accordion and disclosure buttons)
+    controlled: set[str] = field(default_factory=set)
 
 
 def survey(doc: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> Survey:
@@ -85,6 +87,8 @@ def survey(doc: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> Survey:
         role = el.get("role") if "role" in names else None
         if role in _CONTROL_ROLES and tag not in CONTROL_TAGS:
             controls.append(el)
+        if "aria-controls" in names:
+            found.controlled.update((el.get("aria-controls") or "").split())
         if "class" in names and names_screen_reader_only(el.get("class")):
             found.screen_reader_only.append(el)
         if (

@@ -200,3 +200,29 @@ def test_a_related_articles_list_is_dropped_but_a_see_also_section_of_text_is_ke
     )
     text = extract(with_policy(see_also)).text
     assert "See also" in text and "that law applies" in text
+
+
+def test_tab_panels_and_accordions_are_kept_in_order_and_hidden_junk_is_dropped() -> None:
+    page = (
+        "<html><body><main><h1>Terms</h1>"
+        "<div role='tablist'><button role='tab' aria-controls='eu'>EU</button>"
+        "<button role='tab' aria-controls='row'>Rest of world</button></div>"
+        "<div id='eu' role='tabpanel'><p>In the EU, the law of your country applies.</p></div>"
+        "<div id='row' role='tabpanel' hidden><p>Elsewhere, the law of Ireland applies.</p></div>"
+        "<h2><button aria-controls='s3' aria-expanded='false'>Refunds</button></h2>"
+        "<div id='s3' style='display: none'><p>You may ask for a refund within 14 days.</p></div>"
+        "<details><summary>Disputes</summary><p>Disputes go to the courts of Dublin.</p></details>"
+        "<div hidden><p>Loading the old version of these terms</p></div>"
+        "<span aria-hidden='true'>icon-arrow</span>"
+        "</main></body></html>"
+    )
+    text = extract(page).text
+    order = [
+        "the law of your country applies",
+        "the law of Ireland applies",
+        "refund within 14 days",
+        "courts of Dublin",
+    ]
+    positions = [text.find(words) for words in order]
+    assert -1 not in positions and positions == sorted(positions), text
+    assert "Loading the old version" not in text and "icon-arrow" not in text
