@@ -18,7 +18,9 @@ from collections.abc import Iterable
 
 import lxml.html
 
+from extractors.canonical import substance_tokens
 from extractors.clean import drop_all, size
+from extractors.model import Clause
 from extractors.text import Memo
 
 _SCREEN_READER_ONLY = re.compile(
@@ -57,6 +59,11 @@ WIDGET_STEP_CHARS = 60
 # A related-article heading is short, and the lists after it are mostly link text.
 RELATED_HEADING_MAX_CHARS = 60
 RELATED_LINK_SHARE = 0.6
+# Menus and tables of contents: lists of short items that are links or the page's headings.
+LINK_LIST_MIN_ITEMS = 3
+LINK_ITEM_MAX_CHARS = 60
+LINK_LIST_LINK_SHARE = 0.8
+LINK_LIST_HEADING_SHARE = 0.6
 HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 
 
@@ -94,6 +101,29 @@ def drop_widgets(
     for el in _feedback_blocks(body):
         doomed.append(_widget_around(el, body))
     drop_all(doomed)
+    drop_all(_link_lists(body))
+
+
+def _link_lists(body: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """Lists that are menus or tables of contents: at least :data:`LINK_LIST_MIN_ITEMS`
+    short items (under :data:`LINK_ITEM_MAX_CHARS`) that are mostly link text, or whose items
+    repeat the page's headings (a table of contents, with or without its links: a link
+    added to or removed from one never makes it text)."""
+    headings = {_words_of(h) for h in body.iter("h1", "h2", "h3", "h4", "h5", "h6")}
+    found = []
+    for listing in body.iter("ul", "ol"):
+        items = [li for li in listing if li.tag == "li"]
+        if len(items) < LINK_LIST_MIN_ITEMS:
+            continue
+        texts = [" ".join(li.text_content().split()) for li in items]
+        if any(len(t) >= LINK_ITEM_MAX_CHARS for t in texts):
+            continue
+        contents = sum(1 for li in items if _words_of(li) in headings)
+        if contents >= LINK_LIST_HEADING_SHARE * len(items) or _mostly_links(
+            listing, LINK_LIST_LINK_SHARE
+        ):
+            found.append(listing)
+    return found
 
 
 def _feedback_blocks(body: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
@@ -151,8 +181,13 @@ def _related_list(heading: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]
     return [heading, *found] if found else []
 
 
-def _mostly_links(el: lxml.html.HtmlElement) -> bool:
+def _words_of(el: lxml.html.HtmlElement) -> str:
+    """An element's words as the substance sees them (numbering, case, punctuation folded)."""
+    return " ".join(substance_tokens([Clause("item", " ".join(el.text_content().split()))]))
+
+
+def _mostly_links(el: lxml.html.HtmlElement, share: float = RELATED_LINK_SHARE) -> bool:
     total = size(el)
     if total == 0:
         return True
-    return sum(size(a) for a in el.iter("a")) >= RELATED_LINK_SHARE * total
+    return sum(size(a) for a in el.iter("a")) >= share * total

@@ -226,3 +226,32 @@ def test_tab_panels_and_accordions_are_kept_in_order_and_hidden_junk_is_dropped(
     positions = [text.find(words) for words in order]
     assert -1 not in positions and positions == sorted(positions), text
     assert "Loading the old version" not in text and "icon-arrow" not in text
+
+
+def test_menus_and_tables_of_contents_inside_the_container_are_dropped_lists_of_terms_kept() -> (
+    None
+):
+    def page(toc_links: bool) -> str:
+        def item(text: str, anchor: str) -> str:
+            return f"<li><a href='#{anchor}'>{text}</a></li>" if toc_links else f"<li>{text}</li>"
+
+        return (
+            "<html><body><main><h1>Privacy policy</h1>"
+            "<ul><li><a href='/'>Home</a></li><li><a href='/shop'>Shop</a></li>"
+            "<li><a href='/help'>Help</a></li><li><a href='/press'>Press</a></li></ul>"
+            f"<ol>{item('Who we are', 'a')}{item('What we collect', 'b')}"
+            f"{item('Your rights', 'c')}</ol>"
+            "<h2 id='a'>1. Who we are</h2><p>We are a small company that sells tea online.</p>"
+            "<h2 id='b'>2. What we collect</h2><p>We collect:</p>"
+            "<ul><li>your name</li><li>your e-mail address</li><li>your phone number</li></ul>"
+            "<h2 id='c'>3. Your rights</h2><p>You may ask us for a copy of your data.</p>"
+            "</main></body></html>"
+        )
+
+    with_links, without = extract(page(True)), extract(page(False))
+    for got in (with_links, without):
+        assert "Shop" not in got.text and "Press" not in got.text
+        assert got.text.count("Who we are") == 1  # the heading, not the contents line
+        assert "your e-mail address" in got.text and "your phone number" in got.text
+    # a link added to (or removed from) every line of the contents changes nothing
+    assert with_links.substance_hash == without.substance_hash
