@@ -113,7 +113,7 @@ def _automatic(
     found: Survey,
 ) -> tuple[Clause, ...]:
     drop_furniture(body, controls, found.furniture)
-    drop_widgets(body, found.screen_reader_only, found.headings)
+    drop_widgets(body, found.screen_reader_only, found.headings, found.feedback)
     root = main_content(body, found.landmarks)
     if root is body:
         trim_edges(root)

@@ -24,7 +24,12 @@ import lxml.html
 
 from extractors.clean import CONTROL_TAGS, JUNK_TAGS
 from extractors.locate import FURNITURE_TAGS, named_like_furniture
-from extractors.widgets import HEADING_TAGS, names_screen_reader_only
+from extractors.widgets import (
+    FEEDBACK_TAGS,
+    HEADING_TAGS,
+    asks_for_feedback,
+    names_screen_reader_only,
+)
 
 _CONTROL_ROLES = frozenset({"button", "switch", "checkbox"})
 _LANDMARK_TAGS = frozenset({"main", "article"})
@@ -43,6 +48,7 @@ class Survey:
     landmarks: list[lxml.html.HtmlElement] = field(default_factory=list)
     screen_reader_only: list[lxml.html.HtmlElement] = field(default_factory=list)
     headings: list[lxml.html.HtmlElement] = field(default_factory=list)  # h2-h6
+    feedback: list[lxml.html.HtmlElement] = field(default_factory=list)  # "was this helpful?"
     # ids named by a control's aria-controls (tabs, accordion and disclosure buttons)
     controlled: set[str] = field(default_factory=set)
 
@@ -75,6 +81,10 @@ def survey(doc: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> Survey:
             continue
         if tag in HEADING_TAGS:
             found.headings.append(el)
+        elif tag in FEEDBACK_TAGS:
+            own = el.text
+            if own and asks_for_feedback(own):
+                found.feedback.append(el)
         names = el.keys()
         if not names:
             if tag in FURNITURE_TAGS:

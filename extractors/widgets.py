@@ -83,9 +83,11 @@ def drop_widgets(
     body: lxml.html.HtmlElement,
     screen_reader_only: Iterable[lxml.html.HtmlElement],
     headings: Iterable[lxml.html.HtmlElement],
+    feedback: Iterable[lxml.html.HtmlElement],
 ) -> None:
-    """Drop screen-reader-only text, feedback widgets and related-article lists (``headings``
-    are the page's ``h2``-``h6``, found by :func:`extractors.survey.survey`)."""
+    """Drop screen-reader-only text, feedback widgets and related-article lists. Found by
+    :func:`extractors.survey.survey`: ``headings`` are the page's ``h2``-``h6``, ``feedback``
+    the other elements whose own text asks for feedback (:func:`asks_for_feedback`)."""
     drop_all(list(screen_reader_only))
     doomed: list[lxml.html.HtmlElement] = []
     for heading in headings:
@@ -98,8 +100,9 @@ def drop_widgets(
             doomed.append(_widget_around(heading, body))
         elif len(text) <= RELATED_HEADING_MAX_CHARS and _RELATED.search(text):
             doomed.extend(_related_list(heading))
-    for el in _feedback_blocks(body):
-        doomed.append(_widget_around(el, body))
+    for el in feedback:
+        if el.getparent() is not None:
+            doomed.append(_widget_around(el, body))
     drop_all(doomed)
     drop_all(_link_lists(body))
 
@@ -109,7 +112,7 @@ def _link_lists(body: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     short items (under :data:`LINK_ITEM_MAX_CHARS`) that are mostly link text, or whose items
     repeat the page's headings (a table of contents, with or without its links: a link
     added to or removed from one never makes it text)."""
-    headings = {_words_of(h) for h in body.iter("h1", "h2", "h3", "h4", "h5", "h6")}
+    headings: set[str] | None = None  # the page's headings, read for the first candidate
     found = []
     for listing in body.iter("ul", "ol"):
         items = [li for li in listing if li.tag == "li"]
@@ -118,33 +121,34 @@ def _link_lists(body: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
         texts = [" ".join(li.text_content().split()) for li in items]
         if any(len(t) >= LINK_ITEM_MAX_CHARS for t in texts):
             continue
+        if _mostly_links(listing, LINK_LIST_LINK_SHARE):
+            found.append(listing)
+            continue
+        if headings is None:
+            headings = {_words_of(h) for h in body.iter("h1", "h2", "h3", "h4", "h5", "h6")}
         contents = sum(1 for li in items if _words_of(li) in headings)
-        if contents >= LINK_LIST_HEADING_SHARE * len(items) or _mostly_links(
-            listing, LINK_LIST_LINK_SHARE
-        ):
+        if contents >= LINK_LIST_HEADING_SHARE * len(items):
             found.append(listing)
     return found
 
 
-def _feedback_blocks(body: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    """Elements whose own text asks for feedback (a question in a ``p``, ``div``, ``span``...)."""
-    found = []
-    for el in body.iter("p", "div", "span", "legend", "label", "strong", "b"):
-        own = el.text
-        if (
-            own
-            and len(own) <= WIDGET_MAX_CHARS
-            and any(hint in own.lower() for hint in _FEEDBACK_HINTS)
-            and _FEEDBACK.search(own)
-        ):
-            found.append(el)
-    return found
+FEEDBACK_MIN_CHARS = 15  # shorter than any question the expression knows
+FEEDBACK_TAGS = frozenset({"p", "div", "span", "legend", "label", "strong", "b"})
+
+
+def asks_for_feedback(own_text: str) -> bool:
+    """Whether an element's own text (before its first child) asks "was this helpful?"."""
+    return (
+        FEEDBACK_MIN_CHARS <= len(own_text) <= WIDGET_MAX_CHARS
+        and not own_text.isspace()
+        and _FEEDBACK_HINT.search(own_text) is not None
+        and _FEEDBACK.search(own_text) is not None
+    )
 
 
 # Words one of which every feedback question holds: a cheap test before the expression.
-_FEEDBACK_HINTS = (
-    *("helpful", "useful", "utile", "hilfreich", "útil", "nuttig", "behulpzaam"),
-    *("answer", "help", "solve"),
+_FEEDBACK_HINT = re.compile(
+    "helpful|useful|utile|hilfreich|útil|nuttig|behulpzaam|did this|did we", re.IGNORECASE
 )
 
 
