@@ -121,7 +121,7 @@ def _link_lists(body: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
         texts = [" ".join(li.text_content().split()) for li in items]
         if any(len(t) >= LINK_ITEM_MAX_CHARS for t in texts):
             continue
-        if _mostly_links(listing, LINK_LIST_LINK_SHARE):
+        if _mostly_links(listing, LINK_LIST_LINK_SHARE) and _links_within_site(listing):
             found.append(listing)
             continue
         if headings is None:
@@ -183,6 +183,14 @@ def _related_list(heading: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]
         found.append(sibling)
         sibling = sibling.getnext()
     return [heading, *found] if found else []
+
+
+def _links_within_site(el: lxml.html.HtmlElement) -> bool:
+    """Whether most of the links under ``el`` stay on the site (relative paths, anchors): a
+    menu. A list of links to other sites (a list of processors, say) is text."""
+    hrefs = [a.get("href") or "" for a in el.iter("a")]
+    outside = sum(1 for h in hrefs if h.startswith(("http:", "https:", "//")))
+    return outside * 2 <= len(hrefs)
 
 
 def _words_of(el: lxml.html.HtmlElement) -> str:

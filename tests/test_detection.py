@@ -255,3 +255,20 @@ def test_menus_and_tables_of_contents_inside_the_container_are_dropped_lists_of_
         assert "your e-mail address" in got.text and "your phone number" in got.text
     # a link added to (or removed from) every line of the contents changes nothing
     assert with_links.substance_hash == without.substance_hash
+
+
+def test_a_list_of_links_to_other_sites_is_text_not_a_menu() -> None:
+    """Processors named by links to their own sites are terms: adding one is a change."""
+    processors = "".join(
+        f"<li><a href='https://{name.lower()}.example/privacy'>{name}</a></li>"
+        for name in ("Paycorp", "Mailhouse", "Cloudnine")
+    )
+    before = extract(with_policy(f"<p>We share data with:</p><ul>{processors}</ul>"))
+    after = extract(
+        with_policy(
+            f"<p>We share data with:</p><ul>{processors}"
+            "<li><a href='https://adnet.example/'>Adnet</a></li></ul>"
+        )
+    )
+    assert "Mailhouse" in before.text
+    assert before.substance_hash != after.substance_hash
