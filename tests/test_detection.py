@@ -94,6 +94,7 @@ SUSPECT_PAGES = {
         "<p><a href='/signup'>Create an account</a></p>",
     ),
     "status in the title": ("404", "<p>Nothing here.</p>"),
+    "denied in the title": ("Access Denied", "<p>You don't have permission to view this.</p>"),
 }
 
 
@@ -272,3 +273,18 @@ def test_a_list_of_links_to_other_sites_is_text_not_a_menu() -> None:
     )
     assert "Mailhouse" in before.text
     assert before.substance_hash != after.substance_hash
+
+
+@pytest.mark.parametrize(
+    ("title", "sentence"),
+    [
+        ("Terms", "The service may be temporarily unavailable during maintenance windows."),
+        ("Datenschutz", "Eine Weiterleitung Ihrer Daten an Dritte findet nicht statt."),
+        ("Mentions légales - Connexion Santé", "Le site est édité par une société anonyme."),
+    ],
+)
+def test_a_short_genuine_page_that_mentions_an_error_word_in_a_sentence_is_kept(
+    title: str, sentence: str
+) -> None:
+    page = f"<html><head><title>{title}</title></head><body><main><p>{sentence}</p></main></body></html>"
+    assert sentence in extract(page).text
