@@ -388,6 +388,51 @@ def events_cmd(
         time.sleep(interval)
 
 
+@app.command("explain")
+@friendly
+def explain_cmd(
+    document: Annotated[
+        str | None, typer.Argument(help="Document whose stored version to explain.")
+    ] = None,
+    version: Annotated[
+        str | None, typer.Option(help="Version number or manifest hash prefix (default: latest).")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Explain a saved page instead (HTML or PDF).")
+    ] = None,
+    select: Annotated[
+        list[str] | None, typer.Option(help="CSS selector of the legal text (repeatable).")
+    ] = None,
+    remove: Annotated[
+        list[str] | None, typer.Option(help="CSS selector to drop inside it (repeatable).")
+    ] = None,
+    clauses: Annotated[bool, typer.Option("--clauses", help="List the kept clauses too.")] = False,
+    store: StoreOpt = "./archive",
+    as_json: JsonOpt = False,
+) -> None:
+    """Why a page's text is what it is: the blocks kept and dropped, and the reason for each."""
+    from clausewatch.explain import explain_version, explanation_text
+    from clausewatch.importer import read_saved_page
+    from extractors.explain import explain
+
+    if (document is None) == (file is None):
+        raise InputError("name a DOCUMENT of the store, or a saved page with --file PAGE.html")
+    if file is not None:
+        if version is not None:
+            raise InputError("--version names a stored version: use it with a DOCUMENT, not --file")
+        found = explain(read_saved_page(file, "explain"), select=select or (), remove=remove or ())
+        head = f"{file}"
+    else:
+        assert document is not None
+        mh, number, found = explain_version(_store(store), document, version, select, remove)
+        head = f"{document} version {number} ({mh[:12]})"
+    if as_json:
+        _echo_json({"page": head, **found.as_json()})
+    else:
+        title = f' "{found.title}"' if found.title else ""
+        typer.echo(f"{head}{title}\n{explanation_text(found, clauses=clauses)}")
+
+
 @app.command("reextract")
 @friendly
 def reextract_cmd(

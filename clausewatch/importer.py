@@ -266,11 +266,11 @@ def _capture(spec: dict[str, Any], where: str) -> Capture:
             f"{where}: document {spec['document']!r}: captured_at {spec['captured_at']!r} is in "
             "the future (more than 5 minutes ahead of this clock): fix the time"
         )
-    body = _read_file(path, where)
+    body = read_saved_page(path, where)
     return Capture(url=spec["url"], captured_at=captured_at, source="import", body=body)
 
 
-def _read_file(path: Path, where: str) -> bytes:
+def read_saved_page(path: Path, where: str) -> bytes:
     """A regular file's bytes, at most MAX_FILE_BYTES (a FIFO or device is refused, not read)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))

@@ -82,15 +82,18 @@ def reextract(store: Store, document: str) -> Rebuilt:
 
 
 def _extract(store: Store, manifest: Manifest) -> Extraction:
-    ref = manifest.blobs.get("dom") or manifest.blobs["response"]
-    page = store.get_blob(ref.sha256)
+    page, content_type = stored_page(store, manifest)
     info = manifest.extraction
-    content_type = (
-        manifest.http_headers.get("content-type")
-        if "dom" not in manifest.blobs
-        else DOM_CONTENT_TYPE
-    )
     return extract(page, select=info.select, remove=info.remove, content_type=content_type)
+
+
+def stored_page(store: Store, manifest: Manifest) -> tuple[bytes, str | None]:
+    """The page a version was extracted from (its rendered DOM, else its HTTP body), read
+    and verified from the store, and its content type."""
+    if "dom" in manifest.blobs:
+        return store.get_blob(manifest.blobs["dom"].sha256), DOM_CONTENT_TYPE
+    page = store.get_blob(manifest.blobs["response"].sha256)
+    return page, manifest.http_headers.get("content-type")
 
 
 def _version(

@@ -114,17 +114,17 @@ def drop_invisible(
         [
             *junk,
             *comments,
-            *(el for el in maybe_hidden if _is_hidden(el) and not _revealable(el, controlled)),
+            *(el for el in maybe_hidden if is_hidden(el) and not revealable(el, controlled)),
         ]
     )
 
 
-def _revealable(el: lxml.html.HtmlElement, controlled: Collection[str]) -> bool:
+def revealable(el: lxml.html.HtmlElement, controlled: Collection[str]) -> bool:
     ident = el.get("id")
     return el.get("role") == "tabpanel" or (ident is not None and ident in controlled)
 
 
-def _is_hidden(el: lxml.html.HtmlElement) -> bool:
+def is_hidden(el: lxml.html.HtmlElement) -> bool:
     attrib = el.attrib
     if "hidden" in attrib or attrib.get("aria-hidden") == "true":
         return True

@@ -35,6 +35,14 @@ from extractors.model import Clause, Extraction
 from extractors.pdf import is_pdf, pdf_clauses
 from extractors.survey import Survey, survey
 from extractors.suspect import suspect_reason
+from extractors.trace import (
+    NO_TRACE,
+    Trace,
+    constant,
+    furniture_reason,
+    hidden_reason,
+    widget_reason,
+)
 from extractors.widgets import drop_widgets
 
 __all__ = ["extract", "parse_html"]
@@ -46,12 +54,14 @@ def extract(
     select: Sequence[str] = (),
     remove: Sequence[str] = (),
     content_type: str | None = None,
+    trace: Trace = NO_TRACE,
 ) -> Extraction:
     """Extract the legal text of a page as clauses.
 
     ``select`` (CSS selectors) names the elements holding the legal text and ``remove`` the
     elements to drop inside them; without ``select`` the text is located automatically.
     Raises :class:`ExtractionError` when a selector matches nothing or no text is found.
+    ``trace`` is told what each step drops (:mod:`extractors.trace`, for ``explain``).
     """
     if isinstance(page, bytes) and is_pdf(page, content_type):
         return _extraction(pdf_clauses(page), "", "auto")
@@ -62,16 +72,23 @@ def extract(
     if body is None:
         body = doc
     found = survey(doc, body)
+    trace.start(doc)
     controls = set() if select else with_controls(found.controls)
+    trace.revealed(found.maybe_hidden, found.controlled)
+    trace.before("invisible")
     drop_invisible(found.junk, found.comments, found.maybe_hidden, found.controlled)
+    trace.after("invisible", hidden_reason)
     decode_cloudflare_emails(found.cf_emails)
     if select:
         roots = _select(body, select)
+        trace.outside(body, roots, "outside the elements the catalog's `select` names")
+        trace.before("catalog")
         for root in roots:
             _remove(root, remove)
+        trace.after("catalog", constant("removed by the catalog's `remove` selectors"))
         clauses = tuple(c for root in roots for c in split_blocks(root))
     else:
-        clauses = _automatic(body, controls, remove, found)
+        clauses = _automatic(body, controls, remove, found, trace)
     if not clauses:
         if not select and any(is_consent_dialog(el, controls) for el in found.furniture):
             raise ExtractionError(
@@ -111,14 +128,25 @@ def _automatic(
     controls: set[lxml.html.HtmlElement],
     remove: Sequence[str],
     found: Survey,
+    trace: Trace,
 ) -> tuple[Clause, ...]:
+    trace.before("furniture")
     drop_furniture(body, controls, found.furniture)
+    trace.after("furniture", furniture_reason(controls))
+    trace.before("widget")
     drop_widgets(body, found.screen_reader_only, found.headings, found.feedback)
+    trace.after("widget", widget_reason)
     root = main_content(body, found.landmarks)
     if root is body:
+        trace.before("edge")
         trim_edges(root)
+        trace.after("edge", constant("a menu-like block at the start or end of the page"))
+    trace.before("catalog")
     _remove(root, remove)
+    trace.after("catalog", constant("removed by the catalog's `remove` selectors"))
     title = outside_title(body, root)
+    kept = [root] if title is None else [title, root]
+    trace.outside(body, kept, "outside the element that holds the legal text")
     heading = tuple(split_blocks(title)) if title is not None else ()
     return heading + tuple(split_blocks(root))
 

@@ -81,6 +81,11 @@ def named_like_furniture(name: str | None) -> bool:
 _NAMED: Memo[bool] = Memo(max_chars=1_000_000)
 
 
+def named_like_consent(name: str) -> bool:
+    """Whether an ``id`` or ``class`` value names a consent manager."""
+    return bool(_CONSENT_TOKENS.search(name))
+
+
 def drop_furniture(
     body: lxml.html.HtmlElement,
     controls: set[lxml.html.HtmlElement],
@@ -113,7 +118,7 @@ def _is_furniture(
     if el not in controls:
         return False  # a section named "cookies" in a privacy policy is text, not a banner
     names = [el.get("id", ""), el.get("class", "")]
-    if any(_CONSENT_TOKENS.search(n) for n in names):
+    if any(named_like_consent(n) for n in names):
         return size(el) < CONSENT_MAX_SHARE * total
     return (
         any(_INTERFACE_TOKENS.search(n) for n in names) and size(el) < FURNITURE_MAX_SHARE * total

@@ -130,6 +130,15 @@ def fold_volatile(text: str) -> str:
     return _RELATIVE_DATE.sub(RELATIVE_DATE, text)
 
 
+def volatile_spans(text: str) -> list[str]:
+    """The relative times :func:`fold_volatile` folds out of ``text``.
+
+    >>> volatile_spans("Updated 3 days ago, vor 5 Tagen")
+    ['3 days ago', 'vor 5 Tagen']
+    """
+    return [m.group(0) for m in _RELATIVE_DATE.finditer(text)]
+
+
 def fold_noise(text: str) -> str:
     """Replace obfuscated e-mail addresses and drop tracking parameters.
 

@@ -107,6 +107,11 @@ def drop_widgets(
     drop_all(_link_lists(body))
 
 
+def says_feedback(text: str) -> bool:
+    """Whether ``text`` asks "was this helpful?" (in en, fr, de, es, it, nl, pt)."""
+    return _FEEDBACK.search(text) is not None
+
+
 def _link_lists(body: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     """Lists that are menus or tables of contents: at least :data:`LINK_LIST_MIN_ITEMS`
     short items (under :data:`LINK_ITEM_MAX_CHARS`) that are mostly link text, or whose items
