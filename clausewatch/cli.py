@@ -433,6 +433,22 @@ def explain_cmd(
         typer.echo(f"{head}{title}\n{explanation_text(found, clauses=clauses)}")
 
 
+@app.command("accept")
+@friendly
+def accept_cmd(document: str, store: StoreOpt = "./archive", as_json: JsonOpt = False) -> None:
+    """Record the capture the collapse guard held back (the page really was rewritten)."""
+    from clausewatch.record import accept_held
+
+    outcome = accept_held(_store(store), document)
+    if as_json:
+        _echo_json(outcome.as_json())
+    else:
+        typer.echo(
+            f"{document}: accepted the held capture as version {outcome.version} "
+            f"({outcome.change_class}, manifest {outcome.manifest})"
+        )
+
+
 @app.command("reextract")
 @friendly
 def reextract_cmd(

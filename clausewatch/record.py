@@ -23,10 +23,24 @@ from typing import Any, Literal
 import extractors
 from clausewatch import archive, events, failures, lineage
 from clausewatch.classify import WORD_CHANGES, classify, recent_after
+from clausewatch.collapse import (
+    HeldCapture,
+    collapse_reason,
+    get_held,
+    held_key,
+    put_held,
+    stale_reason,
+)
 from clausewatch.diff import ClauseDiff, diff_clauses
-from clausewatch.errors import CaptureError, ConflictError, ExtractionError, FetchError
+from clausewatch.errors import (
+    CaptureError,
+    ConflictError,
+    ExtractionError,
+    FetchError,
+    InputError,
+)
 from clausewatch.lineage import Lineage
-from extractors import Extraction, parse_canonical
+from extractors import Clause, Extraction, parse_canonical
 from storage.models import (
     BlobRef,
     ChangeClass,
@@ -35,6 +49,7 @@ from storage.models import (
     ExtractionInfo,
     Head,
     Manifest,
+    dump,
 )
 from storage.store import Store
 
@@ -174,8 +189,14 @@ def record_failure(store: Store, target: Target, at: datetime, exc: CaptureError
 
 
 def _record_extraction(
-    store: Store, target: Target, capture: Capture, extraction: Extraction
+    store: Store,
+    target: Target,
+    capture: Capture,
+    extraction: Extraction,
+    accepting: str | None = None,
 ) -> Outcome:
+    """Record ``extraction`` as a version or a check. ``accepting`` names the head a held
+    capture was compared with: it is recorded whatever it lost, if that is still the head."""
     doc = target.ref.id
     ended = failures.ending(store, doc)
     if ended is not None:
@@ -189,6 +210,11 @@ def _record_extraction(
         head, token = store.head(doc)
         if head is not None:
             ensure_head_event(store, head)
+            if accepting is not None and head.manifest != accepting:
+                raise ConflictError(
+                    f"{doc}: a version was recorded since the capture was held back: "
+                    "nothing to accept (see `clausewatch history`)"
+                )
             if capture.source == "import" and capture.captured_at < head.captured_at:
                 return Outcome(
                     doc,
@@ -212,9 +238,16 @@ def _record_extraction(
                     previous_manifest=head.manifest,
                     version=head.version,
                 )
+        old_clauses = None
+        if head is not None:
+            old_bytes = store.get_blob(head.content_hash)
+            old_clauses = parse_canonical(old_bytes)
+            lost = collapse_reason(old_clauses, len(old_bytes), extraction)
+            if lost is not None and accepting is None:
+                return _hold(store, target, capture, head, lost)
         change_class = classify(head, extraction.substance_hash)
         previous = (head.manifest, store.get_manifest(head.manifest)) if head else None
-        diff, lineages = _compare(store, previous, extraction)
+        diff, lineages = _compare(store, previous, old_clauses, extraction)
         manifest = _manifest(store, target, capture, extraction, head, change_class, lineages[1])
         mh = store.put_manifest(manifest)
         event = events.version_event((mh, manifest), previous, diff, lineages)
@@ -254,15 +287,90 @@ def _record_extraction(
 
 
 def _compare(
-    store: Store, previous: tuple[str, Manifest] | None, extraction: Extraction
+    store: Store,
+    previous: tuple[str, Manifest] | None,
+    old_clauses: Sequence[Clause] | None,
+    extraction: Extraction,
 ) -> tuple[ClauseDiff | None, tuple[Lineage | None, Lineage]]:
-    """The diff from the previous version and both versions' clause lineage."""
-    if previous is None:
+    """The diff from the previous version (whose clauses are ``old_clauses``) and both
+    versions' clause lineage."""
+    if previous is None or old_clauses is None:
         return None, (None, lineage.first(len(extraction.clauses)))
-    old_clauses = parse_canonical(store.get_blob(previous[1].content_hash))
     diff = diff_clauses(old_clauses, extraction.clauses)
     old = lineage_of(store, previous[1])
     return diff, (old, lineage.follow(old, diff, len(extraction.clauses)))
+
+
+def _hold(store: Store, target: Target, capture: Capture, head: Head, lost: str) -> Outcome:
+    """Keep a collapsed capture as evidence and log its ``extraction_failed`` (suspect)."""
+    doc = target.ref.id
+    held = HeldCapture(
+        document=target.ref,
+        select=tuple(target.select),
+        remove=tuple(target.remove),
+        reason=lost,
+        head=head.manifest,
+        url=capture.url,
+        captured_at=capture.captured_at,
+        source=capture.source,
+        final_url=capture.final_url,
+        status=capture.status,
+        headers=capture.headers,
+        browser=capture.browser,
+        timings_ms=capture.timings_ms,
+        settled=capture.settled,
+        blobs=_evidence(store, capture),
+    )
+    put_held(store, held)
+    message = (
+        f"{doc} ({capture.url}): {lost}: held back as a collapse of the text, not recorded "
+        f"(the next capture tries again); if the page really was rewritten, `clausewatch "
+        f"accept {doc}` records this capture"
+    )
+    event = events.failure_event(
+        events.EXTRACTION_FAILED, target.ref, capture.captured_at, message, reason="suspect"
+    )
+    _append(store, event)
+    return Outcome(doc, "error", error=message, error_type="extraction", event=event)
+
+
+def accept_held(store: Store, document: str) -> Outcome:
+    """Record the capture the collapse guard held back last as the document's new version.
+
+    Refused (InputError) when there is none, or when the document was recorded or checked
+    since: then the held capture is no longer what the page shows."""
+    held, token = get_held(store, document)
+    stale = stale_reason(store, held)
+    if stale is not None:
+        raise InputError(
+            f"{document}: the capture held back at {held.captured_at.isoformat()} cannot be "
+            f"accepted: {stale}"
+        )
+    blobs = held.blobs
+    capture = Capture(
+        url=held.url,
+        captured_at=held.captured_at,
+        source="browser" if held.source == "browser" else "import",
+        body=store.get_blob(blobs["response"].sha256),
+        dom=store.get_blob(blobs["dom"].sha256) if "dom" in blobs else None,
+        screenshot=store.get_blob(blobs["screenshot"].sha256) if "screenshot" in blobs else None,
+        final_url=held.final_url,
+        status=held.status,
+        headers=held.headers,
+        browser=held.browser,
+        timings_ms=held.timings_ms,
+        settled=held.settled,
+    )
+    target = Target(ref=held.document, select=held.select, remove=held.remove)
+    outcome = _record_extraction(
+        store, target, capture, extract_capture(target, capture), accepting=held.head
+    )
+    if outcome.status == "error":  # e.g. the held capture is no longer extractable
+        raise InputError(f"{document}: the held capture was not recorded: {outcome.error}")
+    if outcome.manifest is not None:
+        done = held.model_copy(update={"accepted": outcome.manifest})
+        store.backend.swap(held_key(document), dump(done), token)
+    return outcome
 
 
 def lineage_of(store: Store, manifest: Manifest) -> Lineage | None:
@@ -368,12 +476,8 @@ def _manifest(
     blobs = {
         "clauses": _put(store, extraction.canonical, "application/json"),
         "lineage": _put(store, clause_lineage.to_bytes(), "application/json"),
-        "response": _put(store, capture.body, capture.content_type or "text/html"),
+        **_evidence(store, capture),
     }
-    if capture.dom is not None:
-        blobs["dom"] = _put(store, capture.dom, DOM_CONTENT_TYPE)
-    if capture.screenshot is not None:
-        blobs["screenshot"] = _put(store, capture.screenshot, "image/png")
     info = ExtractionInfo(
         method=extraction.method,
         extractor=EXTRACTOR,
@@ -400,6 +504,16 @@ def _manifest(
         settled=capture.settled,
         extraction=info,
     )
+
+
+def _evidence(store: Store, capture: Capture) -> dict[str, BlobRef]:
+    """The capture's own blobs: HTTP body, rendered DOM and screenshot (when it has them)."""
+    blobs = {"response": _put(store, capture.body, capture.content_type or "text/html")}
+    if capture.dom is not None:
+        blobs["dom"] = _put(store, capture.dom, DOM_CONTENT_TYPE)
+    if capture.screenshot is not None:
+        blobs["screenshot"] = _put(store, capture.screenshot, "image/png")
+    return blobs
 
 
 def _put(store: Store, data: bytes, media_type: str) -> BlobRef:

@@ -121,7 +121,7 @@ class Recorder(Trace):
             if not isinstance(el.tag, str) or (step == "invisible" and el.tag in JUNK_TAGS):
                 continue
             # the step may have dropped elements inside this one first: count their text too
-            parts = [el, *nested.get(el, [])]
+            parts = [el, *(n for n in nested.get(el, []) if isinstance(n.tag, str))]
             chars = sum(size(part) for part in parts)
             if chars:
                 text = next((t for part in parts if (t := _snippet(part))), "")

@@ -169,3 +169,9 @@ def test_explain_command_errors_name_what_to_do(
     result = runner.invoke(app, ["explain", *args, "--store", str(tmp_path / "store")])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_a_hidden_block_holding_a_comment_is_explained() -> None:
+    """Found on a real page: the comment inside a dropped block is not an element."""
+    found = explain(f"<body><div hidden><!-- c --><p>Hidden text</p></div><main>{POLICY}</main></body>")
+    assert [d.text for d in found.dropped] == ["Hidden text"]

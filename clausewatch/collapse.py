@@ -1,0 +1,121 @@
+"""The content-collapse guard: a capture that lost most of the terms is held back, not recorded.
+
+A page that rendered half-way (a script failed, a wall covered it, the site served its home
+page in place of the policy) can still give a few hundred words of text. Recorded, it would be
+a "change" to a stub, and the recovery a change back. So a capture whose text has less than
+:data:`SIZE_SHARE` of the previous version's words *and* keeps less than :data:`KEEP_SHARE` of
+them (counted with repeats, after the substance folding of :func:`extractors.substance_tokens`)
+is an ``extraction_failed`` event with ``"reason": "suspect"``, never a version: the head does
+not move, so the next capture is compared with the last good version. A translation keeps the
+size of the text and is never held back; a policy shorter than :data:`MIN_WORDS` words never is.
+
+The held capture is kept as evidence: its blobs (HTTP body, DOM, screenshot) and a record
+``held/<document>.json`` naming them, overwritten by the next capture held back. When the page
+really was rewritten that much, ``clausewatch accept DOCUMENT`` records the held capture as the
+new version (a ``substantive`` change, with its event) after checking that nothing was
+recorded or checked since; or the operator may simply wait: the guard compares with the head,
+so it holds back every capture of the new text until one is accepted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from pydantic import Field
+
+from clausewatch.errors import InputError
+from extractors import Clause, Extraction, substance_tokens
+from storage.models import BlobRef, DocumentRef, Record, dump, load_json
+from storage.store import Store, check_document_id
+
+MIN_WORDS = 150
+SIZE_SHARE = 0.5
+KEEP_SHARE = 0.3
+# canonical bytes repeat each clause's heading path, so they shrink less evenly than the words
+BYTES_SHARE = 0.7
+
+
+def collapse_reason(old: Sequence[Clause], old_size: int, new: Extraction) -> str | None:
+    """Why ``new`` looks like a collapse of the version whose clauses are ``old`` (None when it
+    does not). ``old_size`` is the length of ``old``'s canonical bytes: a new version whose own
+    are not much smaller is let through on its size alone, without counting words."""
+    if len(new.canonical) >= BYTES_SHARE * old_size:
+        return None
+    before = Counter(substance_tokens(old))
+    words_before = sum(before.values())
+    if words_before < MIN_WORDS:
+        return None
+    after = Counter(substance_tokens(new.clauses))
+    words_after = sum(after.values())
+    kept = sum((before & after).values())
+    if words_after >= SIZE_SHARE * words_before or kept >= KEEP_SHARE * words_before:
+        return None
+    return (
+        f"the capture has {words_after:,} words and keeps {kept / words_before:.0%} of the "
+        f"previous version's {words_before:,}"
+    )
+
+
+class HeldCapture(Record):
+    """A capture the guard held back, with what it takes to record it later."""
+
+    document: DocumentRef
+    select: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    reason: str
+    head: str  # the manifest that was the head when the capture was held back
+    url: str
+    captured_at: datetime
+    source: str
+    final_url: str | None = None
+    status: int | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    browser: str | None = None
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    settled: bool | None = None
+    blobs: dict[str, BlobRef]
+    accepted: str | None = None  # the manifest it became, once accepted
+
+
+def held_key(document: str) -> str:
+    return f"held/{check_document_id(document)}.json"
+
+
+def put_held(store: Store, held: HeldCapture) -> None:
+    store.backend.overwrite(held_key(held.document.id), dump(held))
+
+
+def get_held(store: Store, document: str) -> tuple[HeldCapture, str]:
+    """The document's held capture and its version token; InputError when there is none."""
+    found = store.backend.read_versioned(held_key(document))
+    if found is None:
+        raise InputError(
+            f"{document}: no capture is held back in {store.url} (the guard holds back a "
+            "capture that lost most of the text; see `clausewatch events --type "
+            "extraction_failed`)"
+        )
+    data, token = found
+    try:
+        return HeldCapture.model_validate(load_json(data)), token
+    except ValueError as exc:
+        raise InputError(
+            f"{document}: the held capture record {held_key(document)} is damaged ({exc}); "
+            "the next capture held back replaces it"
+        ) from None
+
+
+def stale_reason(store: Store, held: HeldCapture) -> str | None:
+    """Why accepting ``held`` would record the past (None when it is still the latest news)."""
+    if held.accepted is not None:
+        return f"it was accepted already, as manifest {held.accepted}"
+    head, _ = store.head(held.document.id)
+    if head is not None and head.manifest != held.head:
+        return (
+            f"a version was recorded since ({head.manifest[:12]}, {head.captured_at.isoformat()})"
+        )
+    checked = store.last_checked(held.document.id)
+    if checked is not None and checked > held.captured_at:
+        return f"the page was checked since ({checked.isoformat()}) and showed the recorded text"
+    return None
