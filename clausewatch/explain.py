@@ -50,6 +50,7 @@ def explanation_text(found: Explanation, *, clauses: bool = False) -> str:
         f"kept {len(found.clauses)} clause(s), {kept_chars:,} characters"
         + (f", from {' and '.join(found.roots)}" if found.roots else "")
         + (f" (method {found.method})" if found.method else "")
+        + (f", language {found.language}" if found.language else "")
     )
     for d in found.kept_hidden:
         lines.append(f"  hidden, kept {d.chars:>7,}  {d.where}\n{_INDENT}{d.reason}: {d.text!r}")

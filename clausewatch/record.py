@@ -22,7 +22,13 @@ from typing import Any, Literal
 
 import extractors
 from clausewatch import archive, events, failures, lineage
-from clausewatch.classify import WORD_CHANGES, classify, recent_after
+from clausewatch.classify import (
+    WORD_CHANGES,
+    classify,
+    languages_after,
+    recent_after,
+    same_shape,
+)
 from clausewatch.collapse import (
     HeldCapture,
     collapse_reason,
@@ -41,6 +47,7 @@ from clausewatch.errors import (
 )
 from clausewatch.lineage import Lineage
 from extractors import Clause, Extraction, parse_canonical
+from extractors.language import detect_language
 from storage.models import (
     BlobRef,
     ChangeClass,
@@ -245,10 +252,18 @@ def _record_extraction(
             lost = collapse_reason(old_clauses, len(old_bytes), extraction)
             if lost is not None and accepting is None:
                 return _hold(store, target, capture, head, lost)
-        change_class = classify(head, extraction.substance_hash)
+        language = detect_language(extraction.clauses)
+        change_class = classify(
+            head,
+            extraction.substance_hash,
+            language,
+            old_clauses is not None and same_shape(old_clauses, extraction.clauses),
+        )
         previous = (head.manifest, store.get_manifest(head.manifest)) if head else None
         diff, lineages = _compare(store, previous, old_clauses, extraction)
-        manifest = _manifest(store, target, capture, extraction, head, change_class, lineages[1])
+        manifest = _manifest(
+            store, target, capture, extraction, head, change_class, lineages[1], language
+        )
         mh = store.put_manifest(manifest)
         event = events.version_event((mh, manifest), previous, diff, lineages)
         new_head = Head(
@@ -261,6 +276,8 @@ def _record_extraction(
             version=manifest.version,
             captured_at=capture.captured_at,
             event_id=event["id"] if event else None,
+            language=language,
+            languages=languages_after(head, language, extraction.substance_hash),
         )
         if store.swap_head(new_head, token):
             if capture.source == "browser":
@@ -472,6 +489,7 @@ def _manifest(
     head: Head | None,
     change_class: ChangeClass,
     clause_lineage: Lineage,
+    language: str | None,
 ) -> Manifest:
     blobs = {
         "clauses": _put(store, extraction.canonical, "application/json"),
@@ -503,6 +521,7 @@ def _manifest(
         change_class=change_class,
         settled=capture.settled,
         extraction=info,
+        language=language,
     )
 
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clausewatch import lineage
-from clausewatch.classify import classify, recent_after
+from clausewatch.classify import classify, languages_after, recent_after, same_shape
 from clausewatch.diff import diff_clauses
 from clausewatch.errors import ConflictError, ExtractionError, InputError
 from clausewatch.record import DOM_CONTENT_TYPE, EXTRACTOR, ensure_head_event, lineage_of
 from clausewatch.seal import record_reextract
 from extractors import Extraction, extract, parse_canonical
+from extractors.language import detect_language
 from storage.models import BlobRef, ExtractionInfo, Head, Manifest
 from storage.store import Store
 
@@ -71,6 +72,8 @@ def reextract(store: Store, document: str) -> Rebuilt:
             version=new_manifest.version,
             captured_at=old.captured_at,
             event_id=None,
+            language=new_manifest.language,
+            languages=languages_after(new_head, new_manifest.language, extraction.substance_hash),
         )
     if new_head is None:
         raise ExtractionError(f"{document}: no stored version could be re-extracted")
@@ -104,11 +107,13 @@ def _version(
     head: Head | None,
     previous: Manifest | None,
 ) -> tuple[str, Manifest]:
+    language = detect_language(extraction.clauses)
+    shaped = False
     if previous is not None and head is not None:
-        diff = diff_clauses(
-            parse_canonical(store.get_blob(previous.content_hash)), extraction.clauses
-        )
+        old_clauses = parse_canonical(store.get_blob(previous.content_hash))
+        diff = diff_clauses(old_clauses, extraction.clauses)
         ids = lineage.follow(lineage_of(store, previous), diff, len(extraction.clauses))
+        shaped = same_shape(old_clauses, extraction.clauses)
     else:
         ids = lineage.first(len(extraction.clauses))
     blobs = dict(old.blobs)
@@ -121,7 +126,8 @@ def _version(
             "blobs": blobs,
             "content_hash": extraction.content_hash,
             "substance_hash": extraction.substance_hash,
-            "change_class": classify(head, extraction.substance_hash),
+            "change_class": classify(head, extraction.substance_hash, language, shaped),
+            "language": language,
             "reextracted_from": old_hash,
             "extraction": ExtractionInfo(
                 method=extraction.method,

@@ -14,6 +14,7 @@ from typing import Any
 
 from clausewatch.errors import ExtractionError
 from extractors.html import extract
+from extractors.language import detect_language
 from extractors.model import Clause
 from extractors.pdf import is_pdf
 from extractors.text import volatile_spans
@@ -23,6 +24,7 @@ from extractors.trace import STEPS, Dropped, Recorder
 @dataclass(frozen=True)
 class Explanation:
     title: str
+    language: str | None  # of the kept text (:func:`extractors.language.detect_language`)
     method: str  # "auto", "select" or "pdf"; "" when extraction failed
     roots: list[str]  # where the kept text was found (CSS-like paths)
     clauses: tuple[Clause, ...]
@@ -36,6 +38,7 @@ class Explanation:
     def as_json(self) -> dict[str, Any]:
         return {
             "title": self.title,
+            "language": self.language,
             "method": self.method,
             "roots": self.roots,
             "error": self.error,
@@ -70,6 +73,7 @@ def explain(
     except ExtractionError as exc:
         return Explanation(
             title="",
+            language=None,
             method="",
             roots=recorder.roots,
             clauses=(),
@@ -84,6 +88,7 @@ def explain(
     ]
     return Explanation(
         title=found.title,
+        language=detect_language(found.clauses),
         method="pdf" if isinstance(page, bytes) and is_pdf(page, content_type) else found.method,
         roots=recorder.roots,
         clauses=found.clauses,

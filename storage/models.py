@@ -17,8 +17,9 @@ MANIFEST_FORMAT: Final = "clausewatch.manifest/1"
 HEAD_FORMAT: Final = "clausewatch.head/1"
 CHECK_FORMAT: Final = "clausewatch.check/1"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-ChangeClass = Literal["first", "substantive", "cosmetic", "reverted", "flapping"]
+ChangeClass = Literal["first", "substantive", "cosmetic", "reverted", "flapping", "language"]
 RECENT_VERSIONS = 8  # how many earlier substances a head remembers, to recognise reverts
+LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 DOCUMENT_ID = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?$")
 
 
@@ -85,6 +86,11 @@ class Manifest(Record):
         default=None, description="False when capture stopped waiting for the DOM to go quiet."
     )
     reextracted_from: str | None = Field(default=None, pattern=SHA256.pattern)
+    language: str | None = Field(
+        default=None,
+        pattern=LANGUAGE.pattern,
+        description="The language the text is written in (ISO 639-1), when it can be told.",
+    )
     extraction: ExtractionInfo
 
     _check_time = field_validator("captured_at")(_utc)
@@ -107,6 +113,12 @@ class Head(Record):
     version: int = Field(ge=1)
     captured_at: datetime
     event_id: str | None
+    language: str | None = Field(default=None, pattern=LANGUAGE.pattern)
+    languages: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=RECENT_VERSIONS,
+        description="The substance hash of the latest version in each language seen.",
+    )
 
     _check_time = field_validator("captured_at")(_utc)
 

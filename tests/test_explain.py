@@ -134,7 +134,7 @@ def test_explain_a_stored_version(tmp_path: Path) -> None:
 
 
 def test_explain_command(tmp_path: Path) -> None:
-    store = stored(tmp_path)
+    stored(tmp_path)
     where = str(tmp_path / "store")
     result = runner.invoke(app, ["explain", "acme-privacy", "--version", "1", "--store", where])
     assert result.exit_code == 0, result.output
@@ -173,5 +173,7 @@ def test_explain_command_errors_name_what_to_do(
 
 def test_a_hidden_block_holding_a_comment_is_explained() -> None:
     """Found on a real page: the comment inside a dropped block is not an element."""
-    found = explain(f"<body><div hidden><!-- c --><p>Hidden text</p></div><main>{POLICY}</main></body>")
+    found = explain(
+        f"<body><div hidden><!-- c --><p>Hidden text</p></div><main>{POLICY}</main></body>"
+    )
     assert [d.text for d in found.dropped] == ["Hidden text"]
