@@ -8,6 +8,8 @@ substantive    the words of the terms changed                                   
 cosmetic       same words, other form: punctuation, casing, typography, layout,     none
                list numbering, links                                                (history)
 reverted       the words returned to one of the recent versions                     changed
+flapping       the only words that changed are values seen changing the other way   flapping,
+               before (first time; afterwards such a version is cosmetic)           once
 flapping       a revert right after a revert: the page alternates                   flapping,
                                                                                     once
 language       the page now serves the document in another language, with the      none
@@ -23,8 +25,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from extractors import Clause
-from storage.models import RECENT_VERSIONS, ChangeClass, Head
+from clausewatch.diff import ClauseDiff
+from extractors import Clause, substance_tokens
+from storage.models import MAX_FLIPS, RECENT_VERSIONS, ChangeClass, Head
 
 WORD_CHANGES: frozenset[ChangeClass] = frozenset({"substantive", "reverted", "flapping"})
 # Two versions have the same structure when their numbers of headings (or, with no headings,
@@ -38,10 +41,12 @@ def classify(
     substance_hash: str,
     language: str | None = None,
     same_shape: bool = False,
+    flips: Sequence[tuple[str, str]] | None = None,
 ) -> ChangeClass:
     """The class of a new version (its content hash differs from the head's); ``language``
     is the new version's, ``same_shape`` whether its structure is the head's
-    (:func:`same_shape`).
+    (:func:`same_shape`), ``flips`` the word replacements that are all that changed, when
+    that is all (:func:`replaced_words`).
 
     >>> classify(None, "a" * 64)
     'first'
@@ -59,6 +64,16 @@ def classify(
         # the same document in another language: news only if the text in that language
         # changed since it was last seen
         return "language"
+    if flips and head.flips:
+        # every word that changed is a value seen changing the other way before (a date
+        # shown in the visitor's time zone, an A/B label): a flip-flop. Seen both ways, it is
+        # announced once as flapping, then folded.
+        seen = set(head.flips)
+        if all((new, old) in seen for old, new in flips):
+            if all(pair in seen for pair in flips):
+                return "cosmetic" if head.change_class in ("flapping", "cosmetic") else "flapping"
+            if substance_hash not in head.recent:
+                return "flapping"
     if substance_hash in head.recent:
         return "flapping" if head.change_class in ("reverted", "flapping") else "reverted"
     return "substantive"
@@ -96,3 +111,37 @@ def same_shape(old: Sequence[Clause], new: Sequence[Clause]) -> bool:
     if old_headings == 0 and new_headings == 0:
         old_headings, new_headings = len(old), len(new)
     return abs(old_headings - new_headings) <= max(1, SHAPE_SHARE * old_headings)
+
+
+def replaced_words(
+    old: Sequence[Clause], new: Sequence[Clause], diff: ClauseDiff
+) -> tuple[list[tuple[str, str]], bool]:
+    """The words a new version replaces one for one, as (old, new) substance tokens, and
+    whether that is all it changes.
+
+    When both versions have as many clauses and as many words, the words that differ are
+    paired position by position over the whole text (a value that flips keeps every count:
+    "24 Feb" / "25 Feb"). Otherwise the pairs come from the modified clauses that kept their
+    number of words, and the version changed more than words."""
+    if len(old) == len(new):
+        before, after = substance_tokens(old), substance_tokens(new)
+        if len(before) == len(after):
+            pairs = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+            return pairs, bool(pairs)
+    pairs = []
+    for change in diff.changes:
+        if change.change == "modified" and change.before is not None and change.after is not None:
+            a_words = substance_tokens([Clause("paragraph", change.before)])
+            b_words = substance_tokens([Clause("paragraph", change.after)])
+            if len(a_words) == len(b_words):
+                pairs.extend((a, b) for a, b in zip(a_words, b_words, strict=True) if a != b)
+    return pairs, False
+
+
+def flips_after(head: Head | None, pairs: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The word replacements a new head remembers: the new version's first, no repeats, at
+    most :data:`storage.models.MAX_FLIPS`."""
+    seen: dict[tuple[str, str], None] = {}
+    for pair in (*pairs, *(head.flips if head is not None else ())):
+        seen.setdefault(pair, None)
+    return tuple(seen)[:MAX_FLIPS]

@@ -124,7 +124,7 @@ def version_event(
     ph, pm = previous
     data["previous"] = _version(ph, pm)
     if m.change_class == "flapping":
-        if pm.change_class != "reverted":
+        if pm.change_class == "flapping":
             return None  # announced when the alternation began
         ident = event_id(FLAPPING, m.document.id, ph, m.content_hash)
         return cloudevent(FLAPPING, ident, m.document.id, m.captured_at, data)

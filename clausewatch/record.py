@@ -25,8 +25,10 @@ from clausewatch import archive, events, failures, lineage
 from clausewatch.classify import (
     WORD_CHANGES,
     classify,
+    flips_after,
     languages_after,
     recent_after,
+    replaced_words,
     same_shape,
 )
 from clausewatch.collapse import (
@@ -252,15 +254,21 @@ def _record_extraction(
             lost = collapse_reason(old_clauses, len(old_bytes), extraction)
             if lost is not None and accepting is None:
                 return _hold(store, target, capture, head, lost)
+        previous = (head.manifest, store.get_manifest(head.manifest)) if head else None
+        diff, lineages = _compare(store, previous, old_clauses, extraction)
         language = detect_language(extraction.clauses)
+        pairs, only_pairs = (
+            replaced_words(old_clauses, extraction.clauses, diff)
+            if diff is not None and old_clauses is not None
+            else ([], False)
+        )
         change_class = classify(
             head,
             extraction.substance_hash,
             language,
             old_clauses is not None and same_shape(old_clauses, extraction.clauses),
+            pairs if only_pairs else None,
         )
-        previous = (head.manifest, store.get_manifest(head.manifest)) if head else None
-        diff, lineages = _compare(store, previous, old_clauses, extraction)
         manifest = _manifest(
             store, target, capture, extraction, head, change_class, lineages[1], language
         )
@@ -278,6 +286,7 @@ def _record_extraction(
             event_id=event["id"] if event else None,
             language=language,
             languages=languages_after(head, language, extraction.substance_hash),
+            flips=flips_after(head, pairs),
         )
         if store.swap_head(new_head, token):
             if capture.source == "browser":

@@ -18,7 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clausewatch import lineage
-from clausewatch.classify import classify, languages_after, recent_after, same_shape
+from clausewatch.classify import (
+    classify,
+    flips_after,
+    languages_after,
+    recent_after,
+    replaced_words,
+    same_shape,
+)
 from clausewatch.diff import diff_clauses
 from clausewatch.errors import ConflictError, ExtractionError, InputError
 from clausewatch.record import DOM_CONTENT_TYPE, EXTRACTOR, ensure_head_event, lineage_of
@@ -61,7 +68,9 @@ def reextract(store: Store, document: str) -> Rebuilt:
         if new_head is not None and extraction.content_hash == new_head.content_hash:
             merged += 1
             continue
-        new_hash, new_manifest = _version(store, old_hash, old, extraction, new_head, new_manifest)
+        new_hash, new_manifest, pairs = _version(
+            store, old_hash, old, extraction, new_head, new_manifest
+        )
         new_head = Head(
             document=document,
             manifest=new_hash,
@@ -74,6 +83,7 @@ def reextract(store: Store, document: str) -> Rebuilt:
             event_id=None,
             language=new_manifest.language,
             languages=languages_after(new_head, new_manifest.language, extraction.substance_hash),
+            flips=flips_after(new_head, pairs),
         )
     if new_head is None:
         raise ExtractionError(f"{document}: no stored version could be re-extracted")
@@ -106,14 +116,17 @@ def _version(
     extraction: Extraction,
     head: Head | None,
     previous: Manifest | None,
-) -> tuple[str, Manifest]:
+) -> tuple[str, Manifest, list[tuple[str, str]]]:
     language = detect_language(extraction.clauses)
     shaped = False
+    pairs: list[tuple[str, str]] = []
+    only_pairs = False
     if previous is not None and head is not None:
         old_clauses = parse_canonical(store.get_blob(previous.content_hash))
         diff = diff_clauses(old_clauses, extraction.clauses)
         ids = lineage.follow(lineage_of(store, previous), diff, len(extraction.clauses))
         shaped = same_shape(old_clauses, extraction.clauses)
+        pairs, only_pairs = replaced_words(old_clauses, extraction.clauses, diff)
     else:
         ids = lineage.first(len(extraction.clauses))
     blobs = dict(old.blobs)
@@ -126,7 +139,9 @@ def _version(
             "blobs": blobs,
             "content_hash": extraction.content_hash,
             "substance_hash": extraction.substance_hash,
-            "change_class": classify(head, extraction.substance_hash, language, shaped),
+            "change_class": classify(
+                head, extraction.substance_hash, language, shaped, pairs if only_pairs else None
+            ),
             "language": language,
             "reextracted_from": old_hash,
             "extraction": ExtractionInfo(
@@ -139,7 +154,7 @@ def _version(
         }
     )
     manifest = Manifest.model_validate(manifest.model_dump())  # re-validate the copy
-    return store.put_manifest(manifest), manifest
+    return store.put_manifest(manifest), manifest, pairs
 
 
 def _put(store: Store, data: bytes) -> BlobRef:

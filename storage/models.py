@@ -19,6 +19,7 @@ CHECK_FORMAT: Final = "clausewatch.check/1"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ChangeClass = Literal["first", "substantive", "cosmetic", "reverted", "flapping", "language"]
 RECENT_VERSIONS = 8  # how many earlier substances a head remembers, to recognise reverts
+MAX_FLIPS = 256  # how many word replacements a head remembers, to recognise flip-flops
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 DOCUMENT_ID = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?$")
 
@@ -118,6 +119,11 @@ class Head(Record):
         default_factory=dict,
         max_length=RECENT_VERSIONS,
         description="The substance hash of the latest version in each language seen.",
+    )
+    flips: tuple[tuple[str, str], ...] = Field(
+        default=(),
+        max_length=MAX_FLIPS,
+        description="Word replacements (old, new) seen in recent versions, newest first.",
     )
 
     _check_time = field_validator("captured_at")(_utc)

@@ -1,0 +1,60 @@
+"""Values that flip between two renderings are recognised from the document's history (issue 14)."""
+
+from __future__ import annotations
+
+from clausewatch import events
+from clausewatch.record import record_capture
+from storage.store import Store
+from tests.helpers import capture, target
+
+TERMS = "".join(
+    f"<p>Clause {n}: we keep the data you give us for 30 days and delete it when you ask.</p>"
+    for n in range(5)
+)
+
+
+def page(day: int, keep: str = "30 days") -> bytes:
+    """A policy with a change log whose dates are shown in the visitor's time zone."""
+    log = f"<ul><li>Version of {day} Feb 2022</li><li>Version of {day + 4} Oct 2021</li></ul>"
+    terms = TERMS.replace("30 days", keep)
+    return f"<html><body><main><h1>Terms</h1>{terms}<h2>Changelog</h2>{log}</main></body></html>".encode()
+
+
+def test_a_value_that_flips_back_is_flapping_once_then_folded(store: Store) -> None:
+    t = target()
+    record_capture(store, t, capture(page(24)))
+    first = record_capture(store, t, capture(page(25), 1))
+    assert first.change_class == "substantive"  # nothing says yet that it flips
+    back = record_capture(store, t, capture(page(24), 2))
+    assert (back.change_class, back.changed) == ("reverted", True)  # the words came back
+    again = record_capture(store, t, capture(page(25), 3))
+    assert (again.change_class, again.changed) == ("flapping", True)
+    assert again.event is not None and again.event["type"] == events.FLAPPING
+    for minute, day in ((4, 24), (5, 25), (6, 24)):
+        folded = record_capture(store, t, capture(page(day), minute))
+        assert (folded.change_class, folded.changed, folded.event) == ("cosmetic", False, None)
+
+
+def test_a_flip_mixed_with_other_words_is_flapping_when_only_the_flip_remains(
+    store: Store,
+) -> None:
+    """Not an exact revert (other words changed in between), but every changed word undoes a
+    replacement seen before."""
+    t = target()
+    record_capture(store, t, capture(page(24)))
+    record_capture(store, t, capture(page(25, keep="60 days"), 1))
+    out = record_capture(store, t, capture(page(24, keep="60 days"), 2))
+    assert (out.change_class, out.changed) == ("flapping", True)
+
+
+def test_a_real_change_is_never_folded_with_a_flip(store: Store) -> None:
+    t = target()
+    record_capture(store, t, capture(page(24)))
+    record_capture(store, t, capture(page(25), 1))
+    record_capture(store, t, capture(page(24), 2))
+    # the dates flip and the retention period changes: a substantive change
+    mixed = record_capture(store, t, capture(page(25, keep="60 days"), 3))
+    assert (mixed.change_class, mixed.changed) == ("substantive", True)
+    # a new value never seen flipping is a change
+    new = record_capture(store, t, capture(page(26, keep="60 days"), 4))
+    assert new.change_class == "substantive"
