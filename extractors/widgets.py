@@ -30,10 +30,11 @@ _SCREEN_READER_ONLY = re.compile(
     re.IGNORECASE,
 )
 _FEEDBACK = re.compile(
-    r"(?:was|is) (?:this|the) (?:article|page|answer|information|content)\s+(?:helpful|useful)|"
+    r"(?:was|is) (?:this|the) (?:(?:article|page|answer|information|content)\s+)?"
+    r"(?:helpful|useful)|"
     r"did (?:this|we) (?:answer|help|solve)|"
-    r"(?:cet article|cette page|cette réponse|ce contenu|cette information)\s+"
-    r"(?:vous )?a-t-(?:il|elle) été utile|"
+    r"(?:cet article|cette page|cette réponse|ce contenu|cette information|cela|ceci)\s+"
+    r"(?:vous )?a-t-(?:il|elle) (?:été utile|aidé)|"
     r"(?:war|ist) (?:dieser artikel|diese seite|diese antwort|dieser inhalt) hilfreich|"
     r"(?:te |le )?(?:ha )?(?:resultado|sido) útil (?:este|esta)|(?:este|esta) "
     r"(?:artículo|página|respuesta) (?:te |le )?(?:ha )?(?:resultado|sido|fue) útil|"
@@ -153,7 +154,7 @@ def asks_for_feedback(own_text: str) -> bool:
 
 # Words one of which every feedback question holds: a cheap test before the expression.
 _FEEDBACK_HINT = re.compile(
-    "helpful|useful|utile|hilfreich|útil|nuttig|behulpzaam|did this|did we", re.IGNORECASE
+    "helpful|useful|utile|aidé|hilfreich|útil|nuttig|behulpzaam|did this|did we", re.IGNORECASE
 )
 
 

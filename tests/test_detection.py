@@ -175,6 +175,8 @@ def test_screen_reader_only_text_is_not_part_of_the_terms() -> None:
         "Questo articolo è stato utile?",
         "Was dit artikel nuttig?",
         "Este artigo foi útil?",
+        "Was this helpful?",
+        "Cela vous a-t-il aidé ?",
     ],
 )
 def test_a_feedback_widget_is_not_part_of_the_terms(question: str) -> None:
