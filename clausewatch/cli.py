@@ -426,6 +426,8 @@ def explain_cmd(
         assert document is not None
         mh, number, found = explain_version(_store(store), document, version, select, remove)
         head = f"{document} version {number} ({mh[:12]})"
+    if found.error is not None and found.error.startswith("invalid CSS selector"):
+        raise InputError(f"{head}: {found.error}")
     if as_json:
         _echo_json({"page": head, **found.as_json()})
     else:

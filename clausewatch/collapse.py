@@ -21,16 +21,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import Field
 
 from clausewatch.errors import InputError
+from clausewatch.urls import url_problem
 from extractors import Clause, Extraction, substance_tokens
 from storage.models import BlobRef, DocumentRef, Record, dump, load_json
 from storage.store import Store, check_document_id
 
 MIN_WORDS = 150
+MAX_CLOCK_SKEW = timedelta(minutes=5)  # as for import: a capture time this far ahead is refused
 SIZE_SHARE = 0.5
 KEEP_SHARE = 0.3
 # canonical bytes repeat each clause's heading path, so they shrink less evenly than the words
@@ -98,12 +100,31 @@ def get_held(store: Store, document: str) -> tuple[HeldCapture, str]:
         )
     data, token = found
     try:
-        return HeldCapture.model_validate(load_json(data)), token
+        held = HeldCapture.model_validate(load_json(data))
+        problem = _held_problem(held, document)
     except ValueError as exc:
+        problem = str(exc)
+    if problem is not None:
         raise InputError(
-            f"{document}: the held capture record {held_key(document)} is damaged ({exc}); "
-            "the next capture held back replaces it"
-        ) from None
+            f"{document}: the held capture record {held_key(document)} is damaged ({problem}); "
+            "nothing was recorded, and the next capture held back replaces it"
+        )
+    return held, token
+
+
+def _held_problem(held: HeldCapture, document: str) -> str | None:
+    """What makes a held record unusable: it must be this document's, hold the HTTP body,
+    name an http(s) URL and a time that is not ahead of the clock (what import checks)."""
+    if held.document.id != document:
+        return f"it names document {held.document.id!r}"
+    if "response" not in held.blobs:
+        return "it names no HTTP body (blob 'response')"
+    problem = url_problem(held.url)
+    if problem is not None:
+        return problem
+    if held.captured_at > datetime.now(UTC) + MAX_CLOCK_SKEW:
+        return f"its capture time {held.captured_at.isoformat()} is in the future"
+    return None
 
 
 def stale_reason(store: Store, held: HeldCapture) -> str | None:

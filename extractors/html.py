@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Literal
 
+import lxml.etree as etree
 import lxml.html
 from cssselect import SelectorError
 
@@ -196,11 +197,15 @@ def _select(body: lxml.html.HtmlElement, selectors: Sequence[str]) -> list[lxml.
 
 def _remove(root: lxml.html.HtmlElement, selectors: Sequence[str]) -> None:
     for sel in selectors:
-        drop_all(_css(root, sel))
+        # a selector matching the container itself removes nothing: the text is in it
+        drop_all(el for el in _css(root, sel) if el is not root)
 
 
 def _css(root: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlElement]:
     try:
         return list(root.cssselect(selector))
-    except SelectorError as exc:
-        raise ExtractionError(f"invalid CSS selector {selector!r}: {exc}") from exc
+    except (SelectorError, etree.XPathError, RecursionError) as exc:
+        # cssselect refuses some selectors only when they run (a namespace such as "a|b"),
+        # and recurses on very long ones
+        reason = "too deeply nested" if isinstance(exc, RecursionError) else str(exc)
+        raise ExtractionError(f"invalid CSS selector {selector[:200]!r}: {reason}") from None

@@ -35,6 +35,7 @@ _FUNCTION_WORDS = {
 _WORDS = {lang: tuple(words.split()) for lang, words in _FUNCTION_WORDS.items()}
 # What it takes to name a language: enough function words, and a clear lead over the next.
 MIN_HITS = 20
+MIN_SHARE = 0.15  # in these languages function words are a third of the words or more
 LEAD = 1.5
 MAX_CHARS = 12_000  # the start of a long document says as much as all of it
 
@@ -58,8 +59,8 @@ def detect_language(clauses: Iterable[Clause]) -> str | None:
     counts = Counter(" ".join(parts)[:MAX_CHARS].lower().split())
     hits = Counter({lang: sum(counts[w] for w in words) for lang, words in _WORDS.items()})
     ranked = hits.most_common(2)
-    if not ranked or ranked[0][1] < MIN_HITS:
-        return None
+    if not ranked or ranked[0][1] < max(MIN_HITS, MIN_SHARE * counts.total()):
+        return None  # too few of the language's words: another language, or too short
     if len(ranked) > 1 and ranked[0][1] < LEAD * ranked[1][1]:
         return None
     return ranked[0][0]

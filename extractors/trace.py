@@ -120,6 +120,8 @@ class Recorder(Trace):
         for el in top:
             if not isinstance(el.tag, str) or (step == "invisible" and el.tag in JUNK_TAGS):
                 continue
+            if el.tag == "body":  # a hidden <body> is detached, but still the page read
+                continue
             # the step may have dropped elements inside this one first: count their text too
             parts = [el, *(n for n in nested.get(el, []) if isinstance(n.tag, str))]
             chars = sum(size(part) for part in parts)

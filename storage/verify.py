@@ -82,6 +82,7 @@ def verify_store(store: Store, document: str | None = None) -> Report:
         _check_webhook_states(store, report)
         _check_dead_letters(store, report)
         _check_wayback_queue(store, report)
+        _check_held(store, report)
         report.unreferenced_manifests = len(set(manifests) - reachable)
         from clausewatch.seal import check as check_seals  # seals sit on top of the chains
 
@@ -317,6 +318,31 @@ def _check_webhook_states(store: Store, report: Report) -> None:
         except ValueError as exc:
             what = f"not a webhook delivery state (truncated or damaged): {_why(exc)}"
             report.problems.append(Problem("invalid", key, what[:300]))
+
+
+def _check_held(store: Store, report: Report) -> None:
+    """Every capture the collapse guard held back (``held/<document>.json``) is a valid record
+    whose blobs are in the store (they are re-hashed with the other blobs)."""
+    keys = list(store.backend.list("held/"))
+    if not keys:
+        return
+    from clausewatch.collapse import HeldCapture  # the format the guard writes
+
+    for key in keys:
+        try:
+            held = HeldCapture.model_validate(load_json(store.backend.read(key)))
+        except ClausewatchError as exc:
+            report.problems.append(Problem("missing", key, str(exc)))
+            continue
+        except ValueError as exc:
+            what = f"not a held capture record (truncated or damaged): {_why(exc)}"
+            report.problems.append(Problem("invalid", key, what[:300]))
+            continue
+        for name, ref in held.blobs.items():
+            blob = f"blobs/{ref.sha256[:2]}/{ref.sha256}"
+            if not store.backend.exists(blob):
+                what = f"{held.document.id} held capture of {held.captured_at.isoformat()} {name}"
+                report.problems.append(Problem("missing", blob, what))
 
 
 def _check_dead_letters(store: Store, report: Report) -> None:

@@ -147,3 +147,57 @@ def test_accept_command(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "accepted already" in result.output
     result = runner.invoke(app, ["accept", "nobody", "--store", where])
     assert result.exit_code == 2 and "nobody: no capture is held back" in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"blobs": {}}, "names no HTTP body"),
+        (
+            {"document": {"id": "other-doc", "url": "https://x.example/"}},
+            "names document 'other-doc'",
+        ),
+        ({"url": "javascript:alert(1)"}, "must be an absolute http:// or https:// URL"),
+        ({"captured_at": "2099-01-01T00:00:00Z"}, "is in the future"),
+    ],
+)
+def test_a_damaged_held_record_is_refused_and_nothing_is_recorded(
+    tmp_path: Path, change: dict[str, object], problem: str
+) -> None:
+    """Found by a breaker: a held record without its body crashed accept, one naming another
+    document recorded that document, and one with a future time wedged the history."""
+    from storage.local import LocalBackend
+
+    store = Store(LocalBackend(tmp_path / "store"))
+    t = target()
+    first = record_capture(store, t, capture(FULL))
+    record_capture(store, t, capture(STUB, 1))
+    path = tmp_path / "store" / "held" / "acme-privacy.json"
+    record = json.loads(path.read_text())
+    record.update(change)
+    path.write_text(json.dumps(record))
+    with pytest.raises(InputError, match=f"damaged.*{problem}"):
+        accept_held(store, "acme-privacy")
+    head, _ = store.head("acme-privacy")
+    assert head is not None and head.manifest == first.manifest
+    assert store.documents() == ["acme-privacy"]
+
+
+def test_verify_checks_the_held_captures(tmp_path: Path) -> None:
+    """Found by a breaker: a damaged held record, or its deleted body, went unnoticed."""
+    from storage.local import LocalBackend
+    from storage.verify import verify_store
+
+    store = Store(LocalBackend(tmp_path / "store"))
+    t = target()
+    record_capture(store, t, capture(FULL))
+    record_capture(store, t, capture(STUB, 1))
+    assert verify_store(store).ok
+    held, _ = get_held(store, "acme-privacy")
+    body = held.blobs["response"].sha256
+    (tmp_path / "store" / "blobs" / body[:2] / body).unlink()
+    problems = verify_store(store).problems
+    assert any(p.kind == "missing" and "held capture" in p.detail for p in problems)
+    (tmp_path / "store" / "held" / "acme-privacy.json").write_text("{bad")
+    problems = verify_store(store).problems
+    assert any(p.kind == "invalid" and p.key == "held/acme-privacy.json" for p in problems)

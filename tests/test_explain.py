@@ -177,3 +177,39 @@ def test_a_hidden_block_holding_a_comment_is_explained() -> None:
         f"<body><div hidden><!-- c --><p>Hidden text</p></div><main>{POLICY}</main></body>"
     )
     assert [d.text for d in found.dropped] == ["Hidden text"]
+
+
+@pytest.mark.parametrize("selector", ["a|b", "div " * 3000, "::::"])
+def test_a_selector_that_cannot_run_is_an_extraction_error_not_a_traceback(selector: str) -> None:
+    """Found by a breaker: cssselect refuses "a|b" only when it runs (XPathEvalError), and
+    recurses on very long selectors."""
+    from clausewatch.errors import ExtractionError
+
+    with pytest.raises(ExtractionError, match="invalid CSS selector"):
+        extract(PAGE, select=[selector])
+    with pytest.raises(ExtractionError, match="invalid CSS selector"):
+        extract(PAGE, remove=[selector])
+
+
+def test_explain_refuses_an_invalid_selector_with_exit_2(tmp_path: Path) -> None:
+    saved = tmp_path / "page.html"
+    saved.write_text(PAGE)
+    for option in ("--select", "--remove"):
+        result = runner.invoke(app, ["explain", "--file", str(saved), option, "a|b"])
+        assert result.exit_code == 2 and "invalid CSS selector 'a|b'" in result.output
+
+
+def test_a_remove_selector_matching_the_container_removes_nothing_and_says_so() -> None:
+    """Found by a breaker: explain listed the container as removed while its text was kept."""
+    found = explain(PAGE, remove=["main"])
+    assert found.clauses == extract(PAGE).clauses
+    assert not any(d.step == "catalog" for d in found.dropped)
+    selected = explain(PAGE, select=["main"], remove=["main"])
+    assert selected.clauses and not any(d.step == "catalog" for d in selected.dropped)
+
+
+def test_a_hidden_body_is_not_listed_as_dropped_when_its_text_is_kept() -> None:
+    html = f"<html><body style='display:none'><main>{POLICY}</main></body></html>"
+    found = explain(html)
+    assert found.clauses == extract(html).clauses and found.clauses
+    assert not any(d.where == "body" for d in found.dropped)

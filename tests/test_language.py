@@ -77,3 +77,13 @@ def test_another_language_with_another_structure_is_substantive(store: Store) ->
     record_capture(store, t, capture(page("en")))
     outcome = record_capture(store, t, capture(page("fr", headings=3), 1))
     assert outcome.change_class == "substantive"
+
+
+def test_a_language_not_in_the_list_is_unknown_not_a_neighbour() -> None:
+    """Found by a breaker: Polish was told Dutch from "je", "to", "do", "na"."""
+    polish = (
+        "Przetwarzamy dane, które nam przekazujesz, aby świadczyć usługę, i przechowujemy je "
+        "do czasu zamknięcia konta. Możesz nas poprosić o ich usunięcie w dowolnym momencie, "
+        "to jest twoje prawo, na które się powołujesz w naszym serwisie."
+    )
+    assert detect_language([Clause("paragraph", polish)] * 6) is None
