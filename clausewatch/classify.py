@@ -119,14 +119,23 @@ def replaced_words(
     """The words a new version replaces one for one, as (old, new) substance tokens, and
     whether that is all it changes.
 
-    When both versions have as many clauses and as many words, the words that differ are
-    paired position by position over the whole text (a value that flips keeps every count:
+    When both versions have as many clauses, and each clause that differs as many words, the
+    words that differ are paired position by position (a value that flips keeps every count:
     "24 Feb" / "25 Feb"). Otherwise the pairs come from the modified clauses that kept their
     number of words, and the version changed more than words."""
     if len(old) == len(new):
-        before, after = substance_tokens(old), substance_tokens(new)
-        if len(before) == len(after):
-            pairs = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+        # clause by clause in place: only the clauses whose text differs are read word by word
+        pairs = []
+        kept_counts = True
+        for a_clause, b_clause in zip(old, new, strict=True):
+            if a_clause.text == b_clause.text:
+                continue
+            before, after = substance_tokens([a_clause]), substance_tokens([b_clause])
+            if len(before) != len(after):
+                kept_counts = False
+                break
+            pairs.extend((a, b) for a, b in zip(before, after, strict=True) if a != b)
+        if kept_counts:
             return pairs, bool(pairs)
     pairs = []
     for change in diff.changes:
