@@ -125,7 +125,7 @@ def replaced_words(
     number of words, and the version changed more than words."""
     if len(old) == len(new):
         # clause by clause in place: only the clauses whose text differs are read word by word
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         kept_counts = True
         for a_clause, b_clause in zip(old, new, strict=True):
             if a_clause.text == b_clause.text:
