@@ -34,6 +34,8 @@ WORD_CHANGES: frozenset[ChangeClass] = frozenset({"substantive", "reverted", "fl
 # of clauses) differ by at most this share (or by one), and their clause counts by at most
 # half: a translation keeps the headings, though it may split paragraphs differently.
 SHAPE_SHARE = 0.1
+# A flip-flop touches a few clauses (a date, a label); a version changing more is not one.
+MAX_FLIP_CLAUSES = 40
 
 
 def classify(
@@ -123,6 +125,8 @@ def replaced_words(
     words that differ are paired position by position (a value that flips keeps every count:
     "24 Feb" / "25 Feb"). Otherwise the pairs come from the modified clauses that kept their
     number of words, and the version changed more than words."""
+    if len(diff.changes) > MAX_FLIP_CLAUSES:
+        return [], False  # a rewrite, not a value flipping: nothing worth remembering
     if len(old) == len(new):
         # clause by clause in place: only the clauses whose text differs are read word by word
         pairs: list[tuple[str, str]] = []

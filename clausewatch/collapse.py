@@ -45,6 +45,11 @@ def collapse_reason(old: Sequence[Clause], old_size: int, new: Extraction) -> st
     are not much smaller is let through on its size alone, without counting words."""
     if len(new.canonical) >= BYTES_SHARE * old_size:
         return None
+    # words by white space first (fast): most new versions stop here
+    if sum(len(c.text.split()) for c in new.clauses) >= SIZE_SHARE * sum(
+        len(c.text.split()) for c in old
+    ):
+        return None
     before = Counter(substance_tokens(old))
     words_before = sum(before.values())
     if words_before < MIN_WORDS:

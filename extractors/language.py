@@ -37,7 +37,7 @@ _WORDS = {lang: tuple(words.split()) for lang, words in _FUNCTION_WORDS.items()}
 MIN_HITS = 20
 MIN_SHARE = 0.15  # in these languages function words are a third of the words or more
 LEAD = 1.5
-MAX_CHARS = 12_000  # the start of a long document says as much as all of it
+MAX_CHARS = 5_000  # the start of a long document says as much as all of it
 
 
 def detect_language(clauses: Iterable[Clause]) -> str | None:
