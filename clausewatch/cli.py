@@ -406,6 +406,10 @@ def explain_cmd(
     remove: Annotated[
         list[str] | None, typer.Option(help="CSS selector to drop inside it (repeatable).")
     ] = None,
+    part: Annotated[
+        str | None,
+        typer.Option(help="With --file: the URL fragment naming the document on the page."),
+    ] = None,
     clauses: Annotated[bool, typer.Option("--clauses", help="List the kept clauses too.")] = False,
     store: StoreOpt = "./archive",
     as_json: JsonOpt = False,
@@ -420,7 +424,15 @@ def explain_cmd(
     if file is not None:
         if version is not None:
             raise InputError("--version names a stored version: use it with a DOCUMENT, not --file")
-        found = explain(read_saved_page(file, "explain"), select=select or (), remove=remove or ())
+    elif part is not None:
+        raise InputError("--part is for --file: a stored version uses its document URL's fragment")
+    if file is not None:
+        found = explain(
+            read_saved_page(file, "explain"),
+            select=select or (),
+            remove=remove or (),
+            part=part.lstrip("#") if part else None,
+        )
         head = f"{file}"
     else:
         assert document is not None

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from clausewatch import history
 from clausewatch.reextract import stored_page
 from extractors.explain import Explanation, explain
+from extractors.part import fragment_of
 from storage.store import Store
 
 
@@ -33,6 +34,7 @@ def explain_version(
         select=info.select if select is None else select,
         remove=info.remove if remove is None else remove,
         content_type=content_type,
+        part=fragment_of(manifest.document.url),
     )
     return mh, manifest.version, found
 
@@ -52,6 +54,7 @@ def explanation_text(found: Explanation, *, clauses: bool = False) -> str:
         + (f" (method {found.method})" if found.method else "")
         + (f", language {found.language}" if found.language else "")
     )
+    lines.extend(f"part: {note}" for note in found.parts)
     for d in found.kept_hidden:
         lines.append(f"  hidden, kept {d.chars:>7,}  {d.where}\n{_INDENT}{d.reason}: {d.text!r}")
     dropped_chars = sum(d.chars for d in found.dropped)

@@ -50,6 +50,7 @@ from clausewatch.errors import (
 from clausewatch.lineage import Lineage
 from extractors import Clause, Extraction, parse_canonical
 from extractors.language import detect_language
+from extractors.part import fragment_of
 from storage.models import (
     BlobRef,
     ChangeClass,
@@ -150,7 +151,11 @@ def extract_capture(target: Target, capture: Capture) -> Extraction:
     else:
         page, content_type = capture.body, capture.content_type
     return extractors.extract(
-        page, select=target.select, remove=target.remove, content_type=content_type
+        page,
+        select=target.select,
+        remove=target.remove,
+        content_type=content_type,
+        part=fragment_of(target.ref.url),
     )
 
 
@@ -511,6 +516,7 @@ def _manifest(
         select=tuple(target.select),
         remove=tuple(target.remove),
         clause_count=len(extraction.clauses),
+        part=fragment_of(target.ref.url),
     )
     return Manifest(
         document=target.ref,

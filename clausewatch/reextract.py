@@ -32,6 +32,7 @@ from clausewatch.record import DOM_CONTENT_TYPE, EXTRACTOR, ensure_head_event, l
 from clausewatch.seal import record_reextract
 from extractors import Extraction, extract, parse_canonical
 from extractors.language import detect_language
+from extractors.part import fragment_of
 from storage.models import BlobRef, ExtractionInfo, Head, Manifest
 from storage.store import Store
 
@@ -97,7 +98,13 @@ def reextract(store: Store, document: str) -> Rebuilt:
 def _extract(store: Store, manifest: Manifest) -> Extraction:
     page, content_type = stored_page(store, manifest)
     info = manifest.extraction
-    return extract(page, select=info.select, remove=info.remove, content_type=content_type)
+    return extract(
+        page,
+        select=info.select,
+        remove=info.remove,
+        content_type=content_type,
+        part=fragment_of(manifest.document.url),
+    )
 
 
 def stored_page(store: Store, manifest: Manifest) -> tuple[bytes, str | None]:
@@ -150,6 +157,7 @@ def _version(
                 select=old.extraction.select,
                 remove=old.extraction.remove,
                 clause_count=len(extraction.clauses),
+                part=fragment_of(old.document.url),
             ),
         }
     )

@@ -27,6 +27,7 @@ class Explanation:
     language: str | None  # of the kept text (:func:`extractors.language.detect_language`)
     method: str  # "auto", "select" or "pdf"; "" when extraction failed
     roots: list[str]  # where the kept text was found (CSS-like paths)
+    parts: list[str]  # how the URL's fragment chose the document among several on the page
     clauses: tuple[Clause, ...]
     dropped: list[Dropped]  # in the page's order
     kept_hidden: list[Dropped]
@@ -41,6 +42,7 @@ class Explanation:
             "language": self.language,
             "method": self.method,
             "roots": self.roots,
+            "parts": self.parts,
             "error": self.error,
             "reason": self.reason,
             "clauses": [
@@ -60,6 +62,7 @@ def explain(
     select: Sequence[str] = (),
     remove: Sequence[str] = (),
     content_type: str | None = None,
+    part: str | None = None,
 ) -> Explanation:
     """Extract ``page`` as recording would, and say what was kept and dropped, and why.
 
@@ -68,7 +71,12 @@ def explain(
     recorder = Recorder()
     try:
         found = extract(
-            page, select=select, remove=remove, content_type=content_type, trace=recorder
+            page,
+            select=select,
+            remove=remove,
+            content_type=content_type,
+            part=part,
+            trace=recorder,
         )
     except ExtractionError as exc:
         return Explanation(
@@ -76,6 +84,7 @@ def explain(
             language=None,
             method="",
             roots=recorder.roots,
+            parts=recorder.parts,
             clauses=(),
             dropped=sorted(recorder.dropped, key=lambda d: d.order),
             kept_hidden=recorder.kept_hidden,
@@ -91,6 +100,7 @@ def explain(
         language=detect_language(found.clauses),
         method="pdf" if isinstance(page, bytes) and is_pdf(page, content_type) else found.method,
         roots=recorder.roots,
+        parts=recorder.parts,
         clauses=found.clauses,
         dropped=sorted(recorder.dropped, key=lambda d: d.order),
         kept_hidden=recorder.kept_hidden,

@@ -19,6 +19,7 @@ from clausewatch.errors import ExtractionError, SuspectPage
 from extractors.blocks import split_blocks
 from extractors.canonical import canonical_bytes, substance_hash
 from extractors.clean import (
+    attached,
     decode_cloudflare_emails,
     drop_all,
     drop_invisible,
@@ -33,6 +34,7 @@ from extractors.locate import (
     trim_edges,
 )
 from extractors.model import Clause, Extraction
+from extractors.part import find_part, is_heading, under_heading
 from extractors.pdf import is_pdf, pdf_clauses
 from extractors.survey import Survey, survey
 from extractors.suspect import suspect_reason
@@ -55,6 +57,7 @@ def extract(
     select: Sequence[str] = (),
     remove: Sequence[str] = (),
     content_type: str | None = None,
+    part: str | None = None,
     trace: Trace = NO_TRACE,
 ) -> Extraction:
     """Extract the legal text of a page as clauses.
@@ -62,7 +65,9 @@ def extract(
     ``select`` (CSS selectors) names the elements holding the legal text and ``remove`` the
     elements to drop inside them; without ``select`` the text is located automatically.
     Raises :class:`ExtractionError` when a selector matches nothing or no text is found.
-    ``trace`` is told what each step drops (:mod:`extractors.trace`, for ``explain``).
+    ``part`` is the URL's fragment: on a page that holds several documents it names the one
+    wanted (:mod:`extractors.part`). ``trace`` is told what each step drops
+    (:mod:`extractors.trace`, for ``explain``).
     """
     if isinstance(page, bytes) and is_pdf(page, content_type):
         return _extraction(pdf_clauses(page), "", "auto")
@@ -74,6 +79,9 @@ def extract(
         body = doc
     found = survey(doc, body)
     trace.start(doc)
+    wanted = find_part(doc, part) if part and not select else None
+    if part and not select:
+        trace.part(_part_note(part, wanted))
     controls = set() if select else with_controls(found.controls)
     trace.revealed(found.maybe_hidden, found.controlled)
     trace.before("invisible")
@@ -89,7 +97,12 @@ def extract(
         trace.after("catalog", constant("removed by the catalog's `remove` selectors"))
         clauses = tuple(c for root in roots for c in split_blocks(root))
     else:
-        clauses = _automatic(body, controls, remove, found, trace)
+        clauses = _automatic(body, controls, remove, found, trace, wanted)
+        if wanted is not None and is_heading(wanted):
+            sliced = under_heading(clauses, wanted)
+            if sliced is None:
+                trace.part(f"#{part}: its heading is not in the located text; the whole text kept")
+            clauses = sliced or clauses
     if not clauses:
         if not select and any(is_consent_dialog(el, controls) for el in found.furniture):
             raise ExtractionError(
@@ -106,6 +119,15 @@ def extract(
             "not the document: not recorded, the next capture tries again"
         )
     return _extraction(clauses, title, "select" if select else "auto")
+
+
+def _part_note(part: str, wanted: lxml.html.HtmlElement | None) -> str:
+    if wanted is None:
+        return f"#{part} names no heading or section of the page: the whole page is the document"
+    text = " ".join(wanted.text_content().split())[:80]
+    if is_heading(wanted):
+        return f"#{part}: the clauses under the heading {text!r}"
+    return f"#{part}: the <{wanted.tag}> it names ({text[:60]!r}...)"
 
 
 def _extraction(
@@ -130,6 +152,7 @@ def _automatic(
     remove: Sequence[str],
     found: Survey,
     trace: Trace,
+    wanted: lxml.html.HtmlElement | None = None,
 ) -> tuple[Clause, ...]:
     trace.before("furniture")
     drop_furniture(body, controls, found.furniture)
@@ -137,7 +160,10 @@ def _automatic(
     trace.before("widget")
     drop_widgets(body, found.screen_reader_only, found.headings, found.feedback)
     trace.after("widget", widget_reason)
-    root = main_content(body, found.landmarks)
+    if wanted is not None and not is_heading(wanted) and attached(wanted, body):
+        root = wanted  # the section the URL's fragment names
+    else:
+        root = main_content(body, found.landmarks)
     if root is body:
         trace.before("edge")
         trim_edges(root)

@@ -65,6 +65,9 @@ class Trace:
     def revealed(self, maybe_hidden: Iterable[lxml.html.HtmlElement], ids: Collection[str]) -> None:
         pass
 
+    def part(self, note: str) -> None:
+        pass
+
     def outside(
         self, body: lxml.html.HtmlElement, roots: Collection[lxml.html.HtmlElement], why: str
     ) -> None:
@@ -83,6 +86,7 @@ class Recorder(Trace):
     not_text: Counter[str] = field(default_factory=Counter)  # tag -> elements dropped
     kept_hidden: list[Dropped] = field(default_factory=list)
     roots: list[str] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)  # how the URL's fragment chose the text
     _doc: lxml.html.HtmlElement | None = None
     _order: dict[lxml.html.HtmlElement, int] = field(default_factory=dict)
     _before: list[tuple[lxml.html.HtmlElement, lxml.html.HtmlElement | None]] = field(
@@ -139,6 +143,9 @@ class Recorder(Trace):
                 self.kept_hidden.append(
                     Dropped("hidden", f"kept: {why}", where, size(el), _snippet(el))
                 )
+
+    def part(self, note: str) -> None:
+        self.parts.append(note)
 
     def outside(
         self, body: lxml.html.HtmlElement, roots: Collection[lxml.html.HtmlElement], why: str

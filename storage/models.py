@@ -58,6 +58,10 @@ class ExtractionInfo(Record):
     select: tuple[str, ...] = ()
     remove: tuple[str, ...] = ()
     clause_count: int = Field(ge=0)
+    part: str | None = Field(
+        default=None,
+        description="The URL fragment naming the part of the page that is the document.",
+    )
 
 
 class Manifest(Record):
