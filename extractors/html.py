@@ -32,6 +32,7 @@ from extractors.locate import (
     main_content,
     outside_title,
     trim_edges,
+    trim_trailing_menus,
 )
 from extractors.model import Clause, Extraction
 from extractors.part import find_part, is_heading, under_heading
@@ -164,10 +165,13 @@ def _automatic(
         root = wanted  # the section the URL's fragment names
     else:
         root = main_content(body, found.landmarks)
+    trace.before("edge")
     if root is body:
-        trace.before("edge")
         trim_edges(root)
         trace.after("edge", constant("a menu-like block at the start or end of the page"))
+    else:
+        trim_trailing_menus(root)
+        trace.after("edge", constant("a block of links that ends the container (a footer menu)"))
     trace.before("catalog")
     _remove(root, remove)
     trace.after("catalog", constant("removed by the catalog's `remove` selectors"))

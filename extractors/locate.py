@@ -10,7 +10,9 @@
    kept as the first clause, so a redesign that moves the title in or out of the content
    wrapper does not change the text.
 4. **Edges**: when the root is ``<body>`` itself, its leading and trailing children that are
-   mostly links or short phrases (menus, app banners, language pickers) are dropped.
+   mostly links or short phrases (menus, app banners, language pickers) are dropped; in any
+   other root, its trailing children that are such blocks and hold links (footer menus kept
+   inside the content wrapper).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ CONSENT_MAX_SHARE = 0.5
 # no sentence-long run of text.
 EDGE_MAX_SHARE = 0.02
 EDGE_LINK_DENSITY = 0.5
+EDGE_MIN_LINKS = 3  # a trailing block of a container is a menu only with this many links
 SENTENCE_CHARS = 60
 
 
@@ -193,6 +196,21 @@ def trim_edges(root: lxml.html.HtmlElement) -> None:
             if child in doomed or not _is_edge_furniture(child, total):
                 break
             doomed.append(child)
+    drop_all(doomed)
+
+
+def trim_trailing_menus(root: lxml.html.HtmlElement) -> None:
+    """Drop the link blocks that end a container root: its last children that are edge-like
+    (under :data:`EDGE_MAX_SHARE` of the text, mostly links or without a sentence) and hold
+    at least :data:`EDGE_MIN_LINKS` links. The footer menus a site keeps inside its content
+    wrapper ("About us", "Our apps", "Follow us") are rewritten freely; a closing line of the
+    terms ("Last updated: 1 May 2024") holds no links and stays."""
+    total = max(1, size(root))
+    doomed = []
+    for child in reversed([c for c in root if isinstance(c.tag, str)]):
+        if not _is_edge_furniture(child, total) or sum(1 for _ in child.iter("a")) < EDGE_MIN_LINKS:
+            break
+        doomed.append(child)
     drop_all(doomed)
 
 

@@ -290,3 +290,31 @@ def test_a_short_genuine_page_that_mentions_an_error_word_in_a_sentence_is_kept(
 ) -> None:
     page = f"<html><head><title>{title}</title></head><body><main><p>{sentence}</p></main></body></html>"
     assert sentence in extract(page).text
+
+
+def test_a_footer_menu_that_ends_the_container_is_not_part_of_the_terms() -> None:
+    """Sites keep their footer menus inside the content wrapper, headed "About us", "Our
+    apps", with one or two links each (too few for a menu list): they are rewritten freely."""
+    footer = (
+        "<div class='bottom'><h4>For business</h4><ul><li><a href='/pro'>Acme Pro</a></li></ul>"
+        "<h4>Foundation</h4><ul><li><a href='/f'>Our fund</a></li><li><a href='/s'>School</a>"
+        "</li></ul><h4><a href='/about'>About us</a></h4></div>"
+    )
+    body = POLICY_TEXT * 30
+    texts = [
+        c.text
+        for c in extract(f"<body><div id='app'>{body}{footer}</div><nav>x</nav></body>").clauses
+    ]
+    assert texts[-1].startswith("We keep account data") and "Foundation" not in texts
+    # the terms' closing lines stay: no links, or a sentence
+    closing = "<p>Last updated: 1 May 2024</p>"
+    linked = (
+        "<p>See also our <a href='/c'>cookie notice</a>, <a href='/p'>privacy notice</a> and "
+        "<a href='/t'>terms of sale</a>, which apply together with these terms.</p>"
+    )
+    for tail in (closing, linked):
+        kept = [
+            c.text
+            for c in extract(f"<body><div id='app'>{body}{tail}</div><nav>x</nav></body>").clauses
+        ]
+        assert kept[-1] == " ".join(extract(f"<body><main>{tail}</main></body>").text.split())
