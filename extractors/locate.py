@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 import lxml.html
@@ -65,6 +66,7 @@ CONSENT_MAX_SHARE = 0.5
 EDGE_MAX_SHARE = 0.02
 EDGE_LINK_DENSITY = 0.5
 EDGE_MIN_LINKS = 3  # a trailing block of a container is a menu only with this many links
+TRAILING_LINK_DENSITY = 0.7
 SENTENCE_CHARS = 60
 
 
@@ -200,18 +202,61 @@ def trim_edges(root: lxml.html.HtmlElement) -> None:
 
 
 def trim_trailing_menus(root: lxml.html.HtmlElement) -> None:
-    """Drop the link blocks that end a container root: its last children that are edge-like
-    (under :data:`EDGE_MAX_SHARE` of the text, mostly links or without a sentence) and hold
-    at least :data:`EDGE_MIN_LINKS` links. The footer menus a site keeps inside its content
-    wrapper ("About us", "Our apps", "Follow us") are rewritten freely; a closing line of the
-    terms ("Last updated: 1 May 2024") holds no links and stays."""
+    """Drop the link blocks that end a container root: its last children holding at least
+    :data:`EDGE_MIN_LINKS` links that are either edge-like (under :data:`EDGE_MAX_SHARE` of
+    the text, mostly links or without a sentence) or link-dense (at least
+    :data:`TRAILING_LINK_DENSITY` of their text is links, less than half the root's text, the
+    links mostly on the site). The footer menus a site keeps inside its content wrapper ("About
+    us", "Our services", "Follow us") are rewritten freely; a closing line of the terms ("Last
+    updated: 1 May 2024") holds no links, and a list of processors links to other sites: both
+    stay."""
     total = max(1, size(root))
+    site: str | None = None
     doomed = []
     for child in reversed([c for c in root if isinstance(c.tag, str)]):
-        if not _is_edge_furniture(child, total) or sum(1 for _ in child.iter("a")) < EDGE_MIN_LINKS:
+        links = list(child.iter("a"))
+        if len(links) < EDGE_MIN_LINKS:
             break
+        if not _is_edge_furniture(child, total):
+            child_size = size(child)
+            if child_size >= 0.5 * total:
+                break
+            if sum(size(a) for a in links) < TRAILING_LINK_DENSITY * child_size:
+                break
+            if site is None:
+                site = site_host(root)
+            hrefs = [a.get("href") or "" for a in links]
+            if 2 * sum(1 for h in hrefs if _absolute(h) and link_host(h) != site) > len(hrefs):
+                break
         doomed.append(child)
     drop_all(doomed)
+
+
+def _absolute(href: str) -> bool:
+    return href.startswith(("http:", "https:", "//"))
+
+
+def link_host(href: str) -> str:
+    """The host an absolute link points to, lower case, without ``www.``.
+
+    >>> link_host("https://WWW.Example.com:443/privacy?x=1")
+    'example.com:443'
+    """
+    rest = href.split("//", 1)[1] if "//" in href else ""
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].lower()
+    return host.removeprefix("www.")
+
+
+def site_host(el: lxml.html.HtmlElement) -> str:
+    """The page's own host, as its links say: the host most of its absolute links point to
+    ("" when it has none). Extraction has no URL; a page links to itself more than to any
+    other site."""
+    hosts = Counter(
+        link_host(href)
+        for a in el.getroottree().getroot().iter("a")
+        if _absolute(href := a.get("href") or "")
+    )
+    return hosts.most_common(1)[0][0] if hosts else ""
 
 
 def _is_edge_furniture(el: lxml.html.HtmlElement, total: int) -> bool:

@@ -318,3 +318,25 @@ def test_a_footer_menu_that_ends_the_container_is_not_part_of_the_terms() -> Non
             for c in extract(f"<body><div id='app'>{body}{tail}</div><nav>x</nav></body>").clauses
         ]
         assert kept[-1] == " ".join(extract(f"<body><main>{tail}</main></body>").text.split())
+
+
+def test_a_large_link_dense_footer_ends_the_container_but_a_list_of_processors_stays() -> None:
+    services = "".join(
+        f"<a href='https://www.acme.example/s{n}'>Service {n}</a>" for n in range(12)
+    )
+    footer = f"<div class='end'><h4>Our services</h4><p>{services}</p><h4>Help</h4></div>"
+    own = "<p><a href='https://acme.example/'>Home</a></p>" * 3  # the page's own host
+    body = POLICY_TEXT * 8
+    texts = [
+        c.text for c in extract(f"<body><div id='app'>{own}{body}{footer}</div></body>").clauses
+    ]
+    assert "Our services" not in texts and texts[-1].startswith("We keep account data")
+    processors = "".join(
+        f"<li><a href='https://processor{n}.example/dpa'>Processor {n} Ltd</a></li>"
+        for n in range(12)
+    )
+    listed = f"<div><h4>Our processors</h4><ul>{processors}</ul></div>"
+    kept = [
+        c.text for c in extract(f"<body><div id='app'>{own}{body}{listed}</div></body>").clauses
+    ]
+    assert "Our processors" in kept and "Processor 11 Ltd" in kept
