@@ -141,13 +141,30 @@ def replaced_words(
             pairs.extend((a, b) for a, b in zip(before, after, strict=True) if a != b)
         if kept_counts:
             return pairs, bool(pairs)
+
+    def words(text: str) -> list[str]:
+        return substance_tokens([Clause("paragraph", text)])
+
+    couples = [
+        (words(c.before), words(c.after))
+        for c in diff.changes
+        if c.change == "modified" and c.before is not None and c.after is not None
+    ]
+    # short clauses whose value flipped are too unlike to be paired as modified ("30 Sept
+    # 2021" / "1 Oct 2021"): a removed clause is paired with the first added one that has as
+    # many words and shares one
+    added = [words(c.after) for c in diff.changes if c.change == "added" and c.after is not None]
+    for c in diff.changes:
+        if c.change == "removed" and c.before is not None:
+            before = words(c.before)
+            match = next((a for a in added if len(a) == len(before) and set(a) & set(before)), None)
+            if match is not None:
+                added.remove(match)
+                couples.append((before, match))
     pairs = []
-    for change in diff.changes:
-        if change.change == "modified" and change.before is not None and change.after is not None:
-            a_words = substance_tokens([Clause("paragraph", change.before)])
-            b_words = substance_tokens([Clause("paragraph", change.after)])
-            if len(a_words) == len(b_words):
-                pairs.extend((a, b) for a, b in zip(a_words, b_words, strict=True) if a != b)
+    for before, after in couples:
+        if len(before) == len(after):
+            pairs.extend((a, b) for a, b in zip(before, after, strict=True) if a != b)
     return pairs, False
 
 

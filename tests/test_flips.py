@@ -58,3 +58,21 @@ def test_a_real_change_is_never_folded_with_a_flip(store: Store) -> None:
     # a new value never seen flipping is a change
     new = record_capture(store, t, capture(page(26, keep="60 days"), 4))
     assert new.change_class == "substantive"
+
+
+def test_short_clauses_whose_value_flipped_are_paired_in_a_version_that_changed_more(
+    store: Store,
+) -> None:
+    """A change log of one date per item: "30 Sep" / "1 Oct" are too unlike to be paired as a
+    modified clause, so they come as removed and added; their flip is still remembered."""
+
+    def log(days: tuple[str, str], extra: str = "") -> bytes:
+        items = "".join(f"<li>{d} 2021</li>" for d in days)
+        return f"<html><body><main><h1>T</h1>{TERMS}{extra}<ul>{items}</ul></main></body></html>".encode()
+
+    t = target()
+    record_capture(store, t, capture(log(("30 Sep", "30 Nov"))))
+    mixed = record_capture(store, t, capture(log(("1 Oct", "1 Dec"), "<p>A new clause.</p>"), 1))
+    assert mixed.change_class == "substantive"
+    back = record_capture(store, t, capture(log(("30 Sep", "30 Nov"), "<p>A new clause.</p>"), 2))
+    assert (back.change_class, back.changed) == ("flapping", True)
