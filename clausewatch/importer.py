@@ -31,7 +31,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import extractors
 from clausewatch.catalog import Catalog
 from clausewatch.errors import ClausewatchError, ExtractionError, InputError
 from clausewatch.record import Capture, Outcome, Target, extract_capture, record_capture
@@ -91,7 +90,8 @@ def _extracted(
         return
     window: deque[tuple[Job | Outcome, Future[Extraction] | None]] = deque()
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["extractors"])  # imported once, before the workers fork
+    # imported once, before the workers fork (extract_capture is what they run)
+    context.set_forkserver_preload(["clausewatch.record"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         for job in jobs:
             window.append((job, _submit(pool, job)))
@@ -115,9 +115,8 @@ def _submit(pool: ProcessPoolExecutor, job: Job | Outcome) -> Future[Extraction]
         return None
     target, capture, where = job
     try:
-        return pool.submit(
-            extractors.extract, capture.body, select=target.select, remove=target.remove
-        )
+        # the very extraction recording runs (selectors, the URL's fragment, content type)
+        return pool.submit(extract_capture, target, capture)
     except BrokenProcessPool:  # a worker died earlier: extract in this process from now on
         log.warning(_WORKER_DIED, where)
         return None

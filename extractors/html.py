@@ -35,7 +35,7 @@ from extractors.locate import (
     trim_trailing_menus,
 )
 from extractors.model import Clause, Extraction
-from extractors.part import find_part, is_heading, under_heading
+from extractors.part import choose, find_part, is_heading, occurrence
 from extractors.pdf import is_pdf, pdf_clauses
 from extractors.survey import Survey, survey
 from extractors.suspect import suspect_reason
@@ -81,8 +81,7 @@ def extract(
     found = survey(doc, body)
     trace.start(doc)
     wanted = find_part(doc, part) if part and not select else None
-    if part and not select:
-        trace.part(_part_note(part, wanted))
+    nth = occurrence(doc, wanted) if wanted is not None and is_heading(wanted) else 0
     controls = set() if select else with_controls(found.controls)
     trace.revealed(found.maybe_hidden, found.controlled)
     trace.before("invisible")
@@ -99,11 +98,10 @@ def extract(
         clauses = tuple(c for root in roots for c in split_blocks(root))
     else:
         clauses = _automatic(body, controls, remove, found, trace, wanted)
-        if wanted is not None and is_heading(wanted):
-            sliced = under_heading(clauses, wanted)
-            if sliced is None:
-                trace.part(f"#{part}: its heading is not in the located text; the whole text kept")
-            clauses = sliced or clauses
+        if part:
+            kept = wanted is not None and (wanted is body or attached(wanted, body))
+            clauses, note = choose(part, wanted, nth, clauses, kept)
+            trace.part(note)
     if not clauses:
         if not select and any(is_consent_dialog(el, controls) for el in found.furniture):
             raise ExtractionError(
@@ -120,15 +118,6 @@ def extract(
             "not the document: not recorded, the next capture tries again"
         )
     return _extraction(clauses, title, "select" if select else "auto")
-
-
-def _part_note(part: str, wanted: lxml.html.HtmlElement | None) -> str:
-    if wanted is None:
-        return f"#{part} names no heading or section of the page: the whole page is the document"
-    text = " ".join(wanted.text_content().split())[:80]
-    if is_heading(wanted):
-        return f"#{part}: the clauses under the heading {text!r}"
-    return f"#{part}: the <{wanted.tag}> it names ({text[:60]!r}...)"
 
 
 def _extraction(

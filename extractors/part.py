@@ -70,19 +70,67 @@ def is_heading(el: lxml.html.HtmlElement) -> bool:
     return el.tag in _HEADINGS
 
 
+def heading_text(heading: lxml.html.HtmlElement) -> str:
+    return normalize_text(heading.text_content())
+
+
+def occurrence(doc: lxml.html.HtmlElement, heading: lxml.html.HtmlElement) -> int:
+    """How many headings with the same text come before ``heading`` in the page (a legal page
+    has a "Definitions" in each of its documents)."""
+    text = heading_text(heading)
+    count = 0
+    for el in doc.iter(*_HEADINGS):
+        if el is heading:
+            return count
+        count += heading_text(el) == text
+    return count
+
+
+def choose(
+    fragment: str,
+    wanted: lxml.html.HtmlElement | None,
+    nth: int,
+    clauses: tuple[Clause, ...],
+    kept: bool,
+) -> tuple[tuple[Clause, ...], str]:
+    """The clauses of the part ``wanted`` (found by :func:`find_part`, ``nth`` heading of its
+    text; ``kept`` whether it is still in the cleaned page) and a note saying what was chosen."""
+    if wanted is None:
+        return (
+            clauses,
+            f"#{fragment} names no heading or section of the page: the whole page is the document",
+        )
+    text = " ".join(wanted.text_content().split())[:80]
+    if not kept:
+        return (
+            clauses,
+            f"#{fragment} names hidden or dropped content ({text[:60]!r}): the whole page is the document",
+        )
+    if not is_heading(wanted):
+        return clauses, f"#{fragment}: the <{wanted.tag}> it names ({text[:60]!r}...)"
+    sliced = under_heading(clauses, wanted, nth)
+    if sliced is None:
+        return (
+            clauses,
+            f"#{fragment}: its heading {text!r} is not a heading of the located text; the whole text kept",
+        )
+    return sliced, f"#{fragment}: the clauses under the heading {text!r}"
+
+
 def under_heading(
-    clauses: tuple[Clause, ...], heading: lxml.html.HtmlElement
+    clauses: tuple[Clause, ...], heading: lxml.html.HtmlElement, nth: int = 0
 ) -> tuple[Clause, ...] | None:
-    """The heading's clause and the clauses under it, up to the next heading of the same or
-    a higher level; None when the heading's text is not among the clauses."""
-    text = normalize_text(heading.text_content())
+    """The ``nth`` heading clause with the heading's text and the clauses under it, up to the
+    next heading of the same or a higher level; None when there is no such clause."""
+    text = heading_text(heading)
     level = _HEADINGS[str(heading.tag)]
-    for start, clause in enumerate(clauses):
-        if clause.kind == "heading" and clause.text == text:
-            end = start + 1
-            while end < len(clauses) and not (
-                clauses[end].kind == "heading" and clauses[end].level <= level
-            ):
-                end += 1
-            return clauses[start:end]
-    return None
+    starts = [i for i, c in enumerate(clauses) if c.kind == "heading" and c.text == text]
+    if not starts:
+        return None
+    start = starts[min(nth, len(starts) - 1)]
+    end = start + 1
+    while end < len(clauses) and not (
+        clauses[end].kind == "heading" and clauses[end].level <= level
+    ):
+        end += 1
+    return clauses[start:end]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from clausewatch.record import Target, record_capture
 from extractors import extract
 from extractors.explain import explain
@@ -82,3 +84,55 @@ def test_each_catalog_document_of_one_page_records_its_own_part(store: Store) ->
     head, _ = store.head("acme-terms")
     assert head is not None
     assert store.get_manifest(head.manifest).extraction.part == "terms"
+
+
+def test_import_extracts_the_part_its_url_names(tmp_path: Path) -> None:
+    """Found by a breaker: import's extraction workers ran extract() without the URL's
+    fragment, so an imported page kept all its documents."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    page = tmp_path / "legal.html"
+    page.write_text(HEADINGS)
+    batch = tmp_path / "steps.jsonl"
+    lines = [
+        {
+            "document": doc,
+            "url": f"https://legal.example/all#{frag}",
+            "file": str(page),
+            "captured_at": "2025-01-01T00:00:00Z",
+        }
+        for doc, frag in (("acme-terms", "terms"), ("acme-privacy", "privacy"))
+    ]
+    batch.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    where = str(tmp_path / "store")
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["import", "--batch", str(batch), "--store", where, "--workers", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    shown = runner.invoke(app, ["show", "acme-privacy", "--text", "--store", where]).output
+    assert shown.startswith("Privacy policy") and "Terms clause" not in shown
+
+
+def test_a_fragment_naming_the_second_heading_of_a_text_chooses_that_one() -> None:
+    """Found by a breaker: each document of a legal page has its "Definitions"."""
+    html = (
+        f"<main><h1>Legal</h1><h2>Terms</h2><h3>Definitions</h3>{TERMS}"
+        f"<h2>Privacy</h2><h3 id='pdef'>Definitions</h3>{PRIVACY}<h3>Rights</h3><p>R.</p></main>"
+    )
+    chosen = texts(html, "pdef")
+    assert chosen[0] == "Definitions" and chosen[1].startswith("Privacy clause 0")
+    assert "Rights" not in chosen
+
+
+def test_a_fragment_naming_hidden_content_keeps_the_whole_page_and_explain_says_so() -> None:
+    html = (
+        f"<body><div id='old' hidden><h2>Old terms</h2>{TERMS}</div><main>{PRIVACY}</main></body>"
+    )
+    assert texts(html, "old") == texts(html, None)
+    note = explain(html, part="old").parts
+    assert len(note) == 1 and note[0].startswith("#old names hidden or dropped content")
