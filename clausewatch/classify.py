@@ -23,12 +23,14 @@ substance hashes of its recent versions (:data:`storage.models.RECENT_VERSIONS`)
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from clausewatch.diff import ClauseDiff
 from extractors import Clause, substance_tokens
 from storage.models import MAX_FLIPS, RECENT_VERSIONS, ChangeClass, Head
 
+Flip = tuple[str, str, str]  # (the clause, by its other words; the old word; the new word)
 WORD_CHANGES: frozenset[ChangeClass] = frozenset({"substantive", "reverted", "flapping"})
 # Two versions have the same structure when their numbers of headings (or, with no headings,
 # of clauses) differ by at most this share (or by one), and their clause counts by at most
@@ -43,7 +45,7 @@ def classify(
     substance_hash: str,
     language: str | None = None,
     same_shape: bool = False,
-    flips: Sequence[tuple[str, str]] | None = None,
+    flips: Sequence[Flip] | None = None,
 ) -> ChangeClass:
     """The class of a new version (its content hash differs from the head's); ``language``
     is the new version's, ``same_shape`` whether its structure is the head's
@@ -71,8 +73,8 @@ def classify(
         # shown in the visitor's time zone, an A/B label): a flip-flop. Seen both ways, it is
         # announced once as flapping, then folded.
         seen = set(head.flips)
-        if all((new, old) in seen for old, new in flips):
-            if all(pair in seen for pair in flips):
+        if all((where, new, old) in seen for where, old, new in flips):
+            if all(flip in seen for flip in flips):
                 return "cosmetic" if head.change_class in ("flapping", "cosmetic") else "flapping"
             if substance_hash not in head.recent:
                 return "flapping"
@@ -117,9 +119,9 @@ def same_shape(old: Sequence[Clause], new: Sequence[Clause]) -> bool:
 
 def replaced_words(
     old: Sequence[Clause], new: Sequence[Clause], diff: ClauseDiff
-) -> tuple[list[tuple[str, str]], bool]:
-    """The words a new version replaces one for one, as (old, new) substance tokens, and
-    whether that is all it changes.
+) -> tuple[list[Flip], bool]:
+    """The words a new version replaces one for one, as (clause, old, new) substance tokens
+    (:func:`replacements`), and whether that is all it changes.
 
     When both versions have as many clauses, and each clause that differs as many words, the
     words that differ are paired position by position (a value that flips keeps every count:
@@ -129,7 +131,7 @@ def replaced_words(
         return [], False  # a rewrite, not a value flipping: nothing worth remembering
     if len(old) == len(new):
         # clause by clause in place: only the clauses whose text differs are read word by word
-        pairs: list[tuple[str, str]] = []
+        pairs: list[Flip] = []
         kept_counts = True
         for a_clause, b_clause in zip(old, new, strict=True):
             if a_clause.text == b_clause.text:
@@ -138,7 +140,7 @@ def replaced_words(
             if len(before) != len(after):
                 kept_counts = False
                 break
-            pairs.extend((a, b) for a, b in zip(before, after, strict=True) if a != b)
+            pairs.extend(replacements(before, after))
         if kept_counts:
             return pairs, bool(pairs)
 
@@ -164,14 +166,29 @@ def replaced_words(
     pairs = []
     for before, after in couples:
         if len(before) == len(after):
-            pairs.extend((a, b) for a, b in zip(before, after, strict=True) if a != b)
+            pairs.extend(replacements(before, after))
     return pairs, False
 
 
-def flips_after(head: Head | None, pairs: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+def replacements(before: Sequence[str], after: Sequence[str]) -> list[Flip]:
+    """The words of one clause (as many before as after) that differ, position by position,
+    each as (clause, old, new): ``clause`` names the clause by its other words (a hash of its
+    words with the replaced ones masked), so a value seen flipping in one clause (a change-log
+    date) never folds a change of the same word in another (a retention period)."""
+    differ = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    if not differ:
+        return []
+    masked = list(before)
+    for i in differ:
+        masked[i] = "\x00"
+    where = hashlib.sha256("\x1f".join(masked).encode()).hexdigest()[:16]
+    return [(where, before[i], after[i]) for i in differ]
+
+
+def flips_after(head: Head | None, pairs: Sequence[Flip]) -> tuple[Flip, ...]:
     """The word replacements a new head remembers: the new version's first, no repeats, at
     most :data:`storage.models.MAX_FLIPS`."""
-    seen: dict[tuple[str, str], None] = {}
+    seen: dict[Flip, None] = {}
     for pair in (*pairs, *(head.flips if head is not None else ())):
         seen.setdefault(pair, None)
     return tuple(seen)[:MAX_FLIPS]

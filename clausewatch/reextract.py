@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from clausewatch import lineage
 from clausewatch.classify import (
+    Flip,
     classify,
     flips_after,
     languages_after,
@@ -123,10 +124,10 @@ def _version(
     extraction: Extraction,
     head: Head | None,
     previous: Manifest | None,
-) -> tuple[str, Manifest, list[tuple[str, str]]]:
+) -> tuple[str, Manifest, list[Flip]]:
     language = detect_language(extraction.clauses)
     shaped = False
-    pairs: list[tuple[str, str]] = []
+    pairs: list[Flip] = []
     only_pairs = False
     if previous is not None and head is not None:
         old_clauses = parse_canonical(store.get_blob(previous.content_hash))

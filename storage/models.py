@@ -124,10 +124,13 @@ class Head(Record):
         max_length=RECENT_VERSIONS,
         description="The substance hash of the latest version in each language seen.",
     )
-    flips: tuple[tuple[str, str], ...] = Field(
+    flips: tuple[tuple[str, str, str], ...] = Field(
         default=(),
         max_length=MAX_FLIPS,
-        description="Word replacements (old, new) seen in recent versions, newest first.",
+        description=(
+            "Word replacements seen in recent versions, newest first: (the clause, as a hash "
+            "of its other words; the old word; the new word)."
+        ),
     )
 
     _check_time = field_validator("captured_at")(_utc)

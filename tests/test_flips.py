@@ -76,3 +76,29 @@ def test_short_clauses_whose_value_flipped_are_paired_in_a_version_that_changed_
     assert mixed.change_class == "substantive"
     back = record_capture(store, t, capture(log(("30 Sep", "30 Nov"), "<p>A new clause.</p>"), 2))
     assert (back.change_class, back.changed) == ("flapping", True)
+
+
+def test_a_value_seen_flipping_in_one_clause_never_folds_a_change_in_another(
+    store: Store,
+) -> None:
+    """Found by a breaker: flips were remembered as bare word pairs, so a change-log date
+    flipping 24 / 25 folded "Backups are kept for 24 months" -> "25 months" as cosmetic."""
+
+    def policy(day: int, backups: int, may: str = "may", share: str = "may") -> bytes:
+        body = (
+            f"<p>Backups are kept for {backups} months and then erased for good.</p>"
+            f"<p>You {may} delete your account from the settings page at any time.</p>"
+            f"<p>We {share} share your data with the processors listed below.</p>"
+        )
+        log = f"<ul><li>Version of {day} Feb 2022</li><li>Earlier version</li><li>First</li></ul>"
+        return f"<html><body><main><h1>P</h1>{TERMS}{body}{log}</main></body></html>".encode()
+
+    t = target()
+    for minute, day in enumerate((24, 25, 24, 25, 24)):  # the date flips, then is folded
+        record_capture(store, t, capture(policy(day, 24), minute))
+    retention = record_capture(store, t, capture(policy(24, 25), 5))
+    assert (retention.change_class, retention.changed) == ("substantive", True)
+    for minute, may in enumerate(("must", "may", "must", "may"), start=6):  # "you may/must"
+        record_capture(store, t, capture(policy(24, 25, may=may), minute))
+    sharing = record_capture(store, t, capture(policy(24, 25, share="must"), 10))
+    assert (sharing.change_class, sharing.changed) == ("substantive", True)
