@@ -65,8 +65,10 @@ CONSENT_MAX_SHARE = 0.5
 # no sentence-long run of text.
 EDGE_MAX_SHARE = 0.02
 EDGE_LINK_DENSITY = 0.5
-EDGE_MIN_LINKS = 3  # a trailing block of a container is a menu only with this many links
+EDGE_MIN_LINKS = 5  # a trailing block of a container is a menu only with this many links
 TRAILING_LINK_DENSITY = 0.7
+_TITLE_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+SENTENCE_LINK_CHARS = 50  # link text this long reads as a sentence ("Annex I: Standard ...")
 SENTENCE_CHARS = 60
 
 
@@ -202,8 +204,9 @@ def trim_edges(root: lxml.html.HtmlElement) -> None:
 
 
 def trim_trailing_menus(root: lxml.html.HtmlElement) -> None:
-    """Drop the link blocks that end a container root: its last children holding at least
-    :data:`EDGE_MIN_LINKS` links that are either edge-like (under :data:`EDGE_MAX_SHARE` of
+    """Drop the link blocks that end a container root (and the headings that title them): its
+    last children holding at least :data:`EDGE_MIN_LINKS` links, none of which reads as text
+    (:func:`_reads_as_text`), that are either edge-like (under :data:`EDGE_MAX_SHARE` of
     the text, mostly links or without a sentence) or link-dense (at least
     :data:`TRAILING_LINK_DENSITY` of their text is links, less than half the root's text, the
     links mostly on the site). The footer menus a site keeps inside its content wrapper ("About
@@ -214,8 +217,11 @@ def trim_trailing_menus(root: lxml.html.HtmlElement) -> None:
     site: str | None = None
     doomed = []
     for child in reversed([c for c in root if isinstance(c.tag, str)]):
+        if doomed and child.tag in _TITLE_TAGS:
+            doomed.append(child)  # the title of the menu below it, not a heading of the terms
+            continue
         links = list(child.iter("a"))
-        if len(links) < EDGE_MIN_LINKS:
+        if len(links) < EDGE_MIN_LINKS or _reads_as_text(child, links):
             break
         if not _is_edge_furniture(child, total):
             child_size = size(child)
@@ -230,6 +236,18 @@ def trim_trailing_menus(root: lxml.html.HtmlElement) -> None:
                 break
         doomed.append(child)
     drop_all(doomed)
+
+
+def _reads_as_text(el: lxml.html.HtmlElement, links: list[lxml.html.HtmlElement]) -> bool:
+    """What a footer menu never holds and the end of a policy may: contact links (``mailto:``,
+    ``tel:``), a table (of processors, of annexes), or a link that reads as a sentence."""
+    for a in links:
+        href = (a.get("href") or "").strip().lower()
+        if href.startswith(("mailto:", "tel:")):
+            return True
+        if len(" ".join(a.text_content().split())) >= SENTENCE_LINK_CHARS:
+            return True
+    return next(el.iter("table"), None) is not None
 
 
 def _absolute(href: str) -> bool:

@@ -298,7 +298,8 @@ def test_a_footer_menu_that_ends_the_container_is_not_part_of_the_terms() -> Non
     footer = (
         "<div class='bottom'><h4>For business</h4><ul><li><a href='/pro'>Acme Pro</a></li></ul>"
         "<h4>Foundation</h4><ul><li><a href='/f'>Our fund</a></li><li><a href='/s'>School</a>"
-        "</li></ul><h4><a href='/about'>About us</a></h4></div>"
+        "</li></ul><h4><a href='/about'>About us</a></h4><a href='/jobs'>Jobs</a> "
+        "<a href='/press'>Press</a></div>"
     )
     body = POLICY_TEXT * 30
     texts = [
@@ -340,3 +341,34 @@ def test_a_large_link_dense_footer_ends_the_container_but_a_list_of_processors_s
         c.text for c in extract(f"<body><div id='app'>{own}{body}{listed}</div></body>").clauses
     ]
     assert "Our processors" in kept and "Processor 11 Ltd" in kept
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        # found by a breaker: each was dropped as a footer menu
+        "<div><h2>Contact</h2><p><a href='mailto:dpo@acme.example'>dpo@acme.example</a><br>"
+        "<a href='/contact'>Contact form</a><br><a href='tel:+123'>+1 23</a><br>"
+        "<a href='/dpo'>Our DPO</a><br><a href='/eu'>EU representative</a></p></div>",
+        "<ol>"
+        + "".join(
+            f"<li><a href='/annex{n}'>Annex {n}: Standard Contractual Clauses (Module {n}, "
+            "controller to processor)</a></li>"
+            for n in range(1, 6)
+        )
+        + "</ol>",
+        "<table>"
+        + "".join(
+            f"<tr><td><a href='/sub/{n}'>Processor {n}</a></td><td>Hosting</td></tr>"
+            for n in range(6)
+        )
+        + "</table>",
+        "<div><h2>Our other policies</h2><ul><li><a href='/terms'>Terms</a></li>"
+        "<li><a href='/cookies'>Cookies</a></li><li><a href='/privacy'>Privacy</a></li></ul></div>",
+    ],
+)
+def test_the_end_of_a_policy_made_of_links_is_kept(ending: str) -> None:
+    body = POLICY_TEXT * 30
+    page = f"<body><div id='app'>{body}{ending}</div><nav>x</nav></body>"
+    alone = extract(f"<body><main>{ending}</main></body>").clauses
+    assert extract(page).clauses[-len(alone) :] == alone
