@@ -215,7 +215,7 @@ def trim_trailing_menus(root: lxml.html.HtmlElement) -> None:
     stay."""
     total = max(1, size(root))
     site: str | None = None
-    doomed = []
+    doomed: list[lxml.html.HtmlElement] = []
     for child in reversed([c for c in root if isinstance(c.tag, str)]):
         if doomed and child.tag in _TITLE_TAGS:
             doomed.append(child)  # the title of the menu below it, not a heading of the terms
