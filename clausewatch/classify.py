@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from clausewatch.diff import ClauseDiff
 from extractors import Clause, substance_tokens
+from extractors.language import detect_language
 from storage.models import MAX_FLIPS, RECENT_VERSIONS, ChangeClass, Head
 
 Flip = tuple[str, str, str]  # (the clause, by its other words; the old word; the new word)
@@ -192,3 +195,43 @@ def flips_after(head: Head | None, pairs: Sequence[Flip]) -> tuple[Flip, ...]:
     for pair in (*pairs, *(head.flips if head is not None else ())):
         seen.setdefault(pair, None)
     return tuple(seen)[:MAX_FLIPS]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a new version is, and what its head remembers of it."""
+
+    change_class: ChangeClass
+    language: str | None
+    flips: list[Flip]
+
+
+def judge(
+    head: Head | None,
+    old: Sequence[Clause] | None,
+    new: Sequence[Clause],
+    substance_hash: str,
+    diff: ClauseDiff | None,
+) -> Verdict:
+    """The class of a new version whose content hash differs from the head's (``old`` and
+    ``diff``: the head's clauses and the clause diff from them, None for a first version), its
+    language and its word replacements: what recording and re-extraction both decide."""
+    language = detect_language(new)
+    if old is None or diff is None:
+        return Verdict(classify(head, substance_hash, language), language, [])
+    pairs, only_pairs = replaced_words(old, new, diff)
+    change_class = classify(
+        head, substance_hash, language, same_shape(old, new), pairs if only_pairs else None
+    )
+    return Verdict(change_class, language, pairs)
+
+
+def remembered(head: Head | None, verdict: Verdict, substance_hash: str) -> dict[str, Any]:
+    """The fields a new head carries over from the old one (recent substances, languages,
+    word replacements), given the new version's verdict."""
+    return {
+        "recent": recent_after(head, substance_hash),
+        "language": verdict.language,
+        "languages": languages_after(head, verdict.language, substance_hash),
+        "flips": flips_after(head, verdict.flips),
+    }

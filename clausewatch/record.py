@@ -22,15 +22,7 @@ from typing import Any, Literal
 
 import extractors
 from clausewatch import archive, events, failures, lineage
-from clausewatch.classify import (
-    WORD_CHANGES,
-    classify,
-    flips_after,
-    languages_after,
-    recent_after,
-    replaced_words,
-    same_shape,
-)
+from clausewatch.classify import WORD_CHANGES, judge, remembered
 from clausewatch.collapse import (
     HeldCapture,
     collapse_reason,
@@ -49,7 +41,6 @@ from clausewatch.errors import (
 )
 from clausewatch.lineage import Lineage
 from extractors import Clause, Extraction, parse_canonical
-from extractors.language import detect_language
 from extractors.part import fragment_of
 from storage.models import (
     BlobRef,
@@ -261,21 +252,10 @@ def _record_extraction(
                 return _hold(store, target, capture, head, lost)
         previous = (head.manifest, store.get_manifest(head.manifest)) if head else None
         diff, lineages = _compare(store, previous, old_clauses, extraction)
-        language = detect_language(extraction.clauses)
-        pairs, only_pairs = (
-            replaced_words(old_clauses, extraction.clauses, diff)
-            if diff is not None and old_clauses is not None
-            else ([], False)
-        )
-        change_class = classify(
-            head,
-            extraction.substance_hash,
-            language,
-            old_clauses is not None and same_shape(old_clauses, extraction.clauses),
-            pairs if only_pairs else None,
-        )
+        verdict = judge(head, old_clauses, extraction.clauses, extraction.substance_hash, diff)
+        change_class = verdict.change_class
         manifest = _manifest(
-            store, target, capture, extraction, head, change_class, lineages[1], language
+            store, target, capture, extraction, head, change_class, lineages[1], verdict.language
         )
         mh = store.put_manifest(manifest)
         event = events.version_event((mh, manifest), previous, diff, lineages)
@@ -285,13 +265,10 @@ def _record_extraction(
             content_hash=extraction.content_hash,
             substance_hash=extraction.substance_hash,
             change_class=change_class,
-            recent=recent_after(head, extraction.substance_hash),
             version=manifest.version,
             captured_at=capture.captured_at,
             event_id=event["id"] if event else None,
-            language=language,
-            languages=languages_after(head, language, extraction.substance_hash),
-            flips=flips_after(head, pairs),
+            **remembered(head, verdict, extraction.substance_hash),
         )
         if store.swap_head(new_head, token):
             if capture.source == "browser":

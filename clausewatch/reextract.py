@@ -18,21 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clausewatch import lineage
-from clausewatch.classify import (
-    Flip,
-    classify,
-    flips_after,
-    languages_after,
-    recent_after,
-    replaced_words,
-    same_shape,
-)
+from clausewatch.classify import Verdict, judge, remembered
 from clausewatch.diff import diff_clauses
 from clausewatch.errors import ConflictError, ExtractionError, InputError
 from clausewatch.record import DOM_CONTENT_TYPE, EXTRACTOR, ensure_head_event, lineage_of
 from clausewatch.seal import record_reextract
 from extractors import Extraction, extract, parse_canonical
-from extractors.language import detect_language
 from extractors.part import fragment_of
 from storage.models import BlobRef, ExtractionInfo, Head, Manifest
 from storage.store import Store
@@ -70,7 +61,7 @@ def reextract(store: Store, document: str) -> Rebuilt:
         if new_head is not None and extraction.content_hash == new_head.content_hash:
             merged += 1
             continue
-        new_hash, new_manifest, pairs = _version(
+        new_hash, new_manifest, verdict = _version(
             store, old_hash, old, extraction, new_head, new_manifest
         )
         new_head = Head(
@@ -79,13 +70,10 @@ def reextract(store: Store, document: str) -> Rebuilt:
             content_hash=extraction.content_hash,
             substance_hash=extraction.substance_hash,
             change_class=new_manifest.change_class,
-            recent=recent_after(new_head, extraction.substance_hash),
             version=new_manifest.version,
             captured_at=old.captured_at,
             event_id=None,
-            language=new_manifest.language,
-            languages=languages_after(new_head, new_manifest.language, extraction.substance_hash),
-            flips=flips_after(new_head, pairs),
+            **remembered(new_head, verdict, extraction.substance_hash),
         )
     if new_head is None:
         raise ExtractionError(f"{document}: no stored version could be re-extracted")
@@ -124,19 +112,15 @@ def _version(
     extraction: Extraction,
     head: Head | None,
     previous: Manifest | None,
-) -> tuple[str, Manifest, list[Flip]]:
-    language = detect_language(extraction.clauses)
-    shaped = False
-    pairs: list[Flip] = []
-    only_pairs = False
+) -> tuple[str, Manifest, Verdict]:
+    old_clauses = diff = None
     if previous is not None and head is not None:
         old_clauses = parse_canonical(store.get_blob(previous.content_hash))
         diff = diff_clauses(old_clauses, extraction.clauses)
         ids = lineage.follow(lineage_of(store, previous), diff, len(extraction.clauses))
-        shaped = same_shape(old_clauses, extraction.clauses)
-        pairs, only_pairs = replaced_words(old_clauses, extraction.clauses, diff)
     else:
         ids = lineage.first(len(extraction.clauses))
+    verdict = judge(head, old_clauses, extraction.clauses, extraction.substance_hash, diff)
     blobs = dict(old.blobs)
     blobs["clauses"] = _put(store, extraction.canonical)
     blobs["lineage"] = _put(store, ids.to_bytes())
@@ -147,10 +131,8 @@ def _version(
             "blobs": blobs,
             "content_hash": extraction.content_hash,
             "substance_hash": extraction.substance_hash,
-            "change_class": classify(
-                head, extraction.substance_hash, language, shaped, pairs if only_pairs else None
-            ),
-            "language": language,
+            "change_class": verdict.change_class,
+            "language": verdict.language,
             "reextracted_from": old_hash,
             "extraction": ExtractionInfo(
                 method=extraction.method,
@@ -163,7 +145,7 @@ def _version(
         }
     )
     manifest = Manifest.model_validate(manifest.model_dump())  # re-validate the copy
-    return store.put_manifest(manifest), manifest, pairs
+    return store.put_manifest(manifest), manifest, verdict
 
 
 def _put(store: Store, data: bytes) -> BlobRef:

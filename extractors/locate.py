@@ -231,8 +231,7 @@ def trim_trailing_menus(root: lxml.html.HtmlElement) -> None:
                 break
             if site is None:
                 site = site_host(root)
-            hrefs = [a.get("href") or "" for a in links]
-            if 2 * sum(1 for h in hrefs if _absolute(h) and link_host(h) != site) > len(hrefs):
+            if not links_stay_on_site([a.get("href") or "" for a in links], site):
                 break
         doomed.append(child)
     drop_all(doomed)
@@ -248,6 +247,13 @@ def _reads_as_text(el: lxml.html.HtmlElement, links: list[lxml.html.HtmlElement]
         if len(" ".join(a.text_content().split())) >= SENTENCE_LINK_CHARS:
             return True
     return next(el.iter("table"), None) is not None
+
+
+def links_stay_on_site(hrefs: list[str], site: str = "") -> bool:
+    """Whether most links stay on the site: relative paths and anchors, or absolute links to
+    ``site`` (:func:`site_host`; with none given, every absolute link leaves the site)."""
+    outside = sum(1 for h in hrefs if _absolute(h) and (not site or link_host(h) != site))
+    return outside * 2 <= len(hrefs)
 
 
 def _absolute(href: str) -> bool:

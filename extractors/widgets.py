@@ -20,6 +20,7 @@ import lxml.html
 
 from extractors.canonical import substance_tokens
 from extractors.clean import drop_all, size
+from extractors.locate import links_stay_on_site
 from extractors.model import Clause
 from extractors.text import Memo
 
@@ -194,9 +195,7 @@ def _related_list(heading: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]
 def _links_within_site(el: lxml.html.HtmlElement) -> bool:
     """Whether most of the links under ``el`` stay on the site (relative paths, anchors): a
     menu. A list of links to other sites (a list of processors, say) is text."""
-    hrefs = [a.get("href") or "" for a in el.iter("a")]
-    outside = sum(1 for h in hrefs if h.startswith(("http:", "https:", "//")))
-    return outside * 2 <= len(hrefs)
+    return links_stay_on_site([a.get("href") or "" for a in el.iter("a")])
 
 
 def _words_of(el: lxml.html.HtmlElement) -> str:
