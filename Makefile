@@ -7,7 +7,7 @@ STORE  ?= ./archive
 # Prefect: no telemetry, quiet logs for the demo (the Prefect UI keeps the details)
 PREFECT_ENV := PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_LOGGING_LEVEL=WARNING
 
-.PHONY: install browser demo test check format schemas score bench bench-accuracy bench-webhooks server deploy worker clean
+.PHONY: install browser demo test check format schemas score corpus-hashes bench bench-accuracy bench-webhooks server deploy worker clean
 
 install: $(STAMP) browser
 
@@ -70,3 +70,7 @@ worker: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The content and substance hash of every corpus page (tests/test_corpus_hashes.py checks them)
+corpus-hashes: $(STAMP)
+	$(BIN)/python scripts/corpus_hashes.py $(CORPUS) > tests/data/corpus_hashes.tsv
