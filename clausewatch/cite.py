@@ -19,8 +19,7 @@ from typing import Any
 from clausewatch.archive import attestation
 from clausewatch.errors import InputError
 from clausewatch.history import Version, clauses_of, versions
-from clausewatch.lineage import Lineage
-from clausewatch.record import lineage_of
+from clausewatch.lineage import Lineage, lineage_of
 from clausewatch.urls import bad_character, percent_encode_unsafe
 from storage.store import Store
 
@@ -148,14 +147,14 @@ _LINKABLE = re.compile(r"https?://[^\s<>`\\\x00-\x1f\x7f]+")
 def _autolink(url: str) -> str:
     """An http(s) URL as a Markdown autolink; anything else (a ``javascript:`` URL stored by an
     older import, a URL with spaces or angle brackets) shown literally, never as a link."""
-    from clausewatch.report import code
+    from clausewatch.markdown import code
 
     safe = _LINKABLE.fullmatch(url) and bad_character(url) is None  # no C1 control, no bidi
     return f"<{url}>" if safe else code(url)
 
 
 def markdown(record: dict[str, Any]) -> str:
-    from clausewatch.report import md
+    from clausewatch.markdown import md
 
     doc = record["document"]
     lines = [
@@ -195,7 +194,7 @@ _BIBTEX_ESCAPE = {
 
 def _bibtex_text(value: str) -> str:
     """Untrusted text as a BibTeX field value: printable, its braces balanced whatever it holds."""
-    from clausewatch.report import printable
+    from clausewatch.markdown import printable
 
     return _BIBTEX_SPECIAL.sub(
         lambda m: _BIBTEX_ESCAPE.get(m.group(), "\\" + m.group()), printable(value)

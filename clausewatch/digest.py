@@ -17,7 +17,7 @@ from typing import Any
 
 from clausewatch import events
 from clausewatch.errors import InputError
-from clausewatch.report import code, md, printable
+from clausewatch.markdown import code, md, printable
 from storage.store import Store
 
 _PERIOD = re.compile(r"^(\d+)\s*([hdw])$")

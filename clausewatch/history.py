@@ -7,8 +7,7 @@ from typing import Any
 from clausewatch.archive import attestation
 from clausewatch.diff import ClauseDiff, diff_clauses
 from clausewatch.errors import InputError
-from clausewatch.lineage import Lineage
-from clausewatch.record import lineage_of
+from clausewatch.lineage import Lineage, lineage_of
 from extractors import Clause, parse_canonical
 from storage.models import Manifest
 from storage.store import Store

@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from clausewatch.diff import ClauseChange, ClauseDiff
 from storage.models import load_json
+
+if TYPE_CHECKING:
+    from storage.models import Manifest
+    from storage.store import Store
 
 LINEAGE_FORMAT = "clausewatch.lineage/1"
 
@@ -67,3 +72,9 @@ def clause_id(change: ClauseChange, old: Lineage | None, new: Lineage | None) ->
     if change.old_index is not None and old is not None and change.old_index < len(old.ids):
         return old.ids[change.old_index]
     return None
+
+
+def lineage_of(store: Store, manifest: Manifest) -> Lineage | None:
+    """A version's clause lineage (None for versions recorded without one)."""
+    ref = manifest.blobs.get("lineage")
+    return Lineage.from_bytes(store.get_blob(ref.sha256)) if ref else None

@@ -305,7 +305,7 @@ def _compare(
     if previous is None or old_clauses is None:
         return None, (None, lineage.first(len(extraction.clauses)))
     diff = diff_clauses(old_clauses, extraction.clauses)
-    old = lineage_of(store, previous[1])
+    old = lineage.lineage_of(store, previous[1])
     return diff, (old, lineage.follow(old, diff, len(extraction.clauses)))
 
 
@@ -381,12 +381,6 @@ def accept_held(store: Store, document: str) -> Outcome:
     return outcome
 
 
-def lineage_of(store: Store, manifest: Manifest) -> Lineage | None:
-    """A version's clause lineage (None for versions recorded without one)."""
-    ref = manifest.blobs.get("lineage")
-    return Lineage.from_bytes(store.get_blob(ref.sha256)) if ref else None
-
-
 @dataclass(frozen=True)
 class _HeadVersion:
     manifest: Manifest
@@ -403,11 +397,11 @@ def _head_version(store: Store, head: Head) -> _HeadVersion:
         (manifest.previous, store.get_manifest(manifest.previous)) if manifest.previous else None
     )
     diff = None
-    lineages: tuple[Lineage | None, Lineage | None] = (None, lineage_of(store, manifest))
+    lineages: tuple[Lineage | None, Lineage | None] = (None, lineage.lineage_of(store, manifest))
     if previous is not None:
         old = parse_canonical(store.get_blob(previous[1].content_hash))
         diff = diff_clauses(old, parse_canonical(store.get_blob(manifest.content_hash)))
-        lineages = (lineage_of(store, previous[1]), lineages[1])
+        lineages = (lineage.lineage_of(store, previous[1]), lineages[1])
     event = events.version_event((head.manifest, manifest), previous, diff, lineages)
     return _HeadVersion(manifest, previous, diff, lineages, event)
 

@@ -21,7 +21,8 @@ from clausewatch import lineage
 from clausewatch.classify import Verdict, judge, remembered
 from clausewatch.diff import diff_clauses
 from clausewatch.errors import ConflictError, ExtractionError, InputError
-from clausewatch.record import DOM_CONTENT_TYPE, EXTRACTOR, ensure_head_event, lineage_of
+from clausewatch.lineage import lineage_of
+from clausewatch.record import DOM_CONTENT_TYPE, EXTRACTOR, ensure_head_event
 from clausewatch.seal import record_reextract
 from extractors import Extraction, extract, parse_canonical
 from extractors.part import fragment_of

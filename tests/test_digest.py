@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from clausewatch import events
 from clausewatch.cli import app
+from clausewatch.markdown import code, md
 from clausewatch.record import record_capture
-from clausewatch.report import code, md
 from clausewatch.seal import seal
 from storage.local import LocalBackend
 from storage.store import Store

@@ -192,8 +192,7 @@ def test_change_classes(store: Store) -> None:
 
 
 def test_clauses_keep_their_ids_across_versions(store: Store) -> None:
-    from clausewatch.lineage import clause_id
-    from clausewatch.record import lineage_of
+    from clausewatch.lineage import clause_id, lineage_of
 
     t = target()
     record_capture(
