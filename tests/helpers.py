@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from clausewatch.record import Capture, Target
+import httpx
+import jsonschema
+
+from clausewatch import archive
+from clausewatch.record import Capture, Target, record_capture
+from clausewatch.schemas import SCHEMA_DIR
+from clausewatch.viewer import create_app
+from clausewatch.wayback import WaybackClient, WaybackSettings
+from clausewatch.webhooks import Endpoint
 from storage.models import DocumentRef
+from storage.store import Store, open_store
+from storage.verify import verify_store
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+SCHEMAS = SCHEMA_DIR / "events"
 
 
 def page(*paragraphs: str, title: str = "Privacy Policy", noise: str = "") -> bytes:
@@ -49,3 +64,101 @@ def soup_part(kind: int, tag: str, attrs: str, text: str) -> str:
     if kind == 2:
         return text
     return f"<{tag}{attrs}>{text}</{tag}>"
+
+
+def _delete(store: Store, key: str) -> None:
+    backend = store.backend
+    if hasattr(backend, "root"):
+        (backend.root / key).unlink()
+    else:
+        backend.client.delete_object(Bucket=backend.bucket, Key=backend.prefix + key)  # type: ignore[attr-defined]
+
+
+def validate(event: dict[str, object]) -> None:
+    name = str(event["type"]).rsplit(".", 1)[-1]
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
+        event
+    )
+
+
+def endpoint(url: str, **kw: object) -> Endpoint:
+    return Endpoint(name="test", url=url, secret=SECRET, timeout_s=0.5, backoff_s=10, **kw)  # type: ignore[arg-type]
+
+
+SECRET = "whsec_" + base64.b64encode(b"clausewatch-test-secret-32-bytes").decode()
+
+
+def write_pages(tmp_path: Path, texts: list[tuple[str, str]]) -> Path:
+    """A batch file over saved pages: (document, text) per line."""
+    lines = []
+    for i, (doc, text) in enumerate(texts):
+        f = tmp_path / f"{i:03d}.html"
+        f.write_bytes(page(*text.split("|"), noise=str(i)))
+        lines.append(
+            json.dumps(
+                {
+                    "document": doc,
+                    "url": f"https://x.example/{doc}",
+                    "file": str(f),
+                    "captured_at": f"2025-01-{i + 1:02d}T00:00:00Z",
+                }
+            )
+        )
+    batch = tmp_path / "steps.jsonl"
+    batch.write_text("\n".join(lines) + "\n")
+    return batch
+
+
+def entry(store: Store, manifest: str, doc: str = "acme-terms") -> archive.Entry:
+    return archive.Entry.model_validate_json(store.backend.read(archive.entry_key(doc, manifest)))
+
+
+def version(
+    store: Store, url: str, text: str = "Terms.", doc: str = "acme-terms", minute: int = 0
+) -> str:
+    """Record a browser capture of ``url``: that queues it for the Wayback Machine."""
+    cap = Capture(
+        url=url, captured_at=T0 + timedelta(minutes=minute), source="browser", body=page(text)
+    )
+    outcome = record_capture(store, target(doc), cap)
+    assert outcome.manifest
+    return outcome.manifest
+
+
+def client_for(base: str) -> WaybackClient:
+    settings = WaybackSettings(
+        base_url=base,
+        poll_interval_s=0.01,
+        max_polls=5,
+        timeout_s=0.5,
+        access_key="KEY",
+        secret_key="SECRET",
+    )
+    return WaybackClient(settings, httpx.Client(), sleep=lambda s: None)
+
+
+def view(store: Store, path: str) -> httpx.Response:
+    """GET a viewer page in-process (the ASGI app through httpx, no socket)."""
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(store))
+        async with httpx.AsyncClient(transport=transport, base_url="http://viewer") as client:
+            return await client.get(path)
+
+    return asyncio.run(get())
+
+
+def assert_one_version_per_change(store_dir: str) -> None:
+    """After v1 then v2 of the demo site, however many writers: one version per real change,
+    one event per version, a store that verifies."""
+    store = open_store(store_dir)
+    versions = {d: [m.version for _, m in store.chain(d)] for d in store.documents()}
+    assert versions == {
+        "northwind-privacy": [2, 1],
+        "northwind-terms": [2, 1],
+        "northwind-acceptable-use": [1],
+    }
+    kinds = sorted(e["type"].rsplit(".", 1)[1] for _, e in store.events())
+    assert kinds == ["captured"] * 3 + ["changed"] * 2
+    assert verify_store(store).ok

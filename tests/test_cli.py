@@ -14,31 +14,10 @@ from typer.testing import CliRunner
 
 from clausewatch.cli import app
 from storage.store import blob_key, open_store
-from tests.helpers import page
+from tests.helpers import write_pages
 
 CLI = [str(Path(sys.executable).parent / "clausewatch")]
 runner = CliRunner()
-
-
-def write_pages(tmp_path: Path, texts: list[tuple[str, str]]) -> Path:
-    """A batch file over saved pages: (document, text) per line."""
-    lines = []
-    for i, (doc, text) in enumerate(texts):
-        f = tmp_path / f"{i:03d}.html"
-        f.write_bytes(page(*text.split("|"), noise=str(i)))
-        lines.append(
-            json.dumps(
-                {
-                    "document": doc,
-                    "url": f"https://x.example/{doc}",
-                    "file": str(f),
-                    "captured_at": f"2025-01-{i + 1:02d}T00:00:00Z",
-                }
-            )
-        )
-    batch = tmp_path / "steps.jsonl"
-    batch.write_text("\n".join(lines) + "\n")
-    return batch
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -15,8 +15,7 @@ from clausewatch.errors import ConflictError, InputError
 from clausewatch.record import accept_held, record_capture
 from extractors import extract
 from storage.store import Store
-from tests.helpers import capture, target
-from tests.test_record import validate
+from tests.helpers import capture, target, validate
 
 runner = CliRunner()
 

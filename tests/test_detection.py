@@ -127,8 +127,7 @@ def test_a_held_back_page_is_an_extraction_failed_event_with_reason_suspect(
     from clausewatch.record import record_capture
     from storage.local import LocalBackend
     from storage.store import Store
-    from tests.helpers import capture, page, target
-    from tests.test_record import validate
+    from tests.helpers import capture, page, target, validate
 
     store = Store(LocalBackend(tmp_path / "store"))
     t = target()

@@ -15,8 +15,7 @@ from clausewatch.record import record_capture
 from clausewatch.seal import seal
 from storage.local import LocalBackend
 from storage.store import Store
-from tests.helpers import T0, capture, page, target
-from tests.test_record import validate
+from tests.helpers import T0, capture, page, target, validate
 
 runner = CliRunner()
 SINCE = "2000-01-01"

@@ -65,8 +65,7 @@ def test_the_consumer_example_verifies_and_deduplicates(
     from clausewatch.webhooks import Endpoint, sign
     from storage.local import LocalBackend
     from storage.store import Store
-    from tests.helpers import capture, page, target
-    from tests.test_webhooks import SECRET
+    from tests.helpers import SECRET, capture, page, target
 
     monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_SECRET", SECRET)
     spec = importlib.util.spec_from_file_location(

@@ -17,8 +17,7 @@ from clausewatch.errors import FetchError
 from clausewatch.record import record_capture, record_failure
 from storage.local import LocalBackend
 from storage.store import Store
-from tests.helpers import T0, capture, page, target
-from tests.test_record import validate
+from tests.helpers import T0, capture, page, target, validate
 
 runner = CliRunner()
 

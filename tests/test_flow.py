@@ -17,9 +17,8 @@ from clausewatch.demo.site import DemoSite
 from flows.monitor import monitor
 from storage.store import Store, open_store
 from storage.verify import verify_store
+from tests.helpers import SECRET, assert_one_version_per_change, validate
 from tests.receiver import Receiver, start
-from tests.test_record import validate
-from tests.test_webhooks import SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("prefect_harness")]
 
@@ -177,18 +176,3 @@ def test_two_worker_processes_one_store(demo_site: DemoSite, tmp_path: Path) -> 
     demo_site.set_version(2)
     both()
     assert_one_version_per_change(store_dir)
-
-
-def assert_one_version_per_change(store_dir: str) -> None:
-    """After v1 then v2 of the demo site, however many writers: one version per real change,
-    one event per version, a store that verifies."""
-    store = open_store(store_dir)
-    versions = {d: [m.version for _, m in store.chain(d)] for d in store.documents()}
-    assert versions == {
-        "northwind-privacy": [2, 1],
-        "northwind-terms": [2, 1],
-        "northwind-acceptable-use": [1],
-    }
-    kinds = sorted(e["type"].rsplit(".", 1)[1] for _, e in store.events())
-    assert kinds == ["captured"] * 3 + ["changed"] * 2
-    assert verify_store(store).ok

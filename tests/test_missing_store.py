@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from clausewatch.cli import app
 from tests.conftest import s3_client
-from tests.test_cli import write_pages
+from tests.helpers import write_pages
 
 runner = CliRunner()
 H = "a" * 64

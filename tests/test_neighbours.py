@@ -13,8 +13,8 @@ import pytest
 from clausewatch.demo.site import DemoSite
 from flows.monitor import monitor
 from storage.store import open_store
+from tests.helpers import SECRET
 from tests.receiver import Receiver, start
-from tests.test_webhooks import SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("prefect_harness")]
 

@@ -17,9 +17,8 @@ from clausewatch.webhooks import Deliverer
 from storage.local import LocalBackend
 from storage.store import Store
 from tests.fake_wayback import serve
+from tests.helpers import SECRET, endpoint, version
 from tests.receiver import Receiver, start
-from tests.test_wayback import version
-from tests.test_webhooks import SECRET, endpoint
 
 PUBLIC = ipaddress.ip_address("93.184.216.34")
 LOOPBACK = ipaddress.ip_address("127.0.0.1")

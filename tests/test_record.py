@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from pathlib import Path
 
-import jsonschema
 import pytest
 
 from clausewatch import events
 from clausewatch.errors import FetchError
 from clausewatch.record import record_capture, record_failure
-from clausewatch.schemas import SCHEMA_DIR
 from storage.local import LocalBackend
 from storage.store import Store
-from tests.helpers import T0, capture, page, target
-
-SCHEMAS = SCHEMA_DIR / "events"
-
-
-def validate(event: dict[str, object]) -> None:
-    name = str(event["type"]).rsplit(".", 1)[-1]
-    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
-    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
-        event
-    )
+from tests.helpers import T0, _delete, capture, page, target, validate
 
 
 def test_first_changed_unchanged(store: Store) -> None:
@@ -129,14 +116,6 @@ def test_an_event_lost_in_a_crash_is_logged_by_the_next_check(store: Store) -> N
     again = record_capture(store, t, capture(page("B."), 2))
     assert again.status == "unchanged"
     assert [e["id"] for _, e in store.events()][-1] == event_id
-
-
-def _delete(store: Store, key: str) -> None:
-    backend = store.backend
-    if hasattr(backend, "root"):
-        (backend.root / key).unlink()
-    else:
-        backend.client.delete_object(Bucket=backend.bucket, Key=backend.prefix + key)  # type: ignore[attr-defined]
 
 
 def test_fetch_failure_is_an_event_with_the_status(store: Store) -> None:

@@ -21,8 +21,7 @@ from storage.s3 import S3Backend
 from storage.store import Store
 from tests.conftest import s3_client
 from tests.fake_wayback import serve
-from tests.helpers import capture, page, target
-from tests.test_wayback import client_for, entry, version
+from tests.helpers import capture, client_for, entry, page, target, version
 
 
 def kinds(store: Store) -> list[str]:

@@ -17,8 +17,7 @@ from clausewatch.wayback import WaybackClient
 from storage.local import LocalBackend
 from storage.store import Store
 from tests.fake_wayback import FakeWayback, serve
-from tests.helpers import T0, capture, page, target
-from tests.test_wayback import client_for, version
+from tests.helpers import T0, capture, client_for, page, target, version
 
 
 class Flaky(LocalBackend):

@@ -14,8 +14,7 @@ from clausewatch.cli import app
 from clausewatch.record import record_capture
 from storage.store import Store, manifest_key
 from storage.verify import verify_store
-from tests.helpers import capture, page, target
-from tests.test_record import _delete, validate
+from tests.helpers import _delete, capture, page, target, validate
 
 runner = CliRunner()
 

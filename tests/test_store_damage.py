@@ -193,7 +193,7 @@ def test_an_s3_key_with_dot_dot_under_heads_is_skipped(
 
 
 def test_the_viewer_lists_a_stray_head_as_damaged(tmp_path: Path) -> None:
-    from tests.test_word_diff import view
+    from tests.helpers import view
 
     store = three_versions(tmp_path)
     store.backend.overwrite("heads/Bad Name.json", b"{}")

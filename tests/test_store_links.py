@@ -20,10 +20,9 @@ from clausewatch.webhooks import Deliverer, Endpoint
 from storage.local import LocalBackend
 from storage.store import Store, blob_key
 from storage.verify import verify_store
-from tests.helpers import capture, page, target
+from tests.helpers import SECRET as HOOK_SECRET
+from tests.helpers import capture, page, target, view
 from tests.receiver import Receiver, start
-from tests.test_webhooks import SECRET as HOOK_SECRET
-from tests.test_word_diff import view
 
 runner = CliRunner()
 CANARY = "CANARY-7f3a-outside-the-store"

@@ -9,8 +9,7 @@ from pathlib import Path
 from clausewatch.record import record_capture
 from storage.local import LocalBackend
 from storage.store import Store, manifest_key
-from tests.helpers import capture, page, target
-from tests.test_word_diff import view
+from tests.helpers import capture, page, target, view
 
 
 def test_one_damaged_document_does_not_hide_the_others(tmp_path: Path) -> None:

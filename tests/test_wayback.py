@@ -17,13 +17,11 @@ import httpx
 import pytest
 
 from clausewatch import archive, events
-from clausewatch.record import Capture, record_capture
 from clausewatch.wayback import WaybackClient, WaybackSettings
 from storage.local import LocalBackend
 from storage.store import Store
 from tests.fake_wayback import FakeWayback, serve
-from tests.helpers import T0, page, target
-from tests.test_record import validate
+from tests.helpers import client_for, entry, validate, version
 
 
 @pytest.fixture
@@ -32,34 +30,6 @@ def wayback() -> Iterator[tuple[str, FakeWayback]]:
     yield f"http://127.0.0.1:{server.server_port}", fake
     server.shutdown()
     server.server_close()
-
-
-def client_for(base: str) -> WaybackClient:
-    settings = WaybackSettings(
-        base_url=base,
-        poll_interval_s=0.01,
-        max_polls=5,
-        timeout_s=0.5,
-        access_key="KEY",
-        secret_key="SECRET",
-    )
-    return WaybackClient(settings, httpx.Client(), sleep=lambda s: None)
-
-
-def version(
-    store: Store, url: str, text: str = "Terms.", doc: str = "acme-terms", minute: int = 0
-) -> str:
-    """Record a browser capture of ``url``: that queues it for the Wayback Machine."""
-    cap = Capture(
-        url=url, captured_at=T0 + timedelta(minutes=minute), source="browser", body=page(text)
-    )
-    outcome = record_capture(store, target(doc), cap)
-    assert outcome.manifest
-    return outcome.manifest
-
-
-def entry(store: Store, manifest: str, doc: str = "acme-terms") -> archive.Entry:
-    return archive.Entry.model_validate_json(store.backend.read(archive.entry_key(doc, manifest)))
 
 
 @pytest.fixture

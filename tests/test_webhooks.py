@@ -16,11 +16,8 @@ from clausewatch.record import record_capture
 from clausewatch.webhooks import Deliverer, Endpoint
 from storage.local import LocalBackend
 from storage.store import Store
-from tests.helpers import capture, page, target
+from tests.helpers import SECRET, capture, endpoint, page, target, validate
 from tests.receiver import Receiver, start
-from tests.test_record import validate
-
-SECRET = "whsec_" + base64.b64encode(b"clausewatch-test-secret-32-bytes").decode()
 
 
 class Clock:
@@ -38,10 +35,6 @@ def store(tmp_path: Path) -> Store:
         for minute, text in enumerate(("One.", "Two.", "Three.")):
             record_capture(st, target(doc), capture(page(f"{doc} {text}"), minute))
     return st
-
-
-def endpoint(url: str, **kw: object) -> Endpoint:
-    return Endpoint(name="test", url=url, secret=SECRET, timeout_s=0.5, backoff_s=10, **kw)  # type: ignore[arg-type]
 
 
 def free_port() -> int:

@@ -4,12 +4,10 @@ Markdown report."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from pathlib import Path
 
-import httpx
 import jsonschema
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,10 +18,9 @@ from clausewatch.cli import app
 from clausewatch.record import Outcome, record_capture
 from clausewatch.report import change_markdown
 from clausewatch.schemas import schema
-from clausewatch.viewer import create_app
 from storage.local import LocalBackend
 from storage.store import Store
-from tests.helpers import capture, page, target
+from tests.helpers import capture, page, target, view
 
 FORGED = "We keep [- x -] your data {+ y +} for {days} days, [-]{+}."
 
@@ -35,17 +32,6 @@ def _store(tmp_path: Path) -> tuple[Store, Outcome]:
         store, target(), capture(page(FORGED.replace("{days}", "14"), "Contact us."), 1)
     )
     return store, outcome
-
-
-def view(store: Store, path: str) -> httpx.Response:
-    """GET a viewer page in-process (the ASGI app through httpx, no socket)."""
-
-    async def get() -> httpx.Response:
-        transport = httpx.ASGITransport(app=create_app(store))
-        async with httpx.AsyncClient(transport=transport, base_url="http://viewer") as client:
-            return await client.get(path)
-
-    return asyncio.run(get())
 
 
 def test_markers_in_unchanged_text_are_not_changes(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from clausewatch.demo.site import DemoSite
-from tests.test_flow import assert_one_version_per_change
+from tests.helpers import assert_one_version_per_change
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("prefect_harness")]
 REPO = Path(__file__).resolve().parent.parent
