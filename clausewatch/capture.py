@@ -6,7 +6,8 @@ is captured once it has settled: the ``load`` event, then network idle (bounded)
 ``quiet_ms``, bounded by ``settle_timeout_ms``).
 
 The evidence kept: the main document's HTTP response body, status, headers and final URL; the
-rendered DOM; a full-page PNG screenshot; the browser version; timings.
+rendered DOM; a PNG screenshot (of the viewport unless CLAUSEWATCH_SCREENSHOT=full); the
+browser version; timings.
 """
 
 from __future__ import annotations

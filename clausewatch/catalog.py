@@ -17,7 +17,6 @@ The JSON Schema is published as ``clausewatch/schema_files/catalog.schema.json``
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -173,7 +172,3 @@ def _explain(exc: ValidationError, raw: dict[str, Any], source: str) -> str:
     return (
         "\n".join(lines) + "\nFix the catalog and run again (schema: clausewatch schema catalog)."
     )
-
-
-def catalog_schema() -> str:
-    return json.dumps(Catalog.model_json_schema(), indent=2, sort_keys=True) + "\n"

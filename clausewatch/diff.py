@@ -79,10 +79,6 @@ class ClauseDiff:
     counts: dict[str, int] = field(default_factory=dict)
     matched: tuple[tuple[int, int], ...] = ()  # (old index, new index) of every clause kept
 
-    @property
-    def empty(self) -> bool:
-        return not self.changes
-
 
 def diff_clauses(old: Sequence[Clause], new: Sequence[Clause]) -> ClauseDiff:
     """Align two clause sequences and describe what changed."""

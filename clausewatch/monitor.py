@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from clausewatch.capture import Renderer
 from clausewatch.catalog import CatalogDocument
@@ -245,7 +245,3 @@ def default_window(renderer: Renderer, batch_size: int) -> int:
     """Enough batches in flight to keep every page slot busy while some batches wait for
     their slowest document: four times the pages, in documents, plus one batch."""
     return max(3, math.ceil(4 * renderer.settings.pages / batch_size) + 1)
-
-
-def outcome_rows(outcomes: Iterable[Outcome]) -> list[dict[str, Any]]:
-    return [o.as_json() for o in outcomes]
