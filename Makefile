@@ -7,7 +7,7 @@ STORE  ?= ./archive
 # Prefect: no telemetry, quiet logs for the demo (the Prefect UI keeps the details)
 PREFECT_ENV := PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_LOGGING_LEVEL=WARNING
 
-.PHONY: install browser demo test check format schemas score corpus-hashes bench bench-accuracy bench-webhooks server deploy worker clean
+.PHONY: install browser demo test test-fast check format schemas score corpus-hashes bench bench-accuracy bench-webhooks server deploy worker clean
 
 install: $(STAMP) browser
 
@@ -23,6 +23,10 @@ demo: install
 
 test: install
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The fast lane: no Chromium, no Prefect API, nothing slow (see the markers in pyproject.toml)
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not browser and not prefect and not slow" $(PYTEST_ARGS)
 
 check: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -112,3 +112,11 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``prefect`` on every test that starts the Prefect harness, so the fast lane
+    (``make test-fast``: ``-m "not browser and not prefect and not slow"``) can leave them out."""
+    for item in items:
+        if "prefect_harness" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.prefect)

@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent / "fuzz"
     importlib.util.find_spec("atheris") is None,
     reason="atheris publishes wheels for Linux x86_64 only; hypothesis fuzzing still runs",
 )
+@pytest.mark.slow
 def test_atheris_finds_no_crash_or_hang(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(HERE / "seeds", corpus)

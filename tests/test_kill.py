@@ -73,6 +73,7 @@ def expected_versions() -> int:
     return expected
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120 + 10 * LOOPS)  # a round of three kills and a full import: ~10 s
 def test_sigkill_loops(tmp_path: Path) -> None:
     """Rounds of: a fresh store, up to three imports each killed part-way through, then one

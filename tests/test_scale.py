@@ -54,6 +54,7 @@ def test_batch_sizes_keep_about_a_hundred_tasks_per_run() -> None:
     assert batch_size_for(10_000, requested=25) == 25
 
 
+@pytest.mark.slow
 def test_ten_thousand_documents_in_bounded_memory_and_isolated_failures(tmp_path: Path) -> None:
     """10,000 documents: ~100 batches, never more than `window` in flight, every outcome in
     catalog order, a crashing document and a crashing batch fail only themselves, and the

@@ -500,6 +500,7 @@ def test_archive_exits_1_when_a_submission_failed_in_this_run(
     assert again.exit_code == 0 and again.output == ""  # failed before, nothing in this run
 
 
+@pytest.mark.usefixtures("prefect_harness")
 def test_the_wayback_queue_flow_fails_when_a_submission_failed(
     store: Store, wayback: tuple[str, FakeWayback], monkeypatch: pytest.MonkeyPatch
 ) -> None:
