@@ -158,7 +158,9 @@ def test_every_event_is_the_json_it_was(tmp_path: Path, monkeypatch: pytest.Monk
     assert set(got) == set(EXPECTED)
     for case, event in got.items():
         # the same keys in the same order, the same values: the JSON text is identical
-        assert json.dumps(event, ensure_ascii=False) == json.dumps(EXPECTED[case], ensure_ascii=False), case
+        assert json.dumps(event, ensure_ascii=False) == json.dumps(
+            EXPECTED[case], ensure_ascii=False
+        ), case
         if event is not None:
             assert events.encode(event, 7) == events.encode(EXPECTED[case], 7), case
 
@@ -176,7 +178,7 @@ def test_every_built_event_matches_its_schema(
 
 # printed by the code before the models (see the module docstring), key order kept
 EXPECTED: dict[str, Any] = json.loads(
-    r'''
+    r"""
 {
  "captured": {
   "specversion": "1.0",
@@ -1606,5 +1608,5 @@ EXPECTED: dict[str, Any] = json.loads(
   }
  }
 }
-'''
+"""
 )
