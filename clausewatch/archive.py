@@ -37,6 +37,7 @@ from urllib.parse import urlparse
 
 from clausewatch import events, netguard
 from clausewatch.errors import InputError, NotAFile
+from clausewatch.event_models import ArchivedData
 from clausewatch.outbound import OutboundRefused
 from clausewatch.wayback import RateLimited, SaveResult, WaybackClient, WaybackSettings
 from storage.models import Manifest, Record, dump, load_json
@@ -419,14 +420,14 @@ def _attest(store: Store, entry: Entry, result: SaveResult) -> None:
 
 
 def archived_event(manifest: Manifest, record: Attestation) -> dict[str, Any]:
-    data = {
-        "document": manifest.document.model_dump(mode="json"),
-        "manifest": record.manifest,
-        "content_hash": record.content_hash,
-        "url": record.url,
-        "archive_url": record.archive_url,
-        "timestamp": record.timestamp,
-    }
+    data = ArchivedData(
+        document=events.event_document(manifest.document),
+        manifest=record.manifest,
+        content_hash=record.content_hash,
+        url=record.url,
+        archive_url=record.archive_url,
+        timestamp=record.timestamp,
+    )
     ident = events.event_id(events.ARCHIVED, record.document, record.manifest)
     return events.cloudevent(events.ARCHIVED, ident, record.document, record.recorded_at, data)
 

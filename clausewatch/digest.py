@@ -17,6 +17,7 @@ from typing import Any
 
 from clausewatch import events
 from clausewatch.errors import InputError
+from clausewatch.event_models import DigestCounts, DigestData
 from clausewatch.markdown import code, md, printable
 from storage.store import Store
 
@@ -186,14 +187,16 @@ def to_html(digest: dict[str, Any]) -> str:
 
 
 def digest_event(digest: dict[str, Any], now: datetime) -> dict[str, Any]:
-    data = {k: digest[k] for k in ("since", "until", "documents", "changes", "failures")}
-    data["entities"] = {
-        entity: {
-            doc: {"changes": len(row["changes"]), "failures": row["failures"]}
-            for doc, row in docs.items()
-        }
-        for entity, docs in digest["entities"].items()
-    }
+    data = DigestData(
+        **{k: digest[k] for k in ("since", "until", "documents", "changes", "failures")},
+        entities={
+            entity: {
+                doc: DigestCounts(changes=len(row["changes"]), failures=row["failures"])
+                for doc, row in docs.items()
+            }
+            for entity, docs in digest["entities"].items()
+        },
+    )
     ident = events.event_id(events.DIGEST, digest["since"], digest["until"])
     return events.cloudevent(events.DIGEST, ident, "digest", now, data)
 

@@ -5,7 +5,8 @@ Every event is appended to the store's event log (the source of truth, replayabl
 what the event is about, so recording the same fact twice yields the same id and the log keeps
 it once.
 
-Types (``type`` attribute), each with a JSON Schema in ``clausewatch/schema_files/events/``:
+Types (``type`` attribute), each a model in :mod:`clausewatch.event_models` (the events are
+built through them) with a JSON Schema generated from it in ``clausewatch/schema_files/events/``:
 
 =========================================  ===============================================
 ``dev.clausewatch.document.captured``      first version of a document recorded
@@ -28,6 +29,7 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
+from clausewatch import event_models as em
 from clausewatch.diff import ClauseChange, ClauseDiff, ops_json
 from clausewatch.lineage import Lineage, clause_id
 from storage.models import DocumentRef, Manifest
@@ -55,7 +57,7 @@ EVENT_TYPES = (
     DIGEST,
     SEALED,
 )
-MAX_CLAUSES_IN_EVENT = 50
+MAX_CLAUSES_IN_EVENT = em.MAX_CLAUSES
 
 
 def source() -> str:
@@ -68,19 +70,27 @@ def event_id(*parts: str | None) -> str:
     return hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()[:32]
 
 
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def cloudevent(
-    type_: str, ident: str, document: str, time: datetime, data: dict[str, Any]
+    type_: str, ident: str, document: str, time: datetime, data: em.EventData
 ) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": ident,
-        "source": source(),
-        "type": type_,
-        "subject": document,
-        "time": time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "datacontenttype": "application/json",
-        "data": data,
-    }
+    """The event as JSON-ready dict; ``data`` must be the model of ``type_``'s data (else
+    ValidationError), and so must the envelope."""
+    event = em.BY_TYPE[type_](
+        specversion="1.0",
+        id=ident,
+        source=source(),
+        type=type_,
+        subject=document,
+        time=_iso(time),
+        datacontenttype="application/json",
+        data=data,
+    )
+    dumped: dict[str, Any] = event.model_dump(mode="json")
+    return dumped
 
 
 def encode(event: dict[str, Any], cursor: int) -> bytes:
@@ -90,17 +100,18 @@ def encode(event: dict[str, Any], cursor: int) -> bytes:
     return json.dumps(logged, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def _version(h: str, m: Manifest) -> dict[str, Any]:
-    return {
-        "manifest": h,
-        "content_hash": m.content_hash,
-        "version": m.version,
-        "captured_at": m.captured_at.isoformat().replace("+00:00", "Z"),
-    }
+def _version(h: str, m: Manifest) -> em.Version:
+    return em.Version(
+        manifest=h,
+        content_hash=m.content_hash,
+        version=m.version,
+        captured_at=m.captured_at.isoformat().replace("+00:00", "Z"),
+    )
 
 
-def _document(ref: DocumentRef) -> dict[str, Any]:
-    return ref.model_dump(mode="json")
+def event_document(ref: DocumentRef) -> em.Document:
+    """The ``document`` of an event about ``ref``."""
+    return em.Document.model_validate(ref.model_dump(mode="json"))
 
 
 def version_event(
@@ -112,32 +123,35 @@ def version_event(
     """The event a recorded version raises, by its change class; None when it raises none
     (cosmetic versions, and flapping that was already announced)."""
     h, m = current
-    data: dict[str, Any] = {
-        "document": _document(m.document),
+    common: dict[str, Any] = {
+        "document": event_document(m.document),
         "current": _version(h, m),
-        "links": {"content": f"sha256:{m.content_hash}", "manifest": f"sha256:{h}"},
+        "links": em.Links(content=f"sha256:{m.content_hash}", manifest=f"sha256:{h}"),
     }
     if previous is None or m.change_class == "first":
         ident = event_id(CAPTURED, m.document.id, m.content_hash)
-        data["clause_count"] = m.extraction.clause_count
-        return cloudevent(CAPTURED, ident, m.document.id, m.captured_at, data)
+        captured = em.CapturedData(**common, clause_count=m.extraction.clause_count)
+        return cloudevent(CAPTURED, ident, m.document.id, m.captured_at, captured)
     ph, pm = previous
-    data["previous"] = _version(ph, pm)
+    common["previous"] = _version(ph, pm)
     if m.change_class == "flapping":
         if pm.change_class == "flapping":
             return None  # announced when the alternation began
         ident = event_id(FLAPPING, m.document.id, ph, m.content_hash)
-        return cloudevent(FLAPPING, ident, m.document.id, m.captured_at, data)
+        return cloudevent(FLAPPING, ident, m.document.id, m.captured_at, em.FlappingData(**common))
     cosmetic = m.change_class == "cosmetic"
     if cosmetic and not cosmetic_events_on():
         return None
     if m.change_class not in ("substantive", "reverted", "cosmetic"):
         return None
-    data["change_class"] = m.change_class
-    data["summary"] = dict(diff.counts) if diff else {}
     changes = diff.changes if diff else ()
-    data["clauses"] = [_clause(c, lineages) for c in changes[:MAX_CLAUSES_IN_EVENT]]
-    data["truncated"] = bool(diff and len(diff.changes) > MAX_CLAUSES_IN_EVENT)
+    common |= {
+        "change_class": m.change_class,
+        "summary": dict(diff.counts) if diff else {},
+        "clauses": [_clause(c, lineages) for c in changes[:MAX_CLAUSES_IN_EVENT]],
+        "truncated": bool(diff and len(diff.changes) > MAX_CLAUSES_IN_EVENT),
+    }
+    data = em.CosmeticData(**common) if cosmetic else em.ChangedData(**common)
     type_ = COSMETIC if cosmetic else CHANGED
     ident = event_id(type_, m.document.id, ph, pm.content_hash, m.content_hash)
     return cloudevent(type_, ident, m.document.id, m.captured_at, data)
@@ -153,28 +167,25 @@ def cosmetic_events_on() -> bool:
     )
 
 
-def _clause(
-    change: ClauseChange, lineages: tuple[Lineage | None, Lineage | None]
-) -> dict[str, Any]:
-    return {
-        "clause": clause_id(change, *lineages),
-        "change": change.change,
-        "path": list(change.path),
-        "before": change.before,
-        "after": change.after,
-        "word_ops": ops_json(change.word_ops),  # a list of operations: never marker text
-    }
+def _clause(change: ClauseChange, lineages: tuple[Lineage | None, Lineage | None]) -> em.Clause:
+    ops = ops_json(change.word_ops)  # a list of operations: never marker text
+    return em.Clause(
+        clause=clause_id(change, *lineages),
+        change=change.change,
+        path=list(change.path),
+        before=change.before,
+        after=change.after,
+        word_ops=None if ops is None else [em.WordOp.model_validate(o) for o in ops],
+    )
 
 
 def recovered_event(
     document: DocumentRef, at: datetime, since: datetime, failures: int
 ) -> dict[str, Any]:
     """The document could be captured again after a ``fetch_failed`` alert."""
-    data = {
-        "document": _document(document),
-        "failed_since": since.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "consecutive_failures": failures,
-    }
+    data = em.RecoveredData(
+        document=event_document(document), failed_since=_iso(since), consecutive_failures=failures
+    )
     ident = event_id(RECOVERED, document.id, since.isoformat())
     return cloudevent(RECOVERED, ident, document.id, at, data)
 
@@ -186,11 +197,23 @@ def failure_event(
     error: str,
     status: int | None = None,
     reason: str | None = None,
+    *,
+    failures: int | None = None,
+    ident: str | None = None,
 ) -> dict[str, Any]:
     """A ``fetch_failed`` or ``extraction_failed`` event for one check; ``reason`` (only
-    ``suspect`` so far: a page held back as not the document) is added when given."""
-    data: dict[str, Any] = {"document": _document(document), "error": error, "http_status": status}
-    if reason is not None:
-        data["reason"] = reason
-    ident = event_id(type_, document.id, at.isoformat(), error)
+    ``suspect`` so far: a page held back as not the document, extraction_failed only) and
+    ``failures`` (the streak's length, fetch_failed only) are added when given. ``ident``
+    replaces the id made of the check's time and error."""
+    common: dict[str, Any] = {
+        "document": event_document(document),
+        "error": error,
+        "http_status": status,
+    }
+    data: em.EventData
+    if type_ == FETCH_FAILED:
+        data = em.FetchFailedData(**common, consecutive_failures=failures)
+    else:
+        data = em.ExtractionFailedData.model_validate({**common, "reason": reason})
+    ident = ident or event_id(type_, document.id, at.isoformat(), error)
     return cloudevent(type_, ident, document.id, at, data)

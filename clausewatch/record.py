@@ -184,10 +184,16 @@ def record_failure(store: Store, target: Target, at: datetime, exc: CaptureError
     streak = failures.failed(store, target.ref.id, at, message)
     event = None
     if streak.count >= failures.threshold() and not streak.alert_logged:
-        event = events.failure_event(events.FETCH_FAILED, target.ref, streak.since, message, status)
-        # one alert per streak: its id names the streak, not this check's error text
-        event["id"] = events.event_id(events.FETCH_FAILED, target.ref.id, streak.since.isoformat())
-        event["data"]["consecutive_failures"] = streak.count
+        event = events.failure_event(
+            events.FETCH_FAILED,
+            target.ref,
+            streak.since,
+            message,
+            status,
+            failures=streak.count,
+            # one alert per streak: its id names the streak, not this check's error text
+            ident=events.event_id(events.FETCH_FAILED, target.ref.id, streak.since.isoformat()),
+        )
         _append(store, event)
         failures.alerted(store, streak)  # only once the event is logged
     return Outcome(target.ref.id, "error", error=message, error_type="fetch", event=event)

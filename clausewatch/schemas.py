@@ -1,10 +1,10 @@
 """Published JSON Schemas: the catalog, store records and every event type.
 
 The schemas ship inside the package, in ``clausewatch/schema_files/`` (the one copy: the wheel
-carries it, ``clausewatch schema`` reads it, ``make schemas`` writes it). The store-record and
-catalog files are generated from the models (``make schemas``) and a test checks they are
-current, so the published schemas cannot drift from the code; the event schemas are written by
-hand and the tests validate every emitted event against them.
+carries it, ``make schemas`` writes it). Every file is generated from the models: the store
+records', the catalog's, and the events' (:mod:`clausewatch.event_models`, the models the events
+are built through); a test checks the files are current, so the published schemas cannot drift
+from the code, and the tests validate every emitted event against them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from clausewatch import events
+from clausewatch import event_models, events
 from clausewatch.catalog import Catalog
 from clausewatch.errors import InputError
 from storage.models import CheckRecord, Head, Manifest
@@ -30,9 +30,11 @@ _MODELS: dict[str, type[BaseModel]] = {
 
 
 def _event_schema(type_: str) -> dict[str, Any]:
-    path = SCHEMA_DIR / "events" / f"{type_.rsplit('.', 1)[-1]}.schema.json"
-    loaded: dict[str, Any] = json.loads(path.read_text())
-    return loaded
+    return event_models.event_schema(event_models.BY_TYPE[type_])
+
+
+def event_schema_path(type_: str, directory: Path = SCHEMA_DIR) -> Path:
+    return directory / "events" / f"{type_.rsplit('.', 1)[-1]}.schema.json"
 
 
 def schema(name: str) -> dict[str, Any]:
@@ -50,10 +52,15 @@ def schema_text(name: str) -> str:
 
 
 def write_model_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write every published schema (``make schemas``): the models' and the events'."""
+    (directory / "events").mkdir(parents=True, exist_ok=True)
     written = []
     for name in _MODELS:
         path = directory / f"{name}.schema.json"
         path.write_text(schema_text(name))
+        written.append(path)
+    for type_ in events.EVENT_TYPES:
+        path = event_schema_path(type_, directory)
+        path.write_text(schema_text(type_))
         written.append(path)
     return written

@@ -35,6 +35,7 @@ from typing import Any
 
 from clausewatch import events
 from clausewatch.errors import ClausewatchError, StoreError
+from clausewatch.event_models import SealedData
 from storage.models import SHA256, Manifest, load_json
 from storage.store import Store, sha256
 
@@ -112,13 +113,15 @@ def seal(store: Store, now: datetime | None = None) -> dict[str, Any]:
     data = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
     key = f"{SEALS}{now.strftime('%Y%m%dT%H%M%S%fZ')}.json"
     store.backend.create(key, data)
-    payload = {
-        "seal": key,
-        "seal_sha256": sha256(data),
-        "merkle_root": record["merkle_root"],
-        "documents": len(leaves),
-        "previous": record["previous"],
-    }
+    payload = SealedData.model_validate(
+        {
+            "seal": key,
+            "seal_sha256": sha256(data),
+            "merkle_root": record["merkle_root"],
+            "documents": len(leaves),
+            "previous": record["previous"],
+        }
+    )
     event = events.cloudevent(SEALED, events.event_id(SEALED, sha256(data)), "store", now, payload)
     store.append_event(event["id"], lambda cursor: events.encode(event, cursor))
     return event

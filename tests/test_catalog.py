@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from clausewatch import events
 from clausewatch.catalog import load_catalog
 from clausewatch.errors import CatalogError
-from clausewatch.schemas import SCHEMA_DIR, schema_text
+from clausewatch.schemas import SCHEMA_DIR, event_schema_path, schema_text, write_model_schemas
 
 GOOD = """documents:
   - id: acme-privacy
@@ -87,3 +88,18 @@ def test_published_schemas_are_current(name: str) -> None:
     """schemas/*.json are generated from the models: run `make schemas` after changing them."""
     published = (SCHEMA_DIR / f"{name}.schema.json").read_text()
     assert json.loads(published) == json.loads(schema_text(name))
+
+
+@pytest.mark.parametrize("type_", events.EVENT_TYPES)
+def test_published_event_schemas_are_current(type_: str) -> None:
+    """schema_files/events/*.json are generated from clausewatch.event_models: run `make
+    schemas` after changing them (byte for byte: the files are exactly what it writes)."""
+    assert event_schema_path(type_).read_text() == schema_text(type_)
+
+
+def test_make_schemas_writes_every_published_file(tmp_path: Path) -> None:
+    written = {p.relative_to(tmp_path) for p in write_model_schemas(tmp_path)}
+    published = {p.relative_to(SCHEMA_DIR) for p in SCHEMA_DIR.rglob("*.schema.json")}
+    assert written == published
+    for path in written:
+        assert (tmp_path / path).read_text() == (SCHEMA_DIR / path).read_text(), path
