@@ -37,6 +37,7 @@ from clausewatch.catalog import CatalogDocument
 from clausewatch.errors import BrowserNotFound, CaptureTimeout, FetchError
 from clausewatch.guardproxy import REFUSED_HEADER, GuardProxy, Policy, Refused, public_only
 from clausewatch.record import Capture
+from clausewatch.settings import settings
 
 log = logging.getLogger(__name__)
 CHROMIUM_ARGS = (
@@ -113,16 +114,9 @@ class CaptureSettings:
     allow_private: bool = field(default_factory=netguard.private_allowed)
 
 
-SCREENSHOT_MODES = ("viewport", "full", "none")
-
-
 def _screenshot_mode() -> str:
-    mode = os.environ.get("CLAUSEWATCH_SCREENSHOT", "viewport").strip().lower()
-    if mode not in SCREENSHOT_MODES:
-        raise ValueError(
-            f"CLAUSEWATCH_SCREENSHOT={mode!r}: use one of {', '.join(SCREENSHOT_MODES)}"
-        )
-    return mode
+    """``CLAUSEWATCH_SCREENSHOT``; a bad value is a :class:`SettingsError` (a ValueError)."""
+    return settings().screenshot
 
 
 def find_chromium(explicit: str | None = None) -> str | None:
@@ -131,7 +125,7 @@ def find_chromium(explicit: str | None = None) -> str | None:
 
     Raises :class:`BrowserNotFound` with what to install when there is none.
     """
-    chosen = explicit or os.environ.get("CLAUSEWATCH_CHROMIUM")
+    chosen = explicit or settings().chromium
     if chosen:
         if not Path(chosen).is_file():
             raise BrowserNotFound(f"Chromium not found at {chosen!r} (CLAUSEWATCH_CHROMIUM)")

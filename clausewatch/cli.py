@@ -23,7 +23,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from clausewatch.errors import ClausewatchError, InputError
+from clausewatch.errors import ClausewatchError, InputError, SettingsError
+from clausewatch.settings import settings
 
 app = typer.Typer(
     help="Verifiable evidence of what policy pages said, and alerts when their substance changes.",
@@ -42,6 +43,17 @@ StoreOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@app.callback()
+def _check_settings() -> None:
+    """Read the ``CLAUSEWATCH_*`` settings before any command: a bad value is one error line
+    naming the variable, exit status 2, before any work."""
+    try:
+        settings()
+    except SettingsError as exc:
+        typer.echo(f"error: {_one_line(str(exc))}", err=True)
+        raise typer.Exit(2) from None
 
 
 def friendly(fn: F) -> F:
@@ -569,7 +581,7 @@ def deliver_cmd(
         _list_endpoints(deliverer, targets, as_json)
         return
     if not targets:  # not a failure (a deployment may run without receivers), but say so
-        source = webhooks or os.environ.get("CLAUSEWATCH_WEBHOOKS_FILE")
+        source = webhooks or settings().webhooks_file
         typer.echo(
             f"no webhook endpoints in {source}: nothing delivered"
             if source

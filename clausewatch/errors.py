@@ -3,6 +3,7 @@
     ClausewatchError
     ├── CatalogError            a catalog file is malformed or invalid (names file, document, field)
     ├── InputError              a command-line argument or batch line is unusable
+    │   └── SettingsError       a CLAUSEWATCH_* environment variable is unusable
     ├── CaptureError            rendering a page failed
     │   ├── FetchError          the server answered with an error, or could not be reached
     │   └── CaptureTimeout      navigation or settling took too long (transient: retried)
@@ -33,6 +34,12 @@ class CatalogError(ClausewatchError):
 
 class InputError(ClausewatchError):
     """A command-line argument or batch input line is unusable."""
+
+
+class SettingsError(InputError, ValueError):
+    """A ``CLAUSEWATCH_*`` environment variable has a value that cannot be used; the message
+    names the variable and what it accepts. Also a :class:`ValueError`, as the reads it
+    replaces raised."""
 
 
 class CaptureError(ClausewatchError):

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 from clausewatch import event_models as em
 from clausewatch.diff import ClauseChange, ClauseDiff, ops_json
 from clausewatch.lineage import Lineage, clause_id
+from clausewatch.settings import settings
 from storage.models import DocumentRef, Manifest
 
 PREFIX = "dev.clausewatch.document."
@@ -62,7 +62,7 @@ MAX_CLAUSES_IN_EVENT = em.MAX_CLAUSES
 
 def source() -> str:
     """The CloudEvents ``source``: this clausewatch instance (``CLAUSEWATCH_INSTANCE``)."""
-    return "urn:clausewatch:" + os.environ.get("CLAUSEWATCH_INSTANCE", "default")
+    return "urn:clausewatch:" + settings().instance
 
 
 def event_id(*parts: str | None) -> str:
@@ -159,12 +159,7 @@ def version_event(
 
 def cosmetic_events_on() -> bool:
     """Cosmetic changes raise events only when ``CLAUSEWATCH_EVENTS_COSMETIC`` is on."""
-    return os.environ.get("CLAUSEWATCH_EVENTS_COSMETIC", "off").lower() in (
-        "on",
-        "1",
-        "true",
-        "yes",
-    )
+    return settings().events_cosmetic
 
 
 def _clause(change: ClauseChange, lineages: tuple[Lineage | None, Lineage | None]) -> em.Clause:

@@ -15,14 +15,13 @@ threshold, whatever happened in between.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime
 
+from clausewatch.settings import settings
 from storage.models import Record, dump
 from storage.store import Store, check_document_id
 
 log = logging.getLogger(__name__)
-DEFAULT_THRESHOLD = 2
 
 
 class Streak(Record):
@@ -41,7 +40,7 @@ class Streak(Record):
 
 
 def threshold() -> int:
-    return max(1, int(os.environ.get("CLAUSEWATCH_FETCH_FAILURES", DEFAULT_THRESHOLD)))
+    return max(1, settings().fetch_failures)
 
 
 def _key(document: str) -> str:

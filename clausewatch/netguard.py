@@ -16,17 +16,17 @@ connects, never what it asks the Wayback Machine to archive (see :func:`archivab
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 from urllib.parse import urlsplit
 
+from clausewatch.settings import settings
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-_TRUE = ("1", "on", "true", "yes")
 
 
 def private_allowed() -> bool:
     """True when ``CLAUSEWATCH_ALLOW_PRIVATE_URLS`` allows non-public addresses."""
-    return os.environ.get("CLAUSEWATCH_ALLOW_PRIVATE_URLS", "").strip().lower() in _TRUE
+    return settings().allow_private_urls
 
 
 def loopback_name(host: str) -> bool:

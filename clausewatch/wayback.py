@@ -26,7 +26,6 @@ the address it connects to.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import time
@@ -38,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from clausewatch import outbound
 from clausewatch.errors import InputError
 from clausewatch.lazy import import_lazily
+from clausewatch.settings import settings
 
 if TYPE_CHECKING:
     import httpx
@@ -107,28 +107,15 @@ class WaybackSettings:
         """Raises :class:`~clausewatch.errors.InputError` for a key that cannot be sent.
         An empty (or blank) ``CLAUSEWATCH_WAYBACK_URL`` means the default, as unset does."""
         env = os.environ
+        s = settings()
         return cls(
-            base_url=(env.get("CLAUSEWATCH_WAYBACK_URL", "").strip() or DEFAULT_BASE).rstrip("/"),
+            base_url=s.wayback_url,
             access_key=_key(env, ACCESS_KEY_VAR),
             secret_key=_key(env, SECRET_KEY_VAR),
-            enabled=env.get("CLAUSEWATCH_WAYBACK", "on").lower() not in ("off", "0", "false", "no"),
-            if_not_archived_within=env.get("CLAUSEWATCH_WAYBACK_IF_NOT_ARCHIVED_WITHIN", "1d"),
-            poll_interval_s=_seconds(env, "CLAUSEWATCH_WAYBACK_POLL_INTERVAL", 5.0),
+            enabled=s.wayback,
+            if_not_archived_within=s.wayback_if_not_archived_within,
+            poll_interval_s=s.wayback_poll_interval,
         )
-
-
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    """A number of seconds from the environment: finite, from 0.01 to 3600."""
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0.01 <= value <= 3600:  # also false for nan
-        raise InputError(f"{name}={text!r} is not a number of seconds from 0.01 to 3600: fix it")
-    return value
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import random
 import uuid
 from collections.abc import Callable, Iterator
@@ -58,6 +57,7 @@ from clausewatch.errors import (
     ObjectNotFound,
 )
 from clausewatch.outbound import OutboundRefused
+from clausewatch.settings import settings
 from storage.models import load_json
 from storage.store import Store
 
@@ -128,7 +128,8 @@ class _Config(BaseModel):
 def endpoints_from_env(path: str | None = None) -> list[Endpoint]:
     """Endpoints from a settings file (``CLAUSEWATCH_WEBHOOKS_FILE``), else from
     ``CLAUSEWATCH_WEBHOOK_URLS`` (comma separated) sharing ``CLAUSEWATCH_WEBHOOK_SECRET``."""
-    path = path or os.environ.get("CLAUSEWATCH_WEBHOOKS_FILE")
+    s = settings()
+    path = path or s.webhooks_file
     if path:
         try:
             raw = yaml.safe_load(Path(path).read_text())
@@ -137,10 +138,8 @@ def endpoints_from_env(path: str | None = None) -> list[Endpoint]:
             raise InputError(f"webhook settings {path}: {_describe(exc)}") from None
         except (OSError, yaml.YAMLError, ValueError) as exc:
             raise InputError(f"webhook settings {path}: {_one_line(exc)}") from None
-    urls = [
-        u.strip() for u in os.environ.get("CLAUSEWATCH_WEBHOOK_URLS", "").split(",") if u.strip()
-    ]
-    secret = os.environ.get("CLAUSEWATCH_WEBHOOK_SECRET", "")
+    urls = [u.strip() for u in s.webhook_urls.split(",") if u.strip()]
+    secret = s.webhook_secret.get_secret_value() if s.webhook_secret else ""
     if urls and not secret:
         raise InputError("CLAUSEWATCH_WEBHOOK_URLS is set but CLAUSEWATCH_WEBHOOK_SECRET is not")
     try:

@@ -29,6 +29,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from clausewatch.errors import ObjectNotFound, StoreError, StoreUnavailable
+from clausewatch.settings import settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -68,7 +69,7 @@ class ObjectLock:
 
     @classmethod
     def from_env(cls) -> ObjectLock | None:
-        value = os.environ.get("CLAUSEWATCH_S3_OBJECT_LOCK", "").strip()
+        value = (settings().s3_object_lock or "").strip()
         if not value:
             return None
         mode, _, days = value.partition(":")

@@ -1,0 +1,141 @@
+"""The one settings object: typed, documented from its fields, a bad value failing at start."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from clausewatch import settings as settings_module
+from clausewatch.cli import app
+from clausewatch.errors import InputError, SettingsError
+from clausewatch.settings import FALSE, TRUE, Settings, markdown_table, settings, variable
+
+ROOT = Path(__file__).resolve().parent.parent
+SWITCHES = ("allow_private_urls", "events_cosmetic", "wayback")
+SECRET = "whsec_" + "S" * 32
+
+
+def test_the_readme_table_is_the_generated_one() -> None:
+    readme = (ROOT / "README.md").read_text()
+    found = re.search(r"<!-- settings:begin -->\n(.*?)<!-- settings:end -->", readme, re.S)
+    assert found, "README.md has no <!-- settings:begin --> ... <!-- settings:end --> block"
+    assert found.group(1) == markdown_table(), (
+        "the README's settings table is stale: paste clausewatch.settings.markdown_table()"
+    )
+
+
+def test_every_field_is_documented() -> None:
+    for name, field in Settings.model_fields.items():
+        assert field.description, f"{variable(name)} has no description"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CLAUSEWATCH_ALLOW_PRIVATE_URLS", "maybe"),
+        ("CLAUSEWATCH_EVENTS_COSMETIC", "sometimes"),
+        ("CLAUSEWATCH_WAYBACK", "offf"),
+        ("CLAUSEWATCH_FETCH_FAILURES", "two"),
+        ("CLAUSEWATCH_WAYBACK_POLL_INTERVAL", "abc"),
+        ("CLAUSEWATCH_WAYBACK_POLL_INTERVAL", "nan"),
+        ("CLAUSEWATCH_SCREENSHOT", "everything"),
+    ],
+)
+def test_a_bad_value_fails_naming_its_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=f"^{name}=") as error:
+        settings()
+    assert isinstance(error.value, InputError) and isinstance(error.value, ValueError)
+    assert repr(value) in str(error.value) or repr(value.strip()) in str(error.value)
+
+
+def test_a_bad_switch_says_what_it_accepts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS", "maybe")
+    with pytest.raises(SettingsError) as error:
+        settings()
+    assert all(spelling in str(error.value) for spelling in (*TRUE, *FALSE))
+
+
+@pytest.mark.parametrize("field", SWITCHES)
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        *[(v, True) for v in ("1", "on", "true", "yes", "ON", "True", "YES", " on ", "1\n")],
+        *[(v, False) for v in ("0", "off", "false", "no", "OFF", "False", "No", " off")],
+    ],
+)
+def test_every_spelling_of_a_switch_accepted_before_still_is(
+    monkeypatch: pytest.MonkeyPatch, field: str, value: str, expected: bool
+) -> None:
+    monkeypatch.setenv(variable(field), value)
+    assert getattr(settings(), field) is expected
+
+
+@pytest.mark.parametrize("field", SWITCHES)
+def test_an_empty_switch_is_its_default(monkeypatch: pytest.MonkeyPatch, field: str) -> None:
+    monkeypatch.setenv(variable(field), "")
+    assert getattr(settings(), field) is Settings.model_fields[field].default
+    monkeypatch.delenv(variable(field))
+    assert getattr(settings(), field) is Settings.model_fields[field].default
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS", raising=False)
+    s = settings()
+    assert (s.allow_private_urls, s.events_cosmetic, s.wayback) == (False, False, True)
+    assert (s.fetch_failures, s.wayback_poll_interval, s.screenshot) == (2, 5.0, "viewport")
+    assert (s.instance, s.wayback_url, s.wayback_if_not_archived_within) == (
+        "default",
+        "https://web.archive.org",
+        "1d",
+    )
+
+
+def test_a_change_to_the_environment_takes_effect(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAUSEWATCH_INSTANCE", "one")
+    assert settings().instance == "one"
+    monkeypatch.setenv("CLAUSEWATCH_INSTANCE", "two")
+    assert settings().instance == "two"
+
+
+def test_the_secret_never_appears_in_repr_or_str(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_SECRET", SECRET)
+    s = settings()
+    assert s.webhook_secret is not None and s.webhook_secret.get_secret_value() == SECRET
+    for text in (repr(s), str(s), s.model_dump_json(), repr(s.model_dump())):
+        assert SECRET not in text and "S" * 32 not in text
+
+
+def test_a_bad_value_fails_the_cli_at_start_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS", "maybe")
+    missing = tmp_path / "nothing-here"
+    result = CliRunner().invoke(app, ["verify", "--store", str(missing)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: CLAUSEWATCH_ALLOW_PRIVATE_URLS='maybe'")
+    assert "Traceback" not in result.output and result.exception is not None
+    assert not missing.exists()
+
+
+def test_no_other_module_reads_a_clausewatch_variable() -> None:
+    """Only clausewatch/settings.py reads ``CLAUSEWATCH_*`` from the environment."""
+    read = re.compile(
+        r"""(?:environ\.get|getenv|environ\.setdefault)\(\s*['"]CLAUSEWATCH_"""
+        r"""|environ\[\s*['"]CLAUSEWATCH_[A-Z_]*['"]\s*\](?!\s*=[^=])"""
+    )
+    offenders = []
+    for folder in ("clausewatch", "storage", "extractors", "flows"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if path == Path(settings_module.__file__):
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if read.search(line):
+                    offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
