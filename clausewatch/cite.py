@@ -20,6 +20,7 @@ from clausewatch.archive import attestation
 from clausewatch.errors import InputError
 from clausewatch.history import Version, clauses_of, versions
 from clausewatch.lineage import Lineage, lineage_of
+from clausewatch.times import utc_z
 from clausewatch.urls import bad_character, percent_encode_unsafe
 from storage.store import Store
 
@@ -233,4 +234,4 @@ def render(record: dict[str, Any], fmt: str) -> str:
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return utc_z(value, "seconds")

@@ -19,6 +19,7 @@ from clausewatch import events
 from clausewatch.errors import InputError
 from clausewatch.event_models import DigestCounts, DigestData
 from clausewatch.markdown import code, md, printable
+from clausewatch.times import utc_z
 from storage.store import Store
 
 _PERIOD = re.compile(r"^(\d+)\s*([hdw])$")
@@ -202,4 +203,4 @@ def digest_event(digest: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return utc_z(value, "seconds")

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from clausewatch import event_models as em
 from clausewatch.diff import ClauseChange, ClauseDiff, ops_json
 from clausewatch.lineage import Lineage, clause_id
 from clausewatch.settings import settings
+from clausewatch.times import utc_z
 from storage.models import DocumentRef, Manifest
 
 PREFIX = "dev.clausewatch.document."
@@ -70,10 +71,6 @@ def event_id(*parts: str | None) -> str:
     return hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()[:32]
 
 
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def cloudevent(
     type_: str, ident: str, document: str, time: datetime, data: em.EventData
 ) -> dict[str, Any]:
@@ -85,7 +82,7 @@ def cloudevent(
         source=source(),
         type=type_,
         subject=document,
-        time=_iso(time),
+        time=utc_z(time),
         datacontenttype="application/json",
         data=data,
     )
@@ -105,7 +102,7 @@ def _version(h: str, m: Manifest) -> em.Version:
         manifest=h,
         content_hash=m.content_hash,
         version=m.version,
-        captured_at=m.captured_at.isoformat().replace("+00:00", "Z"),
+        captured_at=utc_z(m.captured_at),
     )
 
 
@@ -179,7 +176,7 @@ def recovered_event(
 ) -> dict[str, Any]:
     """The document could be captured again after a ``fetch_failed`` alert."""
     data = em.RecoveredData(
-        document=event_document(document), failed_since=_iso(since), consecutive_failures=failures
+        document=event_document(document), failed_since=utc_z(since), consecutive_failures=failures
     )
     ident = event_id(RECOVERED, document.id, since.isoformat())
     return cloudevent(RECOVERED, ident, document.id, at, data)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from clausewatch.archive import attestation
 from clausewatch.diff import ClauseDiff, diff_clauses
 from clausewatch.errors import InputError
 from clausewatch.lineage import Lineage, lineage_of
+from clausewatch.times import utc_z
 from extractors import Clause, parse_canonical
 from storage.models import Manifest
 from storage.store import Store
@@ -117,5 +119,5 @@ def describe(h: str, m: Manifest) -> str:
     return "\n".join(lines)
 
 
-def _iso(value: Any) -> str:
-    return str(value.isoformat(timespec="seconds").replace("+00:00", "Z"))
+def _iso(value: datetime) -> str:
+    return utc_z(value, "seconds")

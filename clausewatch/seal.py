@@ -36,6 +36,7 @@ from typing import Any
 from clausewatch import events
 from clausewatch.errors import ClausewatchError, StoreError
 from clausewatch.event_models import SealedData
+from clausewatch.times import utc_z
 from storage.models import SHA256, Manifest, load_json
 from storage.store import Store, sha256
 
@@ -105,7 +106,7 @@ def seal(store: Store, now: datetime | None = None) -> dict[str, Any]:
     previous = list(store.backend.list(SEALS))[-1:]  # chained by its bytes' hash, damaged or not
     record = {
         "format": "clausewatch.seal/1",
-        "created_at": now.isoformat().replace("+00:00", "Z"),
+        "created_at": utc_z(now),
         "previous": sha256(store.backend.read(previous[0])) if previous else None,
         "leaves": [list(leaf) for leaf in leaves],
         "merkle_root": merkle_root(leaves),
@@ -144,7 +145,7 @@ def record_reextract(
         "document": document,
         "head": head,
         "replaced": replaced,
-        "reextracted_at": (now or datetime.now(UTC)).isoformat().replace("+00:00", "Z"),
+        "reextracted_at": utc_z(now or datetime.now(UTC)),
     }
     data = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
     if store.backend.create(key, data):

@@ -35,6 +35,7 @@ from warcio.warcwriter import WARCWriter
 from clausewatch import __name__ as _package
 from clausewatch.errors import StoreError
 from clausewatch.history import versions
+from clausewatch.times import utc_z
 from clausewatch.urls import percent_encode_unsafe
 from storage.models import Manifest, dump
 from storage.store import Store
@@ -85,7 +86,7 @@ def export_warc(store: Store, document: str, output: Path, since: datetime | Non
 
 
 def _warc_date(m: Manifest) -> str:
-    return m.captured_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_z(m.captured_at, "seconds")
 
 
 def _page_list(chain: list[tuple[str, Manifest]]) -> str:

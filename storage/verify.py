@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from clausewatch.errors import ClausewatchError, InputError, IntegrityError
+from clausewatch.times import utc_z
 from storage.local import MISPLACED_DIRECTORY
 from storage.models import SHA256, CheckRecord, Manifest, load_json, summary
 from storage.store import CHECK_NAME, STRAY_HEAD, Store, sha256
@@ -46,7 +47,7 @@ class Report:
     def as_json(self) -> dict[str, object]:
         return {
             "ok": self.ok,
-            "checked_at": self.checked_at.isoformat().replace("+00:00", "Z"),
+            "checked_at": utc_z(self.checked_at),
             "store": self.store,
             "blobs": self.blobs,
             "manifests": self.manifests,
