@@ -416,7 +416,7 @@ def _attest(store: Store, entry: Entry, result: SaveResult) -> None:
     )
     store.backend.create(f"wayback/attestations/{entry.manifest}.json", dump(record))
     event = archived_event(manifest, record)
-    store.append_event(event["id"], lambda cursor: events.encode(event, cursor))
+    events.append(store, event)
 
 
 def archived_event(manifest: Manifest, record: Attestation) -> dict[str, Any]:

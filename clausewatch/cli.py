@@ -654,8 +654,7 @@ def digest_cmd(
     """Summarise a period per entity and document: changes, clauses touched, failures."""
     from datetime import UTC, datetime
 
-    from clausewatch import digest
-    from clausewatch.events import encode
+    from clausewatch import digest, events
 
     if format_ not in ("md", "html", "json"):
         raise InputError(f"--format {format_!r}: use md, html or json")
@@ -664,7 +663,7 @@ def digest_cmd(
     summary = digest.build(st, digest.parse_since(since, now), now)
     if emit:
         event = digest.digest_event(summary, now)
-        st.append_event(event["id"], lambda cursor: encode(event, cursor))
+        events.append(st, event)
     if format_ == "json":
         _echo_json(summary)
     else:

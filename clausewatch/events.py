@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clausewatch import event_models as em
 from clausewatch.diff import ClauseChange, ClauseDiff, ops_json
@@ -34,6 +34,9 @@ from clausewatch.lineage import Lineage, clause_id
 from clausewatch.settings import settings
 from clausewatch.times import utc_z
 from storage.models import DocumentRef, Manifest
+
+if TYPE_CHECKING:
+    from storage.store import Store
 
 PREFIX = "dev.clausewatch.document."
 CAPTURED = PREFIX + "captured"
@@ -95,6 +98,12 @@ def encode(event: dict[str, Any], cursor: int) -> bytes:
     attribute (the log cursor, zero-padded so it also sorts as a string)."""
     logged = {**event, "sequence": f"{cursor:012d}"}
     return json.dumps(logged, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def append(store: Store, event: dict[str, Any], wait: bool = False) -> int | None:
+    """Log ``event`` once in ``store`` (see :meth:`storage.store.Store.append_event`): its
+    cursor, or None while another writer is logging it."""
+    return store.append_event(event["id"], lambda cursor: encode(event, cursor), wait=wait)
 
 
 def _version(h: str, m: Manifest) -> em.Version:

@@ -459,7 +459,7 @@ def _replayed(store: Store, head: Head) -> Outcome:
 
 
 def _append(store: Store, event: dict[str, Any], wait: bool = False) -> int | None:
-    return store.append_event(event["id"], lambda cursor: events.encode(event, cursor), wait=wait)
+    return events.append(store, event, wait=wait)
 
 
 def _check(doc: str, capture: Capture, head: Head) -> CheckRecord:

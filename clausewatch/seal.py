@@ -124,7 +124,7 @@ def seal(store: Store, now: datetime | None = None) -> dict[str, Any]:
         }
     )
     event = events.cloudevent(SEALED, events.event_id(SEALED, sha256(data)), "store", now, payload)
-    store.append_event(event["id"], lambda cursor: events.encode(event, cursor))
+    events.append(store, event)
     return event
 
 

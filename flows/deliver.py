@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from clausewatch import digest as digests
-from clausewatch.events import encode
+from clausewatch import events
 from clausewatch.webhooks import Deliverer, DeliveryIncomplete, endpoints_from_env
 from storage.store import open_store
 
@@ -74,7 +74,7 @@ def digest(store: str = "./archive", since: str = "7d") -> dict[str, Any]:
         description=f"clausewatch digest since {since}",
     )
     event = digests.digest_event(summary, now)
-    target.append_event(event["id"], lambda cursor: encode(event, cursor))
+    events.append(target, event)
     emit_event(
         event=event["type"],
         resource={"prefect.resource.id": "clausewatch.digest"},
