@@ -40,8 +40,9 @@ from clausewatch.errors import InputError, NotAFile
 from clausewatch.event_models import ArchivedData
 from clausewatch.outbound import OutboundRefused
 from clausewatch.wayback import RateLimited, SaveResult, WaybackClient, WaybackSettings
+from storage import layout
 from storage.models import Manifest, Record, dump, load_json
-from storage.store import Store, check_document_id
+from storage.store import Store
 
 QUEUE = "wayback/queue/"
 PAUSED = "wayback/paused-until"
@@ -100,7 +101,7 @@ class Done:
 
 
 def entry_key(document: str, manifest: str) -> str:
-    return f"{QUEUE}{check_document_id(document)}/{manifest}.json"
+    return f"{QUEUE}{layout.document_id(document)}/{manifest}.json"
 
 
 def enqueue(store: Store, manifest_hash: str, manifest: Manifest) -> None:

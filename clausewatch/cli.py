@@ -25,6 +25,7 @@ import typer
 
 from clausewatch.errors import ClausewatchError, InputError, SettingsError
 from clausewatch.settings import settings
+from storage import layout
 
 app = typer.Typer(
     help="Verifiable evidence of what policy pages said, and alerts when their substance changes.",
@@ -753,15 +754,15 @@ def presign_cmd(
     ] = 3600,
 ) -> None:
     """A time-limited download link to a blob or manifest, for auditors without keys (S3)."""
+    from storage import layout
     from storage.s3 import S3Backend
-    from storage.store import blob_key, manifest_key
 
     st = _store(store)
     if not isinstance(st.backend, S3Backend):
         raise InputError("presigned links need an S3 store (s3://BUCKET/PREFIX)")
     full = st.resolve(hash)
     kind, _ = st.get_object(full)  # verified before anyone is sent to it
-    key = blob_key(full) if kind == "blob" else manifest_key(full)
+    key = layout.blob(full) if kind == "blob" else layout.manifest(full)
     typer.echo(st.backend.presign(key, expires))
 
 
@@ -895,7 +896,7 @@ def _not_regular(mode: int) -> str | None:
 
 
 # the top-level areas of a store: a directory or prefix holding none of them is not one
-STORE_AREAS = ("heads/", "manifests/", "blobs/", "events/", "checks/")
+STORE_AREAS = layout.MARKERS
 
 
 def _store(url: str) -> Any:

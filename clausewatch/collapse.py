@@ -28,8 +28,9 @@ from pydantic import Field
 from clausewatch.errors import InputError
 from clausewatch.urls import url_problem
 from extractors import Clause, Extraction, substance_tokens
+from storage import layout
 from storage.models import BlobRef, DocumentRef, Record, dump, load_json
-from storage.store import Store, check_document_id
+from storage.store import Store
 
 MIN_WORDS = 150
 MAX_CLOCK_SKEW = timedelta(minutes=5)  # as for import: a capture time this far ahead is refused
@@ -86,17 +87,13 @@ class HeldCapture(Record):
     accepted: str | None = None  # the manifest it became, once accepted
 
 
-def held_key(document: str) -> str:
-    return f"held/{check_document_id(document)}.json"
-
-
 def put_held(store: Store, held: HeldCapture) -> None:
-    store.backend.overwrite(held_key(held.document.id), dump(held))
+    store.backend.overwrite(layout.held(held.document.id), dump(held))
 
 
 def get_held(store: Store, document: str) -> tuple[HeldCapture, str]:
     """The document's held capture and its version token; InputError when there is none."""
-    found = store.backend.read_versioned(held_key(document))
+    found = store.backend.read_versioned(layout.held(document))
     if found is None:
         raise InputError(
             f"{document}: no capture is held back in {store.url} (the guard holds back a "
@@ -111,7 +108,7 @@ def get_held(store: Store, document: str) -> tuple[HeldCapture, str]:
         problem = str(exc)
     if problem is not None:
         raise InputError(
-            f"{document}: the held capture record {held_key(document)} is damaged ({problem}); "
+            f"{document}: the held capture record {layout.held(document)} is damaged ({problem}); "
             "nothing was recorded, and the next capture held back replaces it"
         )
     return held, token

@@ -18,8 +18,9 @@ import logging
 from datetime import datetime
 
 from clausewatch.settings import settings
+from storage import layout
 from storage.models import Record, dump
-from storage.store import Store, check_document_id
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -43,19 +44,17 @@ def threshold() -> int:
     return max(1, settings().fetch_failures)
 
 
-def _key(document: str) -> str:
-    return f"failures/{check_document_id(document)}.json"
-
-
 def _read(store: Store, document: str) -> Streak | None:
-    found = store.backend.read_versioned(_key(document))
+    found = store.backend.read_versioned(layout.failure(document))
     if found is None:
         return None
     try:
         return Streak.model_validate_json(found[0])
     except ValueError:  # a damaged streak starts again rather than stop every check
         log.warning(
-            "%s: unreadable failure streak %s; starting a new one", document, _key(document)
+            "%s: unreadable failure streak %s; starting a new one",
+            document,
+            layout.failure(document),
         )
         return None
 
@@ -74,14 +73,14 @@ def failed(store: Store, document: str, at: datetime, error: str) -> Streak:
         streak = current.model_copy(
             update={"count": current.count + 1, "last_error": error, "last_at": at}
         )
-    store.backend.overwrite(_key(document), dump(streak))
+    store.backend.overwrite(layout.failure(document), dump(streak))
     return streak
 
 
 def alerted(store: Store, streak: Streak) -> None:
     """Remember that the streak's ``fetch_failed`` event is logged."""
     store.backend.overwrite(
-        _key(streak.document), dump(streak.model_copy(update={"alerted": True}))
+        layout.failure(streak.document), dump(streak.model_copy(update={"alerted": True}))
     )
 
 
@@ -96,5 +95,5 @@ def succeeded(store: Store, document: str) -> Streak | None:
     streak = ending(store, document)
     if streak is None:
         return None
-    store.backend.overwrite(_key(document), dump(streak.model_copy(update={"count": 0})))
+    store.backend.overwrite(layout.failure(document), dump(streak.model_copy(update={"count": 0})))
     return streak

@@ -36,8 +36,9 @@ from clausewatch.errors import ClausewatchError, ExtractionError, InputError
 from clausewatch.record import Capture, Outcome, Target, extract_capture, record_capture
 from clausewatch.urls import url_problem
 from extractors import Extraction
+from storage import layout
 from storage.models import DOCUMENT_ID, DocumentRef
-from storage.store import Store, check_document_id
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 _WORKER_DIED = "%s: an extraction worker died; extracting this line in the main process"
@@ -194,7 +195,7 @@ def _parse(line: str, where: str) -> dict[str, Any]:
                     "fix the line"
                 ) from None
     try:
-        check_document_id(spec["document"])
+        layout.document_id(spec["document"])
         if not DOCUMENT_ID.fullmatch(spec["document"]):  # `$` alone lets a trailing newline in
             raise InputError(f"invalid document id {spec['document']!r}: no newlines")
     except InputError as exc:

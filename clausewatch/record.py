@@ -27,7 +27,6 @@ from clausewatch.collapse import (
     HeldCapture,
     collapse_reason,
     get_held,
-    held_key,
     put_held,
     stale_reason,
 )
@@ -42,6 +41,7 @@ from clausewatch.errors import (
 from clausewatch.lineage import Lineage
 from extractors import Clause, Extraction, parse_canonical
 from extractors.part import fragment_of
+from storage import layout
 from storage.models import (
     BlobRef,
     ChangeClass,
@@ -383,7 +383,7 @@ def accept_held(store: Store, document: str) -> Outcome:
         raise InputError(f"{document}: the held capture was not recorded: {outcome.error}")
     if outcome.manifest is not None:
         done = held.model_copy(update={"accepted": outcome.manifest})
-        store.backend.swap(held_key(document), dump(done), token)
+        store.backend.swap(layout.held(document), dump(done), token)
     return outcome
 
 

@@ -37,12 +37,11 @@ from clausewatch import events
 from clausewatch.errors import ClausewatchError, StoreError
 from clausewatch.event_models import SealedData
 from clausewatch.times import utc_z
+from storage import layout
 from storage.models import SHA256, Manifest, load_json
 from storage.store import Store, sha256
 
-SEALS = "seals/"
 SEALED = events.SEALED
-REEXTRACTS = "reextracts/"
 REEXTRACT_FORMAT = "clausewatch.reextract/1"
 # what re-extraction replaces in a manifest; every other field is evidence and is kept
 _REEXTRACTED_FIELDS = frozenset(
@@ -83,7 +82,7 @@ def merkle_root(leaves: list[tuple[str, str]]) -> str:
 
 def latest(store: Store) -> tuple[str, dict[str, Any]] | None:
     """(key, seal) of the newest seal."""
-    keys = list(store.backend.list(SEALS))
+    keys = list(store.backend.list(layout.SEALS))
     if not keys:
         return None
     record = _seal_record(store.backend.read(keys[-1]))
@@ -103,7 +102,9 @@ def seal(store: Store, now: datetime | None = None) -> dict[str, Any]:
         head, _ = store.head(document)
         if head is not None:
             leaves.append((document, head.manifest))
-    previous = list(store.backend.list(SEALS))[-1:]  # chained by its bytes' hash, damaged or not
+    previous = list(store.backend.list(layout.SEALS))[
+        -1:
+    ]  # chained by its bytes' hash, damaged or not
     record = {
         "format": "clausewatch.seal/1",
         "created_at": utc_z(now),
@@ -112,7 +113,7 @@ def seal(store: Store, now: datetime | None = None) -> dict[str, Any]:
         "merkle_root": merkle_root(leaves),
     }
     data = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
-    key = f"{SEALS}{now.strftime('%Y%m%dT%H%M%S%fZ')}.json"
+    key = layout.seal(now)
     store.backend.create(key, data)
     payload = SealedData.model_validate(
         {
@@ -129,7 +130,7 @@ def seal(store: Store, now: datetime | None = None) -> dict[str, Any]:
 
 
 def reextract_key(document: str, head: str) -> str:
-    return f"{REEXTRACTS}{document}/{head}.json"
+    return layout.reextract(document, head)
 
 
 def record_reextract(
@@ -164,7 +165,7 @@ def check(store: Store) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     previous_hash: str | None = None
     last: dict[str, Any] | None = None
-    for key in store.backend.list(SEALS):
+    for key in store.backend.list(layout.SEALS):
         try:
             data = store.backend.read(key)
         except ClausewatchError as exc:

@@ -25,7 +25,6 @@ import errno
 import fcntl
 import hashlib
 import os
-import re
 import secrets
 import stat
 import sys
@@ -33,26 +32,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from clausewatch.errors import NotAFile, ObjectNotFound, StoreError
+from storage import layout
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _List = list  # the class defines a method named list
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # NONBLOCK: a FIFO never hangs
-# The directories of the store's layout (storage/store.py; plus wayback/ and webhooks/): within
-# these areas every other directory stands where the layout has a file (``heads/D.json``,
-# ``events/log/000000000002.json``, ``webhooks/E/state.json``, a blob), so it is never listed.
-_AREAS = frozenset(
-    "blobs manifests heads checks events seals reextracts failures wayback webhooks".split()
-)
-_DIRECTORIES = re.compile(
-    r"(?:blobs|manifests)(?:/[0-9a-f]{2})?|heads|seals|failures|(?:checks|reextracts)(?:/[^/]+)?"
-    r"|events(?:/log|/ids)?|wayback(?:/attestations|/queue(?:/[^/]+)?)?|webhooks(?:/[^/]+(?:/dead)?)?"
-)
+# Within the store's areas (storage.layout) every directory but the layout's own stands where
+# the layout has a file (``heads/D.json``, ``events/log/000000000002.json``,
+# ``webhooks/E/state.json``, a blob), so it is never listed.
 MISPLACED_DIRECTORY = "a directory where the store's layout has a file"
 
 
 def misplaced_directory(key: str) -> bool:
     """Whether a directory at ``key`` stands where the layout has only files."""
-    return key.split("/", 1)[0] in _AREAS and not _DIRECTORIES.fullmatch(key)
+    return key.split("/", 1)[0] in layout.TOP_LEVEL and not layout.DIRECTORIES.fullmatch(key)
 
 
 class LocalBackend:

@@ -30,6 +30,7 @@ from botocore.config import Config
 
 from clausewatch.errors import ObjectNotFound, StoreError, StoreUnavailable
 from clausewatch.settings import settings
+from storage import layout
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -43,7 +44,7 @@ _CONFIG = Config(
     signature_version="s3v4",
 )
 # evidence, written once; heads, queues and delivery state must change
-LOCKED_AREAS = ("blobs/", "manifests/", "seals/", "reextracts/")
+LOCKED_AREAS = layout.WRITE_ONCE
 JSON = "application/json"
 INERT = "application/octet-stream"
 

@@ -1,16 +1,6 @@
 """The content-addressed store: blobs and manifests by SHA-256, heads, checks and the event log.
 
-Layout (identical on every backend)::
-
-    blobs/<h[:2]>/<h>              write-once bytes (page, DOM, screenshot, clauses), h = SHA-256
-    manifests/<h[:2]>/<h>.json     write-once manifests, h = SHA-256 of the manifest bytes
-    heads/<document>.json          latest version of a document (compare-and-swap)
-    checks/<document>/<time>-<h8>.json   unchanged checks
-    events/log/<cursor>.json       the event log, cursor = 12-digit sequence number
-    events/ids/<event id>          the cursor holding an event, or a writer's claim on it
-    events/cursor                  a hint: the highest cursor written (may lag)
-    seals/<time>.json              write-once seals (clausewatch.seal)
-    reextracts/<document>/<h>.json write-once: the head a re-extraction to head h replaced
+The layout of its keys is :mod:`storage.layout`.
 
 Every read of a blob or manifest is re-hashed and raises :class:`IntegrityError` on mismatch.
 """
@@ -22,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import socket
 import sys
 import time
@@ -41,10 +30,10 @@ from clausewatch.errors import (
     ObjectNotFound,
     StoreError,
 )
+from storage import layout
 from storage.backend import Backend
 from storage.local import LocalBackend
 from storage.models import (
-    DOCUMENT_ID,
     SHA256,
     CheckRecord,
     Head,
@@ -56,34 +45,10 @@ from storage.models import (
 
 log = logging.getLogger(__name__)
 HASH_PREFIX_LEN = 6  # shortest hash prefix accepted by lookups
-CHECK_NAME = re.compile(r"(\d{8}T\d{12}Z)-([0-9a-f]{8})\.json")  # <UTC time>-<SHA-256[:8]>.json
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def blob_key(h: str) -> str:
-    return f"blobs/{h[:2]}/{h}"
-
-
-def manifest_key(h: str) -> str:
-    return f"manifests/{h[:2]}/{h}.json"
-
-
-def check_document_id(document: str) -> str:
-    if not DOCUMENT_ID.fullmatch(document):  # `$` alone lets a trailing newline in
-        raise InputError(
-            f"invalid document id {document!r}: use lower-case letters, digits, '.', '-' and '_' "
-            "(no slashes or '..'), starting and ending with a letter or digit"
-        )
-    return document
-
-
-def check_hash(h: str) -> str:
-    if not SHA256.fullmatch(h):
-        raise InputError(f"{h!r} is not a SHA-256: expected 64 lower-case hex digits")
-    return h
 
 
 class Store:
@@ -101,20 +66,20 @@ class Store:
     # -- blobs and manifests -------------------------------------------------------------
     def put_blob(self, data: bytes) -> str:
         h = sha256(data)
-        self.backend.create(blob_key(h), data, sha256=h)
+        self.backend.create(layout.blob(h), data, sha256=h)
         return h
 
     def get_blob(self, h: str) -> bytes:
-        return self._verified(blob_key(check_hash(h)), h)
+        return self._verified(layout.blob(layout.sha256_name(h)), h)
 
     def put_manifest(self, manifest: Manifest) -> str:
         data = dump(manifest)
         h = sha256(data)
-        self.backend.create(manifest_key(h), data, sha256=h)
+        self.backend.create(layout.manifest(h), data, sha256=h)
         return h
 
     def get_manifest(self, h: str) -> Manifest:
-        data = self._verified(manifest_key(check_hash(h)), h)
+        data = self._verified(layout.manifest(layout.sha256_name(h)), h)
         try:
             return Manifest.model_validate_json(data)
         except ValueError as exc:
@@ -125,8 +90,8 @@ class Store:
 
     def get_object(self, h: str) -> tuple[str, bytes]:
         """A blob or manifest by full hash: ("blob" | "manifest", verified bytes)."""
-        check_hash(h)
-        for kind, key in (("blob", blob_key(h)), ("manifest", manifest_key(h))):
+        layout.sha256_name(h)
+        for kind, key in (("blob", layout.blob(h)), ("manifest", layout.manifest(h))):
             if self.backend.exists(key):
                 return kind, self._verified(key, h)
         raise ObjectNotFound(
@@ -166,7 +131,7 @@ class Store:
     # -- heads and checks ----------------------------------------------------------------
     def head(self, document: str) -> tuple[Head | None, str | None]:
         """The document's head and its version token (both None for a new document)."""
-        found = self.backend.read_versioned(f"heads/{check_document_id(document)}.json")
+        found = self.backend.read_versioned(layout.head(document))
         if found is None:
             return None, None
         try:
@@ -178,7 +143,7 @@ class Store:
             ) from exc
 
     def swap_head(self, head: Head, expected: str | None) -> bool:
-        key = f"heads/{check_document_id(head.document)}.json"
+        key = layout.head(head.document)
         return self.backend.swap(key, dump(head), expected)
 
     def documents(self, quiet: bool = False) -> list[str]:
@@ -190,8 +155,8 @@ class Store:
         ``seal`` or ``reextract`` for the whole store; ``clausewatch verify`` names it
         (:meth:`stray_heads`)."""
         found = []
-        for key in self.backend.list("heads/"):
-            document = _head_document(key)
+        for key in self.backend.list(layout.HEADS):
+            document = layout.head_document(key)
             if document is not None:
                 found.append(document)
             elif not quiet and key not in self._warned:
@@ -201,12 +166,11 @@ class Store:
 
     def stray_heads(self) -> list[str]:
         """The keys under ``heads/`` that are not the head of a valid document id."""
-        return [k for k in self.backend.list("heads/") if _head_document(k) is None]
+        return [k for k in self.backend.list(layout.HEADS) if layout.head_document(k) is None]
 
     def add_check(self, check: CheckRecord) -> str:
         data = dump(check)
-        stamp = check.checked_at.strftime("%Y%m%dT%H%M%S%fZ")
-        key = f"checks/{check_document_id(check.document)}/{stamp}-{sha256(data)[:8]}.json"
+        key = layout.check(check.document, check.checked_at, sha256(data))
         self.backend.create(key, data)
         return key
 
@@ -217,13 +181,13 @@ class Store:
         head, _ = self.head(document)
         stamps = (
             m[1]
-            for key in self.backend.list(f"checks/{check_document_id(document)}/")
-            if (m := CHECK_NAME.fullmatch(key.rsplit("/", 1)[-1]))
+            for key in self.backend.list(layout.checks(document))
+            if (m := layout.CHECK_NAME.fullmatch(key.rsplit("/", 1)[-1]))
         )
         latest = max(stamps, default=None)
         times = [head.captured_at] if head else []
         if latest:
-            times.append(datetime.strptime(latest, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC))
+            times.append(datetime.strptime(latest, layout.TIME_NAME).replace(tzinfo=UTC))
         return max(times, default=None)
 
     def checks(self, document: str, quiet: bool = False) -> Iterator[CheckRecord]:
@@ -231,7 +195,7 @@ class Store:
 
         A record that is not a valid check (truncated, garbage) is skipped with a warning on
         stderr naming its key (``quiet``: silently); ``clausewatch verify`` names it too."""
-        for key in self.backend.list(f"checks/{check_document_id(document)}/"):
+        for key in self.backend.list(layout.checks(document)):
             try:
                 check = CheckRecord.model_validate_json(self.backend.read(key))
             except (ValueError, ObjectNotFound):
@@ -281,7 +245,7 @@ class Store:
             delay = min(1.0, delay * 2)
 
     def _append_once(self, event_id: str, build: Callable[[int], bytes]) -> int | None:
-        id_key = f"events/ids/{_safe_id(event_id)}"
+        id_key = layout.event_id(event_id)
         after = self._cursor_hint()
         nonce = uuid.uuid4().hex
         claim = json.dumps({"claimed_at": time.time(), "after": after, "owner": _owner(nonce)})
@@ -308,14 +272,14 @@ class Store:
                 cursor += 1
                 if not self._still_ours(id_key, nonce):
                     return None  # we outlived our claim: its new writer logs the event
-                if self.backend.create(f"events/log/{cursor:012d}.json", build(cursor)):
+                if self.backend.create(layout.event(cursor), build(cursor)):
                     break
                 cursor = max(cursor, self._last_cursor())  # the hint lagged: look at the log
         except BaseException:
             self._release(id_key, nonce)  # let the next writer take over at once
             raise
         self.backend.overwrite(id_key, str(cursor).encode())
-        self.backend.overwrite("events/cursor", str(cursor).encode())
+        self.backend.overwrite(layout.EVENT_CURSOR, str(cursor).encode())
         return cursor
 
     def _abandoned(self, state: dict[str, Any]) -> bool:
@@ -353,7 +317,7 @@ class Store:
     def has_event(self, event_id: str) -> bool:
         """Whether an event is in the log (a writer's claim on it does not count: a claim
         whose writer died is taken over by the next :meth:`append_event`)."""
-        found = self.backend.read_versioned(f"events/ids/{_safe_id(event_id)}")
+        found = self.backend.read_versioned(layout.event_id(event_id))
         return found is not None and found[0].strip().isdigit()
 
     def events(
@@ -364,8 +328,8 @@ class Store:
         An entry that is not a JSON object (truncated, garbage) is skipped with a warning on
         stderr naming its key (``quiet``: silently), and its cursor added to ``skipped``;
         ``clausewatch verify`` names it too."""
-        for key in self.backend.list("events/log/", start_after=f"events/log/{since:012d}.json"):
-            cursor = _log_cursor(key)
+        for key in self.backend.list(layout.EVENT_LOG, start_after=layout.event(since)):
+            cursor = layout.event_cursor(key)
             if cursor is None:
                 continue
             try:
@@ -384,14 +348,14 @@ class Store:
             yield cursor, event
 
     def _cursor_hint(self) -> int:
-        hint = self.backend.read_versioned("events/cursor")
+        hint = self.backend.read_versioned(layout.EVENT_CURSOR)
         if not hint:
             return 0
         value = hint[0].strip()
         if (
             value.isdigit()
             and len(value) <= 12  # cursors have 12 digits (int() refuses over 4300)
-            and self.backend.exists(f"events/log/{int(value):012d}.json")
+            and self.backend.exists(layout.event(int(value)))
         ):
             return int(value)  # the hint is written after its entry: it names one that exists
         if value == b"0":
@@ -404,8 +368,8 @@ class Store:
 
     def _last_cursor(self) -> int:
         last = self._cursor_hint()
-        for key in self.backend.list("events/log/", start_after=f"events/log/{last:012d}.json"):
-            last = max(last, _log_cursor(key) or 0)
+        for key in self.backend.list(layout.EVENT_LOG, start_after=layout.event(last)):
+            last = max(last, layout.event_cursor(key) or 0)
         return last
 
 
@@ -413,20 +377,6 @@ STRAY_HEAD = (
     "not the head of a document (heads/<document id>.json, the id in lower-case letters, "
     "digits, '.', '-' and '_'): move or remove it"
 )
-
-
-def _head_document(key: str) -> str | None:
-    """The document whose head ``key`` is, or None if it is not ``heads/<valid id>.json``."""
-    name = key[len("heads/") :]
-    if not key.startswith("heads/") or not name.endswith(".json"):
-        return None
-    document = name[: -len(".json")]
-    return document if DOCUMENT_ID.fullmatch(document) else None
-
-
-def _log_cursor(key: str) -> int | None:
-    name = key.rsplit("/", 1)[1].removesuffix(".json")
-    return int(name) if name.isdigit() else None
 
 
 def _warn(message: str) -> None:
@@ -493,12 +443,6 @@ def _dead(owner: Any) -> bool:
     if not isinstance(pid, int) or not isinstance(started, int):
         return False
     return _started(pid) != started
-
-
-def _safe_id(event_id: str) -> str:
-    if not event_id or not all(c.isalnum() or c in "-_." for c in event_id):
-        raise InputError(f"invalid event id {event_id!r}")
-    return event_id
 
 
 def open_store(url: str) -> Store:

@@ -14,9 +14,10 @@ from typing import Literal
 
 from clausewatch.errors import ClausewatchError, InputError, IntegrityError
 from clausewatch.times import utc_z
+from storage import layout
 from storage.local import MISPLACED_DIRECTORY
 from storage.models import SHA256, CheckRecord, Manifest, load_json, summary
-from storage.store import CHECK_NAME, STRAY_HEAD, Store, sha256
+from storage.store import STRAY_HEAD, Store, sha256
 
 ProblemKind = Literal["missing", "corrupt", "invalid", "broken-chain", "link", "not-a-file"]
 _CURSOR = re.compile(r"\d{12}")
@@ -71,13 +72,13 @@ def verify_store(store: Store, document: str | None = None) -> Report:
         report.problems += [Problem("invalid", key, STRAY_HEAD) for key in store.stray_heads()]
     manifests: dict[str, Manifest] = {}
     if document is None:
-        report.blobs = _scan(store, "blobs/", report, lambda key: key.rsplit("/", 1)[1])
-        report.manifests = _scan(store, "manifests/", report, _manifest_hash, manifests)
+        report.blobs = _scan(store, layout.BLOBS, report, lambda key: key.rsplit("/", 1)[1])
+        report.manifests = _scan(store, layout.MANIFESTS, report, _manifest_hash, manifests)
     reachable: set[str] = set()
     for doc in docs:
         report.documents += 1
         _walk_chain(store, doc, report, manifests, reachable, rehash=document is not None)
-    _check_checks(store, report, f"checks/{document}/" if document else "checks/")
+    _check_checks(store, report, layout.checks(document) if document else layout.CHECKS)
     if document is None:
         _check_event_log(store, report)
         _check_webhook_states(store, report)
@@ -158,7 +159,7 @@ def _walk_chain(
     try:
         head, _ = store.head(doc)
     except ClausewatchError as exc:
-        report.problems.append(Problem("invalid", f"heads/{doc}.json", str(exc)))
+        report.problems.append(Problem("invalid", layout.head(doc), str(exc)))
         return
     if head is None:
         return
@@ -168,7 +169,7 @@ def _walk_chain(
         manifest = _load(store, h, known, report)
         if manifest is None:
             return
-        key = f"manifests/{h[:2]}/{h}.json"
+        key = layout.manifest(h)
         if h == head.manifest and manifest.content_hash != head.content_hash:
             report.problems.append(
                 Problem("broken-chain", key, f"{doc}: head names another content hash")
@@ -190,7 +191,7 @@ def _walk_chain(
         report.problems.append(
             Problem(
                 "broken-chain",
-                f"heads/{doc}.json",
+                layout.head(doc),
                 f"{doc}: history ends at version {expected + 1}, not 1",
             )
         )
@@ -203,7 +204,7 @@ def _load(store: Store, h: str, known: dict[str, Manifest], report: Report) -> M
         known[h] = store.get_manifest(h)
     except ClausewatchError as exc:
         kind: ProblemKind = "corrupt" if isinstance(exc, IntegrityError) else "missing"
-        report.problems.append(Problem(kind, f"manifests/{h[:2]}/{h}.json", str(exc)))
+        report.problems.append(Problem(kind, layout.manifest(h), str(exc)))
         return None
     return known[h]
 
@@ -211,7 +212,7 @@ def _load(store: Store, h: str, known: dict[str, Manifest], report: Report) -> M
 def _check_blobs(store: Store, manifest: Manifest, report: Report, rehash: bool) -> None:
     """Every blob a manifest names exists (and, when ``rehash``, still hashes to its name)."""
     for name, ref in manifest.blobs.items():
-        key = f"blobs/{ref.sha256[:2]}/{ref.sha256}"
+        key = layout.blob(ref.sha256)
         what = f"{manifest.document.id} version {manifest.version} {name}"
         if rehash:
             report.blobs += 1
@@ -228,7 +229,7 @@ def _check_checks(store: Store, report: Report, prefix: str) -> None:
     """Every check record is a valid check of its folder's document, named by its hash."""
     for key, data in _read_all(store, prefix, report):
         parts = key.split("/")
-        name = CHECK_NAME.fullmatch(parts[-1])
+        name = layout.CHECK_NAME.fullmatch(parts[-1])
         if len(parts) != 3 or name is None:
             report.problems.append(
                 Problem("invalid", key, "not a check record name (<UTC time>-<hash>.json)")
@@ -255,7 +256,7 @@ def _check_checks(store: Store, report: Report, prefix: str) -> None:
 def _check_event_log(store: Store, report: Report) -> None:
     """Every log entry is a JSON event named by its cursor; the cursor hint names an entry."""
     cursors: set[int] = set()
-    for key, data in _read_all(store, "events/log/", report):
+    for key, data in _read_all(store, layout.EVENT_LOG, report):
         name = key.rsplit("/", 1)[1].removesuffix(".json")
         if key.count("/") != 2 or not key.endswith(".json") or not _CURSOR.fullmatch(name):
             report.problems.append(Problem("invalid", key, "not an event log entry name"))
@@ -280,9 +281,9 @@ def _check_event_log(store: Store, report: Report) -> None:
                 Problem("invalid", key, "not an event: no id, type or time (digest skips it)")
             )
     try:
-        hint = store.backend.read_versioned("events/cursor")
+        hint = store.backend.read_versioned(layout.EVENT_CURSOR)
     except ClausewatchError as exc:
-        report.problems.append(Problem("missing", "events/cursor", str(exc)))
+        report.problems.append(Problem("missing", layout.EVENT_CURSOR, str(exc)))
         return
     if hint is None:
         return
@@ -297,7 +298,7 @@ def _check_event_log(store: Store, report: Report) -> None:
     report.problems.append(
         Problem(
             "invalid",
-            "events/cursor",
+            layout.EVENT_CURSOR,
             f"{what}; writers ignore it and read the log (the next event logged rewrites it)",
         )
     )
@@ -305,7 +306,7 @@ def _check_event_log(store: Store, report: Report) -> None:
 
 def _check_webhook_states(store: Store, report: Report) -> None:
     """Every webhook endpoint's delivery state (``webhooks/<endpoint>/state.json``) is valid."""
-    keys = [k for k in store.backend.list("webhooks/") if k.count("/") == 2]
+    keys = [k for k in store.backend.list(layout.WEBHOOKS) if k.count("/") == 2]
     states = [k for k in keys if k.endswith("/state.json")]
     if not states:
         return
@@ -324,7 +325,7 @@ def _check_webhook_states(store: Store, report: Report) -> None:
 def _check_held(store: Store, report: Report) -> None:
     """Every capture the collapse guard held back (``held/<document>.json``) is a valid record
     whose blobs are in the store (they are re-hashed with the other blobs)."""
-    keys = list(store.backend.list("held/"))
+    keys = list(store.backend.list(layout.HELD))
     if not keys:
         return
     from clausewatch.collapse import HeldCapture  # the format the guard writes
@@ -340,7 +341,7 @@ def _check_held(store: Store, report: Report) -> None:
             report.problems.append(Problem("invalid", key, what[:300]))
             continue
         for name, ref in held.blobs.items():
-            blob = f"blobs/{ref.sha256[:2]}/{ref.sha256}"
+            blob = layout.blob(ref.sha256)
             if not store.backend.exists(blob):
                 what = f"{held.document.id} held capture of {held.captured_at.isoformat()} {name}"
                 report.problems.append(Problem("missing", blob, what))
@@ -350,7 +351,7 @@ def _check_dead_letters(store: Store, report: Report) -> None:
     """Every dead letter (``webhooks/<endpoint>/dead/<cursor>.json``, written by
     :meth:`clausewatch.webhooks.Deliverer._dead_letter`) is a JSON object naming its cursor, its
     event id, and when it was given up."""
-    for key, data in _read_all(store, "webhooks/", report, lambda k: k.count("/") == 3):
+    for key, data in _read_all(store, layout.WEBHOOKS, report, lambda k: k.count("/") == 3):
         parts = key.split("/")
         name = parts[3].removesuffix(".json")
         if parts[2] != "dead":
@@ -378,7 +379,7 @@ def _check_dead_letters(store: Store, report: Report) -> None:
 def _check_wayback_queue(store: Store, report: Report) -> None:
     """Every Wayback queue entry (``wayback/queue/<document>/<manifest>.json``) is an entry of
     :class:`clausewatch.archive.Entry` for the document and manifest it is filed under."""
-    keys = list(store.backend.list("wayback/queue/"))
+    keys = list(store.backend.list(layout.WAYBACK_QUEUE))
     if not keys:
         return
     from clausewatch.archive import Entry  # the format `archive` reads and writes

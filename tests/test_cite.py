@@ -13,8 +13,9 @@ from clausewatch.cite import citation
 from clausewatch.cli import app
 from clausewatch.errors import IntegrityError
 from clausewatch.record import record_capture
+from storage import layout
 from storage.local import LocalBackend
-from storage.store import Store, blob_key
+from storage.store import Store
 from tests.helpers import T0, capture, page, target
 
 runner = CliRunner()
@@ -79,7 +80,7 @@ def test_citation_refuses_a_corrupted_snapshot(history: Store) -> None:
     head, _ = history.head("acme-privacy")
     assert head is not None
     manifest = history.get_manifest(head.manifest)
-    history.backend.overwrite(blob_key(manifest.blobs["response"].sha256), b"tampered")
+    history.backend.overwrite(layout.blob(manifest.blobs["response"].sha256), b"tampered")
     with pytest.raises(IntegrityError):
         citation(history, "acme-privacy")
 

@@ -13,7 +13,8 @@ import typer
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from storage.store import blob_key, open_store
+from storage import layout
+from storage.store import open_store
 from tests.helpers import write_pages
 
 CLI = [str(Path(sys.executable).parent / "clausewatch")]
@@ -102,7 +103,7 @@ def test_get_writes_only_verified_bytes(archive: str, tmp_path: Path) -> None:
     ok = runner.invoke(app, ["get", head.content_hash[:12], "--store", archive, "-o", str(out)])
     assert ok.exit_code == 0, ok.output
     assert b"14 days" in out.read_bytes()
-    st.backend.overwrite(blob_key(head.content_hash), b"tampered")
+    st.backend.overwrite(layout.blob(head.content_hash), b"tampered")
     bad_out = tmp_path / "tampered.json"
     bad = runner.invoke(app, ["get", head.content_hash, "--store", archive, "-o", str(bad_out)])
     assert bad.exit_code == 2 and "corrupt" in bad.output and head.content_hash in bad.output

@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 
 from clausewatch.cli import app
 from clausewatch.record import record_capture
+from storage import layout
 from storage.local import LocalBackend
-from storage.store import Store, blob_key
+from storage.store import Store
 from tests.helpers import capture, page, target
 
 runner = CliRunner()
@@ -115,7 +116,7 @@ def test_a_corrupt_object_leaves_an_existing_target_untouched(
     out = tmp_path / "out"
     out.write_bytes(b"old contents")
     out.chmod(0o600)
-    (root / blob_key(h)).write_bytes(b"tampered")
+    (root / layout.blob(h)).write_bytes(b"tampered")
     code, output = get(root, h, out)
     assert code == 2 and "corrupt" in output
     assert out.read_bytes() == b"old contents" and stat.S_IMODE(out.stat().st_mode) == 0o600

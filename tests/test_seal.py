@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 import clausewatch.seal
 from clausewatch.cli import app
 from clausewatch.record import record_capture
-from storage.store import Store, manifest_key
+from storage import layout
+from storage.store import Store
 from storage.verify import verify_store
 from tests.helpers import _delete, capture, page, target, validate
 
@@ -47,14 +48,14 @@ def test_a_deleted_chain_link_and_a_corrupt_manifest_are_named(store: Store) -> 
     two_documents(store)
     chain = list(store.chain("doc-a"))
     middle = chain[1][0]
-    _delete(store, manifest_key(middle))
+    _delete(store, layout.manifest(middle))
     head_b, _ = store.head("doc-b")
     assert head_b is not None
-    store.backend.overwrite(manifest_key(head_b.manifest), b"{}")
+    store.backend.overwrite(layout.manifest(head_b.manifest), b"{}")
     report = verify_store(store)
     keys = {(p.kind, p.key) for p in report.problems}
-    assert ("missing", manifest_key(middle)) in keys
-    assert ("corrupt", manifest_key(head_b.manifest)) in keys
+    assert ("missing", layout.manifest(middle)) in keys
+    assert ("corrupt", layout.manifest(head_b.manifest)) in keys
     assert not report.ok
 
 

@@ -11,8 +11,9 @@ import pytest
 
 from clausewatch.errors import InputError, IntegrityError, ObjectNotFound
 from clausewatch.record import record_capture
+from storage import layout
 from storage.models import CheckRecord, Head
-from storage.store import Store, blob_key, manifest_key, open_store, sha256
+from storage.store import Store, open_store, sha256
 from storage.verify import verify_store
 from tests.helpers import capture, page, target
 
@@ -22,13 +23,13 @@ def test_blob_round_trip_and_write_once(store: Store) -> None:
     assert h == sha256(b"clause text")
     assert store.get_blob(h) == b"clause text"
     assert store.put_blob(b"clause text") == h  # idempotent
-    assert not store.backend.create(blob_key(h), b"other bytes")  # never overwritten
+    assert not store.backend.create(layout.blob(h), b"other bytes")  # never overwritten
     assert store.get_blob(h) == b"clause text"
 
 
 def test_corrupted_blob_is_refused_on_read(store: Store) -> None:
     h = store.put_blob(b"the original bytes")
-    store.backend.overwrite(blob_key(h), b"tampered bytes")
+    store.backend.overwrite(layout.blob(h), b"tampered bytes")
     with pytest.raises(IntegrityError, match=h):
         store.get_blob(h)
     with pytest.raises(IntegrityError):
@@ -121,12 +122,12 @@ def test_verify_reports_corrupt_missing_and_invalid_objects(store: Store) -> Non
     assert verify_store(store).ok
     chain = list(store.chain(t.ref.id))
     newest, oldest = chain[0][1], chain[1]
-    store.backend.overwrite(blob_key(newest.blobs["response"].sha256), b"truncated")
-    store.backend.overwrite(manifest_key(oldest[0]), b"{not json")
+    store.backend.overwrite(layout.blob(newest.blobs["response"].sha256), b"truncated")
+    store.backend.overwrite(layout.manifest(oldest[0]), b"{not json")
     report = verify_store(store)
     kinds = {(p.kind, p.key) for p in report.problems}
-    assert ("corrupt", blob_key(newest.blobs["response"].sha256)) in kinds
-    assert ("corrupt", manifest_key(oldest[0])) in kinds
+    assert ("corrupt", layout.blob(newest.blobs["response"].sha256)) in kinds
+    assert ("corrupt", layout.manifest(oldest[0])) in kinds
     assert not report.ok
 
 

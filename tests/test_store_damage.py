@@ -135,13 +135,14 @@ def test_a_garbage_head_is_one_error_line_in_history_and_import(tmp_path: Path) 
 
 
 def test_a_damaged_manifest_is_one_error_line(tmp_path: Path) -> None:
+    from storage import layout
     from storage.models import dump
-    from storage.store import manifest_key, sha256
+    from storage.store import sha256
 
     store = three_versions(tmp_path)
     bad = b'{"format": "clausewatch.manifest/1"}'  # named by its hash: valid bytes, not a manifest
     h = sha256(bad)
-    store.backend.create(manifest_key(h), bad)
+    store.backend.create(layout.manifest(h), bad)
     head, _ = store.head("doc-a")
     assert head is not None
     store.backend.overwrite("heads/doc-a.json", dump(head.model_copy(update={"manifest": h})))

@@ -17,8 +17,9 @@ from clausewatch.cli import app
 from clausewatch.errors import StoreError
 from clausewatch.record import record_capture
 from clausewatch.webhooks import Deliverer, Endpoint
+from storage import layout
 from storage.local import LocalBackend
-from storage.store import Store, blob_key
+from storage.store import Store
 from storage.verify import verify_store
 from tests.helpers import SECRET as HOOK_SECRET
 from tests.helpers import capture, page, target, view
@@ -183,7 +184,7 @@ def test_a_link_planted_at_a_blob_key_is_refused_on_read(tmp_path: Path) -> None
     store = Store(LocalBackend(root))
     outcome = record_capture(store, target(), capture(page("We keep data for 30 days.")))
     assert outcome.content_hash is not None
-    key = root / blob_key(outcome.content_hash)
+    key = root / layout.blob(outcome.content_hash)
     copy = tmp_path / "copy"
     copy.write_bytes(key.read_bytes())  # the same bytes, outside: the hash would still verify
     key.unlink()
@@ -192,7 +193,7 @@ def test_a_link_planted_at_a_blob_key_is_refused_on_read(tmp_path: Path) -> None
         store.get_blob(outcome.content_hash)
     report = verify_store(store)
     assert not report.ok and [p.key for p in report.problems if p.kind == "link"] == [
-        blob_key(outcome.content_hash)
+        layout.blob(outcome.content_hash)
     ]
 
 

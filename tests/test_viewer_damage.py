@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 from clausewatch.record import record_capture
+from storage import layout
 from storage.local import LocalBackend
-from storage.store import Store, manifest_key
+from storage.store import Store
 from tests.helpers import capture, page, target, view
 
 
@@ -22,7 +23,7 @@ def test_one_damaged_document_does_not_hide_the_others(tmp_path: Path) -> None:
     # acme-terms lost its manifest; acme-cookies' head is garbage (with markup in it)
     manifest = outcomes["acme-terms"].manifest
     assert manifest is not None
-    (root / manifest_key(manifest)).unlink()
+    (root / layout.manifest(manifest)).unlink()
     (root / "heads" / "acme-cookies.json").write_text("<script>alert(1)</script>")
     response = view(store, "/")
     assert response.status_code == 200
