@@ -10,7 +10,8 @@ and a task at the end of each monitor run) works through the entries that are du
 - after a timeout or a 5xx on submit (the job may exist) the next attempt reads the CDX API
   first and takes a capture made since the version was queued;
 - a 429 pauses every submission (``wayback/paused-until``, read by all workers sharing the
-  store) for the server's ``Retry-After``; transient errors back off exponentially; permanent
+  store) for the server's ``Retry-After`` (at most 6 hours); transient errors back off
+  exponentially (:data:`RETRY`, see :mod:`clausewatch.retry`); permanent
   ones (``blocked-url``, ``not-found``, ...) are recorded and not retried;
 - a page URL that is not public (not http(s), a loopback name such as ``localhost.`` or
   ``x.localhost``, a reserved name such as ``.internal``, or a host that is or resolves to a
@@ -39,6 +40,7 @@ from clausewatch import events, netguard
 from clausewatch.errors import InputError, NotAFile
 from clausewatch.event_models import ArchivedData
 from clausewatch.outbound import OutboundRefused
+from clausewatch.retry import Backoff, Policy
 from clausewatch.wayback import RateLimited, SaveResult, WaybackClient, WaybackSettings
 from storage import layout
 from storage.models import Manifest, Record, dump, load_json
@@ -50,8 +52,13 @@ PAUSED = "wayback/paused-until"
 CLAIM_LEASE = timedelta(minutes=30)
 CLAIM_RENEW = timedelta(minutes=5)  # a worker polling renews its claim this often
 SNAPSHOT_SLACK = timedelta(minutes=10)  # clock skew allowed between us and the Wayback Machine
-RETRY_PENDING = timedelta(minutes=1)
+RETRY_PENDING = timedelta(minutes=1)  # polling a running job again, not a retry
 MAX_BACKOFF = timedelta(hours=6)
+# A transient failure is retried by a later pass, without limit: 2 minutes after the first
+# attempt, doubling up to MAX_BACKOFF (reached after the 8th), no jitter (the time is stored).
+RETRY = Policy(
+    attempts=None, backoff=Backoff(first_s=120.0, factor=2.0, max_s=MAX_BACKOFF.total_seconds())
+)
 
 Status = Literal["queued", "submitting", "pending", "archived", "skipped", "failed"]
 
@@ -372,7 +379,7 @@ def _settle(store: Store, key: str, work: _Work, result: SaveResult, now: dateti
         )
     reason = " ".join(x for x in (result.status_ext, result.message) if x) or "failed"
     if result.transient:
-        backoff = min(MAX_BACKOFF, timedelta(minutes=2 ** min(entry.attempts, 12)))
+        backoff = timedelta(seconds=RETRY.delay(entry.attempts))
         return _finish(
             store,
             key,

@@ -37,6 +37,7 @@ from clausewatch.catalog import CatalogDocument
 from clausewatch.errors import BrowserNotFound, CaptureTimeout, FetchError
 from clausewatch.guardproxy import REFUSED_HEADER, GuardProxy, Policy, Refused, public_only
 from clausewatch.record import Capture
+from clausewatch.retry import transient_status
 from clausewatch.settings import settings
 
 log = logging.getLogger(__name__)
@@ -362,11 +363,10 @@ class Renderer:
         if not self.settings.allow_private and (why := await self._refusal(page.url)):
             raise FetchError(f"{doc.id} ({doc.url}): refused after redirects to {page.url}: {why}")
         if response.status >= 400:
-            transient = response.status >= 500 or response.status == 429
             raise FetchError(
                 f"{doc.id} ({doc.url}): HTTP {response.status} {response.status_text}".rstrip(),
                 status=response.status,
-                transient=transient,
+                transient=transient_status(response.status),
             )
         t_load = time.monotonic()
         if "application/pdf" in (await response.all_headers()).get("content-type", ""):
@@ -442,7 +442,7 @@ class Renderer:
             raise FetchError(
                 f"{doc.id} ({doc.url}): HTTP {response.status}",
                 status=response.status,
-                transient=response.status >= 500 or response.status == 429,
+                transient=transient_status(response.status),
             )
         body = await response.body()
         return Capture(

@@ -17,7 +17,8 @@
         └── ConflictError       a compare-and-swap lost too many times in a row
 
 Third-party errors (botocore, Playwright, OSError) are mapped to these at the boundary with
-``raise ... from``. Every message says what happened, to which document, URL or hash, and what
+``raise ... from``. Which of them a retry may cure is decided in one place,
+:func:`clausewatch.retry.is_transient`. Every message says what happened, to which document, URL or hash, and what
 to do about it.
 """
 
@@ -103,10 +104,3 @@ class StoreUnavailable(StoreError):
 
 class ConflictError(StoreError):
     """A compare-and-swap kept losing to concurrent writers."""
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for failures of I/O that a retry may cure (used by Prefect retry conditions)."""
-    if isinstance(exc, StoreUnavailable | CaptureTimeout):
-        return True
-    return isinstance(exc, FetchError) and exc.transient

@@ -21,15 +21,16 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
 from clausewatch.capture import Renderer
 from clausewatch.catalog import CatalogDocument
-from clausewatch.errors import CaptureError, ClausewatchError, is_transient
+from clausewatch.errors import CaptureError, ClausewatchError
 from clausewatch.record import Capture, Outcome, Target, record_capture, record_failure
+from clausewatch.retry import Backoff, Policy, Sleep, call_async
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -46,29 +47,17 @@ T = TypeVar("T")
 TASKS_PER_RUN = 100
 
 
-@dataclass(frozen=True)
-class Retry:
-    """Retries of one step of one document, for transient I/O failures only."""
-
-    attempts: int = 3
-    delays_s: tuple[float, ...] = (2.0, 10.0)
-
-    def delay(self, attempt: int) -> float:
-        return self.delays_s[min(attempt, len(self.delays_s) - 1)] if self.delays_s else 0.0
+# Retries of one step of one document, for transient I/O failures only: three attempts in
+# all, 2 s then 10 s apart.
+Retry = Policy
+DEFAULT_RETRY = Policy(attempts=3, backoff=Backoff(first_s=2.0, factor=5.0, max_s=10.0))
 
 
-async def retrying(what: str, retry: Retry, step: Callable[[], Awaitable[T]]) -> T:
+async def retrying(
+    what: str, retry: Policy, step: Callable[[], Awaitable[T]], sleep: Sleep = asyncio.sleep
+) -> T:
     """Run ``step``; a transient failure is retried after a delay, anything else raises."""
-    for attempt in range(retry.attempts):
-        try:
-            return await step()
-        except Exception as exc:
-            if attempt + 1 >= retry.attempts or not is_transient(exc):
-                raise
-            delay = retry.delay(attempt)
-            log.warning("%s: %s; retrying in %.0f s", what, exc, delay)
-            await asyncio.sleep(delay)
-    raise AssertionError("unreachable: the last attempt returns or raises")
+    return await call_async(what, retry, step, sleep=sleep, logger=log)
 
 
 async def capture_document(renderer: Renderer, doc: CatalogDocument) -> Capture:
@@ -86,7 +75,7 @@ async def check_document(
     capture: CaptureStep = capture_document,
     record: RecordStep = record_capture,
     failure: FailureStep = record_failure,
-    retry: Retry = Retry(),
+    retry: Policy = DEFAULT_RETRY,
 ) -> Outcome:
     """Capture and record one document; every error ends as an ``error`` outcome."""
     target = target_of(doc)
@@ -122,7 +111,7 @@ async def check_documents(
     capture: CaptureStep = capture_document,
     record: RecordStep = record_capture,
     failure: FailureStep = record_failure,
-    retry: Retry = Retry(),
+    retry: Policy = DEFAULT_RETRY,
 ) -> list[Outcome]:
     """Check a batch of documents concurrently (the renderer bounds the pages at once)."""
     jobs = (check_document(renderer, store, d, capture, record, failure, retry) for d in docs)
@@ -225,7 +214,7 @@ async def monitor_documents(
     *,
     batch_size: int | None = None,
     window: int | None = None,
-    retry: Retry = Retry(),
+    retry: Policy = DEFAULT_RETRY,
     on_outcome: OutcomeHook | None = None,
 ) -> list[Outcome]:
     """Check every due document in batches, without Prefect."""

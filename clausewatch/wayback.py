@@ -16,7 +16,11 @@ Protocol (https://docs.google.com/document/d/1Nsv52MvSjbLb2PCpHlat0gkzw0EvtSgpKH
 waybackpy has no SPN2, keys or timeouts, so the save client is written here; the CDX API
 ("was this URL captured since T?") is read directly too, with the same client and timeouts.
 Every request has a timeout. The client never sleeps in a tight loop: polling backs off, and a
-429 is raised to the caller, who pauses all submissions.
+429 is raised to the caller, who pauses all submissions (for the ``Retry-After`` the server
+asks, capped: :func:`clausewatch.retry.retry_after_s`). What is worth another try later is
+marked ``transient`` in the :class:`SaveResult` (HTTP 429 and 5xx, network errors and timeouts:
+:mod:`clausewatch.retry`; and the ``status_ext`` values of :data:`TRANSIENT_STATUS`); the
+caller (:mod:`clausewatch.archive`) schedules the retry.
 
 Every request is guarded (:mod:`clausewatch.outbound`): a base URL that is not public, or keys
 over plain http, raise :class:`~clausewatch.outbound.OutboundRefused` unless
@@ -37,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from clausewatch import outbound
 from clausewatch.errors import InputError
 from clausewatch.lazy import import_lazily
+from clausewatch.retry import retry_after_s, transient_status
 from clausewatch.settings import settings
 
 if TYPE_CHECKING:
@@ -239,7 +244,7 @@ class WaybackClient:
             return SaveResult(
                 "failed",
                 message=self.redact(f"submit failed: {type(exc).__name__}: {exc}")[:300],
-                transient=True,
+                transient=True,  # a transport error (retry.is_transient): nothing else is raised
             )
         if response.status_code == 429:
             raise RateLimited(_retry_after(response))
@@ -251,7 +256,7 @@ class WaybackClient:
                 "check CLAUSEWATCH_WAYBACK_URL",
                 transient=True,
             )
-        if response.status_code >= 500:
+        if transient_status(response.status_code):  # 5xx (429 is handled above)
             return SaveResult(
                 "failed",
                 message=f"HTTP {response.status_code} on submit",
@@ -266,7 +271,11 @@ class WaybackClient:
 
     def poll(self, job_id: str, heartbeat: Callable[[], None] | None = None) -> SaveResult:
         """Follow a job with backoff until it succeeds, fails, or ``max_polls`` run out;
-        ``heartbeat`` is called after each wait (the caller renews its claim there)."""
+        ``heartbeat`` is called after each wait (the caller renews its claim there).
+
+        Polling, not retrying: the waits (``poll_interval_s``, then 1.5 times longer each
+        time, at most 60 s) are for a job that is not done yet; a failed or 5xx status read
+        just counts as one poll, and a 429 is raised."""
         delay = self.settings.poll_interval_s
         for attempt in range(self.settings.max_polls):
             if attempt:
@@ -280,7 +289,7 @@ class WaybackClient:
                 continue  # a slow or failed status read: the job goes on, ask again
             if response.status_code == 429:
                 raise RateLimited(_retry_after(response))
-            if response.status_code >= 500:
+            if transient_status(response.status_code):  # 5xx: ask again
                 continue
             data = _json(response)
             status = data.get("status")
@@ -342,7 +351,4 @@ def _error(data: dict[str, Any], fallback: str, job_id: str | None = None) -> Sa
 
 
 def _retry_after(response: httpx.Response) -> float:
-    try:
-        return max(1.0, float(response.headers.get("Retry-After", "60")))
-    except ValueError:
-        return 60.0
+    return retry_after_s(response.headers.get("Retry-After"))

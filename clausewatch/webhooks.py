@@ -12,7 +12,8 @@ compare-and-swap) holding:
 A delivery is an HTTP POST of the CloudEvent (``application/cloudevents+json``) signed per the
 Standard Webhooks specification (``webhook-id`` = the event id, ``webhook-timestamp``,
 ``webhook-signature``). 2xx is success; anything else, or no answer within the timeout, is
-retried with exponential backoff and jitter; after the retry budget the event is moved to
+retried by a later run, after an exponential backoff spread by jitter (the endpoint's
+:meth:`Endpoint.policy`, see :mod:`clausewatch.retry`); after the retry budget the event is moved to
 ``webhooks/<endpoint>/dead/<cursor>.json`` and the document's queue moves on. The state is
 saved after every event, so a crash repeats at most one delivery (same ``webhook-id``:
 receivers de-duplicate) and loses none. One deliverer works on an endpoint at a time (a lease
@@ -57,6 +58,7 @@ from clausewatch.errors import (
     ObjectNotFound,
 )
 from clausewatch.outbound import OutboundRefused
+from clausewatch.retry import Backoff, Policy
 from clausewatch.settings import settings
 from storage.models import load_json
 from storage.store import Store
@@ -109,6 +111,14 @@ class Endpoint(BaseModel):
                 "not a usable Standard Webhooks secret: use whsec_ followed by base64"
             ) from None
         return secret
+
+    def policy(self) -> Policy:
+        """``max_attempts`` in all; waits of ``backoff_s`` doubling up to ``max_backoff_s``,
+        each spread from half to one and a half times that (not "full" jitter: never 0)."""
+        return Policy(
+            self.max_attempts,
+            Backoff(self.backoff_s, factor=2.0, max_s=self.max_backoff_s, spread=1.0),
+        )
 
     def wants(self, event: dict[str, Any]) -> bool:
         etype = str(event.get("type", ""))
@@ -362,7 +372,7 @@ class Deliverer:
                 report.failed += 1
                 report.errors.append(f"{document} #{cursor}: {error}")
                 attempts = state.attempts.get(document, 0) + 1
-                if attempts >= endpoint.max_attempts:
+                if endpoint.policy().gives_up(attempts):
                     self._dead_letter(endpoint, cursor, event, attempts, error)
                     queue.pop(0)
                     state.dead += 1
@@ -381,8 +391,7 @@ class Deliverer:
         return self._save(endpoint, state, token) if save else token
 
     def _backoff(self, endpoint: Endpoint, attempts: int) -> timedelta:
-        base = min(endpoint.max_backoff_s, endpoint.backoff_s * 2 ** (attempts - 1))
-        return timedelta(seconds=base * (0.5 + self.jitter()))  # "full" jitter around the base
+        return timedelta(seconds=endpoint.policy().delay(attempts, self.jitter))
 
     @staticmethod
     def _forget(state: _State, document: str) -> None:

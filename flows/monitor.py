@@ -22,6 +22,7 @@ from clausewatch import report
 from clausewatch.capture import CaptureSettings, Renderer
 from clausewatch.catalog import load_catalog
 from clausewatch.monitor import (
+    DEFAULT_RETRY,
     Batch,
     Retry,
     batch_size_for,
@@ -76,7 +77,7 @@ async def monitor(
     due, skipped = await asyncio.to_thread(plan, target_store, docs)
     size = batch_size_for(len(due), batch_size)
     logger.info("%d document(s) due, %d not due; %d per task", len(due), len(skipped), size)
-    retry = Retry()
+    retry = DEFAULT_RETRY
 
     async def on_outcome(outcome: Outcome) -> None:
         logger.info("%s: %s", outcome.document, outcome.status)

@@ -16,8 +16,9 @@ import pytest
 from clausewatch.capture import CaptureSettings, Renderer
 from clausewatch.catalog import CatalogDocument
 from clausewatch.demo.site import DemoSite
-from clausewatch.errors import CaptureTimeout, ExtractionError, FetchError, is_transient
+from clausewatch.errors import CaptureTimeout, ExtractionError, FetchError
 from clausewatch.record import Capture
+from clausewatch.retry import is_transient
 from extractors import extract
 
 pytestmark = pytest.mark.browser

@@ -29,6 +29,7 @@ from clausewatch.monitor import (
     run_batches,
 )
 from clausewatch.record import Capture, Outcome, Target
+from clausewatch.retry import Backoff
 from storage.models import CheckRecord
 from storage.store import Store, open_store
 
@@ -150,7 +151,7 @@ def test_transient_failures_are_retried_per_document_and_permanent_ones_are_not(
     def record(store: Store, target: Target, capture: Capture) -> Outcome:
         return Outcome(target.ref.id, "unchanged")
 
-    retry = Retry(attempts=3, delays_s=(0.01,))
+    retry = Retry(attempts=3, backoff=Backoff(first_s=0.01, factor=1.0))
 
     async def one(i: int) -> Outcome:
         return await check_document(
