@@ -29,7 +29,6 @@ A success is recorded as an attestation linked to the version's manifest hash
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,8 +45,6 @@ from storage import layout
 from storage.models import Manifest, Record, dump, load_json
 from storage.store import Store
 
-QUEUE = "wayback/queue/"
-PAUSED = "wayback/paused-until"
 # Longer than the worst case of one attempt (12 polls with backoff, each read up to 30 s).
 CLAIM_LEASE = timedelta(minutes=30)
 CLAIM_RENEW = timedelta(minutes=5)  # a worker polling renews its claim this often
@@ -107,10 +104,6 @@ class Done:
         return dict(self.__dict__)
 
 
-def entry_key(document: str, manifest: str) -> str:
-    return f"{QUEUE}{layout.document_id(document)}/{manifest}.json"
-
-
 def enqueue(store: Store, manifest_hash: str, manifest: Manifest) -> None:
     """Queue a version for the Wayback Machine (idempotent)."""
     now = datetime.now(UTC)
@@ -121,11 +114,11 @@ def enqueue(store: Store, manifest_hash: str, manifest: Manifest) -> None:
         queued_at=now,
         next_attempt_at=now,
     )
-    store.backend.create(entry_key(entry.document, manifest_hash), dump(entry))
+    store.backend.create(layout.wayback_entry(entry.document, manifest_hash), dump(entry))
 
 
 def attestation(store: Store, manifest_hash: str) -> Attestation | None:
-    found = store.backend.read_versioned(f"wayback/attestations/{manifest_hash}.json")
+    found = store.backend.read_versioned(layout.wayback_attestation(manifest_hash))
     return Attestation.model_validate_json(found[0]) if found else None
 
 
@@ -160,17 +153,17 @@ def process_queue(
         clock = lambda: datetime.now(UTC) + offset  # noqa: E731
     now = clock()
     client.check()  # the API itself: a private base URL or keys over http stop the pass here
-    paused = store.backend.read_versioned(PAUSED)
+    paused = store.backend.read_versioned(layout.WAYBACK_PAUSED)
     if paused and datetime.fromisoformat(paused[0].decode()) > now:
         return [Done("*", "*", "pending", f"paused until {paused[0].decode()} (rate limit)")]
     results: list[Done] = [_damaged(key, what) for key, what in _special_entries(store)]
-    for key in store.backend.list(QUEUE):
+    for key in store.backend.list(layout.WAYBACK_QUEUE):
         try:
             found = store.backend.read_versioned(key)
             if found is None:
                 continue
             entry = Entry.model_validate_json(found[0])
-            if entry_key(entry.document, entry.manifest) != key:
+            if layout.wayback_entry(entry.document, entry.manifest) != key:
                 raise ValueError("the entry names another document or version")
         except (ValueError, InputError, NotAFile):  # one damaged entry must not stop the others
             # reported, never rewritten: the damage stays as evidence for `verify`
@@ -182,18 +175,15 @@ def process_queue(
             results.append(_process(store, client, key, _Work(entry, found[1]), clock))
         except RateLimited as limited:
             until = clock() + timedelta(seconds=limited.retry_after)
-            store.backend.overwrite(PAUSED, until.isoformat().encode())
+            store.backend.overwrite(layout.WAYBACK_PAUSED, until.isoformat().encode())
             results.append(Done(entry.document, entry.manifest, "pending", str(limited)))
             break
     return results
 
 
-_ENTRY_KEY = re.compile(r"wayback/queue/([^/]+)/([0-9a-f]{64})\.json")
-
-
 def _names(key: str) -> tuple[str, str]:
     """The document and manifest a queue key names ("?" for what it does not)."""
-    if match := _ENTRY_KEY.fullmatch(key):
+    if match := layout.WAYBACK_ENTRY.fullmatch(key):
         return match[1], match[2]
     return "?", "?"
 
@@ -209,7 +199,7 @@ def _special_entries(store: Store) -> list[tuple[str, str]]:
     links = getattr(store.backend, "links", None)
     if links is None:
         return []
-    return [(key, what) for key, what in links() if key.startswith(QUEUE)]
+    return [(key, what) for key, what in links() if key.startswith(layout.WAYBACK_QUEUE)]
 
 
 def _due(entry: Entry, now: datetime) -> bool:
@@ -422,7 +412,7 @@ def _attest(store: Store, entry: Entry, result: SaveResult) -> None:
         job_id=result.job_id or entry.job_id,
         recorded_at=datetime.now(UTC),
     )
-    store.backend.create(f"wayback/attestations/{entry.manifest}.json", dump(record))
+    store.backend.create(layout.wayback_attestation(entry.manifest), dump(record))
     event = archived_event(manifest, record)
     events.append(store, event)
 
@@ -454,7 +444,7 @@ def _save(store: Store, key: str, entry: Entry, token: str | None) -> str | None
 
 def pending(store: Store) -> list[dict[str, Any]]:
     """Every queue entry, for reports."""
-    return [load_json(store.backend.read(k)) for k in store.backend.list(QUEUE)]
+    return [load_json(store.backend.read(k)) for k in store.backend.list(layout.WAYBACK_QUEUE)]
 
 
 def client_from_env() -> WaybackClient:

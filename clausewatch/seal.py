@@ -188,7 +188,7 @@ def check(store: Store) -> list[tuple[str, str]]:
         if not _still_sealed(store, document, manifest, problems):
             problems.append(
                 (
-                    f"heads/{document}.json",
+                    layout.head(document),
                     f"sealed version {manifest[:12]} of {document} is no longer in its history",
                 )
             )

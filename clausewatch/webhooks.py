@@ -60,12 +60,12 @@ from clausewatch.errors import (
 from clausewatch.outbound import OutboundRefused
 from clausewatch.retry import Backoff, Policy
 from clausewatch.settings import settings
+from storage import layout
 from storage.models import load_json
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
-LOG = "events/log/"
 
 
 class DeliveryIncomplete(ClausewatchError):
@@ -249,7 +249,7 @@ class Deliverer:
         self.owner = uuid.uuid4().hex
 
     def _key(self, endpoint: Endpoint, name: str) -> str:
-        return f"webhooks/{endpoint.name}/{name}"
+        return layout.webhook(endpoint.name, name)
 
     @staticmethod
     def refusal(endpoint: Endpoint) -> str | None:
@@ -416,14 +416,14 @@ class Deliverer:
 
     def _log(self, since: int, report: Report) -> Iterator[tuple[int, dict[str, Any] | None]]:
         """(cursor, event) for every log entry after ``since``; None for an unreadable one."""
-        for key in self.store.backend.list(LOG, start_after=f"{LOG}{since:012d}.json"):
+        for key in self.store.backend.list(layout.EVENT_LOG, start_after=layout.event(since)):
             name = key.rsplit("/", 1)[1].removesuffix(".json")
             if name.isdigit():
                 yield int(name), self._read(int(name), report)
 
     def _read(self, cursor: int, report: Report) -> dict[str, Any] | None:
         """A log entry, or None (counted and named in the report) when it is not an event."""
-        key = f"{LOG}{cursor:012d}.json"
+        key = layout.event(cursor)
         try:
             event: Any = load_json(self.store.backend.read(key))
         except (ValueError, ObjectNotFound, IntegrityError, NotAFile):
@@ -543,7 +543,7 @@ class Deliverer:
                 "error": str(exc),
             }
         waiting = sum(len(q) for q in state.waiting.values())
-        new = self._count(LOG, start_after=f"{LOG}{state.cursor:012d}.json")
+        new = self._count(layout.EVENT_LOG, start_after=layout.event(state.cursor))
         leased = bool(state.lease_owner and state.lease_until and state.lease_until > self.clock())
         return {
             **row,

@@ -55,7 +55,7 @@ def content_type(key: str) -> str:
     inert ``application/octet-stream`` for everything else, captured bodies above all: a
     presigned link to a captured page must download it, never render it in the reader's
     browser (see docs/EVIDENCE.md)."""
-    if key.startswith("blobs/") or not key.endswith(".json"):
+    if key.startswith(layout.BLOBS) or not key.endswith(".json"):
         return INERT
     return JSON
 

@@ -17,6 +17,7 @@ from clausewatch.schemas import SCHEMA_DIR
 from clausewatch.viewer import create_app
 from clausewatch.wayback import WaybackClient, WaybackSettings
 from clausewatch.webhooks import Endpoint
+from storage import layout
 from storage.models import DocumentRef
 from storage.store import Store, open_store
 from storage.verify import verify_store
@@ -111,7 +112,9 @@ def write_pages(tmp_path: Path, texts: list[tuple[str, str]]) -> Path:
 
 
 def entry(store: Store, manifest: str, doc: str = "acme-terms") -> archive.Entry:
-    return archive.Entry.model_validate_json(store.backend.read(archive.entry_key(doc, manifest)))
+    return archive.Entry.model_validate_json(
+        store.backend.read(layout.wayback_entry(doc, manifest))
+    )
 
 
 def version(

@@ -14,6 +14,7 @@ from clausewatch import archive, netguard
 from clausewatch.outbound import OutboundRefused, masked
 from clausewatch.wayback import WaybackClient, WaybackSettings
 from clausewatch.webhooks import Deliverer
+from storage import layout
 from storage.local import LocalBackend
 from storage.store import Store
 from tests.fake_wayback import serve
@@ -73,7 +74,7 @@ def test_a_wayback_name_rebound_to_loopback_is_refused_when_connecting(store: St
         archive.process_queue(store, client)
     assert fake.requests == []
     entry = archive.Entry.model_validate_json(
-        store.backend.read(archive.entry_key("acme-terms", manifest))
+        store.backend.read(layout.wayback_entry("acme-terms", manifest))
     )
     assert entry.status == "queued" and entry.claimed_at is None  # back in the queue
     server.shutdown()

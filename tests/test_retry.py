@@ -122,6 +122,7 @@ def test_retry_after_is_honoured_and_capped(header: str | None, seconds: float) 
 
 def test_a_huge_retry_after_pauses_the_archive_for_six_hours(tmp_path: Path) -> None:
     """Before the cap, `Retry-After: 1e300` raised OverflowError out of the pass."""
+    from storage import layout
     from storage.local import LocalBackend
     from storage.store import Store
     from tests.helpers import version
@@ -141,7 +142,7 @@ def test_a_huge_retry_after_pauses_the_archive_for_six_hours(tmp_path: Path) -> 
     now = datetime.now(UTC) + timedelta(seconds=1)
     done = archive.process_queue(store, client, clock=lambda: now)
     assert [d.status for d in done] == ["pending"]
-    paused = datetime.fromisoformat(store.backend.read(archive.PAUSED).decode())
+    paused = datetime.fromisoformat(store.backend.read(layout.WAYBACK_PAUSED).decode())
     assert paused == now + timedelta(hours=6)
 
 

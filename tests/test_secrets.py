@@ -24,9 +24,10 @@ import boto3
 import httpx
 import pytest
 
-from clausewatch.archive import QUEUE, Entry, process_queue
+from clausewatch.archive import Entry, process_queue
 from clausewatch.demo.site import DemoSite
 from clausewatch.wayback import WaybackClient, WaybackSettings
+from storage.layout import WAYBACK_QUEUE as QUEUE
 from storage.models import dump
 from storage.store import open_store
 from tests.fake_wayback import serve

@@ -281,7 +281,8 @@ def test_the_layout_s_own_directories_are_not_problems(tmp_path: Path) -> None:
 # -- 4. the Wayback queue and dead letters -------------------------------------------------
 def queued_and_dead_lettered(tmp_path: Path) -> tuple[Store, str, str]:
     """A store with one Wayback queue entry and one dead letter (both valid); their keys."""
-    from clausewatch.archive import enqueue, entry_key
+    from clausewatch.archive import enqueue
+    from storage.layout import wayback_entry as entry_key
 
     store = three_versions(tmp_path)
     head, _ = store.head("doc-a")

@@ -18,6 +18,7 @@ import pytest
 
 from clausewatch import archive, events
 from clausewatch.wayback import WaybackClient, WaybackSettings
+from storage import layout
 from storage.local import LocalBackend
 from storage.store import Store
 from tests.fake_wayback import FakeWayback, serve
@@ -58,7 +59,7 @@ def test_only_new_versions_are_queued(store: Store) -> None:
     version(store, "https://policies.acme.com/ok", "One.")
     version(store, "https://policies.acme.com/ok", "One.", minute=1)  # unchanged check
     version(store, "https://policies.acme.com/ok", "Two.", minute=2)
-    assert len(list(store.backend.list(archive.QUEUE))) == 2
+    assert len(list(store.backend.list(layout.WAYBACK_QUEUE))) == 2
 
 
 def test_rate_limit_pauses_all_submissions(store: Store, wayback: tuple[str, FakeWayback]) -> None:
@@ -387,7 +388,7 @@ def test_no_error_text_stored_or_printed_holds_a_key_and_the_claim_is_given_back
     texts = [
         done.detail,
         stored.reason or "",
-        store.backend.read(archive.entry_key("acme-terms", manifest)).decode(),
+        store.backend.read(layout.wayback_entry("acme-terms", manifest)).decode(),
     ]
     for text in texts:
         assert access not in text and secret not in text and "CANARY" not in text, text
@@ -451,7 +452,7 @@ def test_a_damaged_queue_entry_is_one_line_left_as_it_is_and_archive_exits_1(
     base, fake = wayback
     good = version(store, "https://policies.acme.com/ok", doc="acme-terms")
     bad = version(store, "https://policies.acme.com/ok2", doc="beta-terms")
-    key = archive.entry_key("beta-terms", bad)
+    key = layout.wayback_entry("beta-terms", bad)
     path = tmp_path / "store" / key
     before = path.read_bytes()
     if damage == "garbage":
