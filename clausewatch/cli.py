@@ -727,10 +727,11 @@ def seal_cmd(
 ) -> None:
     """Seal every document's head under a Merkle root (chained, logged as an event)."""
     from clausewatch import seal
+    from storage import seals
 
     st = _store(store)
     if show:
-        found = seal.latest(st)
+        found = seals.latest(st)
         if found is None:
             raise InputError(f"{st.url} has no seal yet: run `clausewatch seal`")
         _echo_json({"seal": found[0], **found[1]})

@@ -86,7 +86,7 @@ def verify_store(store: Store, document: str | None = None) -> Report:
         _check_wayback_queue(store, report)
         _check_held(store, report)
         report.unreferenced_manifests = len(set(manifests) - reachable)
-        from clausewatch.seal import check as check_seals  # seals sit on top of the chains
+        from storage.seals import check as check_seals  # seals sit on top of the chains
 
         report.problems += [Problem("broken-chain", key, what) for key, what in check_seals(store)]
     return report

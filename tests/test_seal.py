@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import clausewatch.seal
+import storage.seals
 from clausewatch.cli import app
 from clausewatch.record import record_capture
+from clausewatch.seal import record_reextract, seal
 from storage import layout
+from storage.seals import merkle_root
 from storage.store import Store
 from storage.verify import verify_store
 from tests.helpers import _delete, capture, page, target, validate
@@ -28,9 +30,9 @@ def two_documents(store: Store) -> None:
 
 def test_seal_is_chained_announced_and_verified(store: Store) -> None:
     two_documents(store)
-    first = clausewatch.seal.seal(store)
+    first = seal(store)
     record_capture(store, target("doc-a"), capture(page("doc-a Four."), 10))
-    second = clausewatch.seal.seal(store)
+    second = seal(store)
     assert second["data"]["previous"] == first["data"]["seal_sha256"]
     validate(second)
     assert verify_store(store).ok
@@ -38,7 +40,7 @@ def test_seal_is_chained_announced_and_verified(store: Store) -> None:
 
 def test_removing_a_whole_history_is_detected(store: Store) -> None:
     two_documents(store)
-    clausewatch.seal.seal(store)
+    seal(store)
     _delete(store, "heads/doc-b.json")  # the document's history is gone from the heads
     problems = verify_store(store).problems
     assert any("doc-b" in p.detail and "no longer in its history" in p.detail for p in problems)
@@ -61,9 +63,9 @@ def test_a_deleted_chain_link_and_a_corrupt_manifest_are_named(store: Store) -> 
 
 def test_a_removed_seal_breaks_the_seal_chain(store: Store) -> None:
     two_documents(store)
-    clausewatch.seal.seal(store)
-    clausewatch.seal.seal(store)
-    clausewatch.seal.seal(store)
+    seal(store)
+    seal(store)
+    seal(store)
     middle = list(store.backend.list("seals/"))[1]
     _delete(store, middle)
     assert any("seal chain is broken" in p.detail for p in verify_store(store).problems)
@@ -83,18 +85,18 @@ def test_seal_command(tmp_path: Path) -> None:
 
 
 def test_merkle_doctests() -> None:
-    result = doctest.testmod(clausewatch.seal)
+    result = doctest.testmod(storage.seals)
     assert result.attempted > 0 and result.failed == 0
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 7])
 def test_merkle_root_changes_with_any_leaf(n: int) -> None:
     leaves = [(f"d{i}", f"{i:064x}") for i in range(n)]
-    root = clausewatch.seal.merkle_root(leaves)
+    root = merkle_root(leaves)
     for i in range(n):
         changed = list(leaves)
         changed[i] = (leaves[i][0], f"{i + 100:064x}")
-        assert clausewatch.seal.merkle_root(changed) != root
+        assert merkle_root(changed) != root
 
 
 # -- seals across re-extraction ------------------------------------------------------------
@@ -116,7 +118,7 @@ def test_a_seal_still_verifies_after_reextract(store: Store, history: str) -> No
     if history != "plain":
         stale_last_version(store)
     sealed, _ = store.head("doc-a")
-    clausewatch.seal.seal(store)
+    seal(store)
     rebuilt = reextract(store, "doc-a")
     assert rebuilt.merged == (0 if history == "plain" else 1)
     assert rebuilt.head != (sealed.manifest if sealed else None)
@@ -174,7 +176,7 @@ def forge(store: Store, how: str) -> None:
     if how != "new history":
         head, _ = store.head("doc-a")
         assert head is not None
-        clausewatch.seal.record_reextract(store, "doc-a", head.manifest, sealed.manifest)
+        record_reextract(store, "doc-a", head.manifest, sealed.manifest)
 
 
 @pytest.mark.parametrize(
@@ -182,7 +184,7 @@ def forge(store: Store, how: str) -> None:
 )
 def test_a_head_moved_otherwise_or_a_forged_record_still_fails(store: Store, how: str) -> None:
     two_documents(store)
-    clausewatch.seal.seal(store)
+    seal(store)
     forge(store, how)
     problems = {p.key: p.detail for p in verify_store(store).problems}
     assert "no longer in its history" in problems["heads/doc-a.json"]
@@ -200,7 +202,7 @@ def test_a_truncated_seal_is_named_by_verify(tmp_path: Path) -> None:
 
     store = Store(LocalBackend(tmp_path / "s"))
     two_documents(store)
-    clausewatch.seal.seal(store)
+    seal(store)
     [key] = store.backend.list("seals/")
     store.backend.overwrite(key, store.backend.read(key)[:40])
     done = runner.invoke(app, ["verify", "--store", store.url])
