@@ -42,7 +42,8 @@ from clausewatch.outbound import OutboundRefused
 from clausewatch.retry import Backoff, Policy
 from clausewatch.wayback import RateLimited, SaveResult, WaybackClient, WaybackSettings
 from storage import layout
-from storage.models import Manifest, Record, dump, load_json
+from storage.models import Manifest, dump, load_json
+from storage.records import Attestation, Entry
 from storage.store import Store
 
 # Longer than the worst case of one attempt (12 polls with backoff, each read up to 30 s).
@@ -56,39 +57,6 @@ MAX_BACKOFF = timedelta(hours=6)
 RETRY = Policy(
     attempts=None, backoff=Backoff(first_s=120.0, factor=2.0, max_s=MAX_BACKOFF.total_seconds())
 )
-
-Status = Literal["queued", "submitting", "pending", "archived", "skipped", "failed"]
-
-
-class Entry(Record):
-    """One version waiting for (or done with) its Wayback capture."""
-
-    format: Literal["clausewatch.wayback-queue/1"] = "clausewatch.wayback-queue/1"
-    document: str
-    manifest: str
-    url: str
-    queued_at: datetime
-    status: Status = "queued"
-    attempts: int = 0
-    next_attempt_at: datetime
-    claimed_at: datetime | None = None
-    job_id: str | None = None
-    check_first: bool = False
-    fresh: bool = False  # submit without if_not_archived_within: an older snapshot came back
-    archive_url: str | None = None
-    reason: str | None = None
-
-
-class Attestation(Record):
-    format: Literal["clausewatch.wayback-attestation/1"] = "clausewatch.wayback-attestation/1"
-    document: str
-    manifest: str
-    content_hash: str
-    url: str
-    archive_url: str
-    timestamp: str | None
-    job_id: str | None
-    recorded_at: datetime
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,12 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from pydantic import Field
-
 from clausewatch.errors import InputError
 from clausewatch.urls import url_problem
 from extractors import Clause, Extraction, substance_tokens
 from storage import layout
-from storage.models import BlobRef, DocumentRef, Record, dump, load_json
+from storage.models import dump, load_json
+from storage.records import HeldCapture
 from storage.store import Store
 
 MIN_WORDS = 150
@@ -64,27 +63,6 @@ def collapse_reason(old: Sequence[Clause], old_size: int, new: Extraction) -> st
         f"the capture has {words_after:,} words and keeps {kept / words_before:.0%} of the "
         f"previous version's {words_before:,}"
     )
-
-
-class HeldCapture(Record):
-    """A capture the guard held back, with what it takes to record it later."""
-
-    document: DocumentRef
-    select: tuple[str, ...] = ()
-    remove: tuple[str, ...] = ()
-    reason: str
-    head: str  # the manifest that was the head when the capture was held back
-    url: str
-    captured_at: datetime
-    source: str
-    final_url: str | None = None
-    status: int | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-    browser: str | None = None
-    timings_ms: dict[str, float] = Field(default_factory=dict)
-    settled: bool | None = None
-    blobs: dict[str, BlobRef]
-    accepted: str | None = None  # the manifest it became, once accepted
 
 
 def put_held(store: Store, held: HeldCapture) -> None:

@@ -24,7 +24,6 @@ import extractors
 from clausewatch import archive, events, failures, lineage
 from clausewatch.classify import WORD_CHANGES, judge, remembered
 from clausewatch.collapse import (
-    HeldCapture,
     collapse_reason,
     get_held,
     put_held,
@@ -52,6 +51,7 @@ from storage.models import (
     Manifest,
     dump,
 )
+from storage.records import HeldCapture
 from storage.store import Store
 
 log = logging.getLogger(__name__)

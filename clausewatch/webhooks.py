@@ -62,6 +62,7 @@ from clausewatch.retry import Backoff, Policy
 from clausewatch.settings import settings
 from storage import layout
 from storage.models import load_json
+from storage.records import DeliveryState
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -179,19 +180,6 @@ def _describe(exc: ValidationError, whole: str = "settings") -> str:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:300]
-
-
-class _State(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    cursor: int = 0
-    waiting: dict[str, list[int]] = Field(default_factory=dict)
-    attempts: dict[str, int] = Field(default_factory=dict)
-    next_attempt_at: dict[str, datetime] = Field(default_factory=dict)
-    last_error: dict[str, str] = Field(default_factory=dict)
-    delivered: int = 0
-    dead: int = 0
-    lease_owner: str | None = None
-    lease_until: datetime | None = None
 
 
 @dataclass
@@ -312,7 +300,7 @@ class Deliverer:
         return report
 
     def _deliver(
-        self, endpoint: Endpoint, state: _State, token: str | None, report: Report
+        self, endpoint: Endpoint, state: DeliveryState, token: str | None, report: Report
     ) -> None:
         events: dict[int, dict[str, Any]] = {}
         for document in sorted(state.waiting, key=lambda d: (state.waiting[d] or [0])[0]):
@@ -341,7 +329,7 @@ class Deliverer:
     def _drain(
         self,
         endpoint: Endpoint,
-        state: _State,
+        state: DeliveryState,
         token: str | None,
         document: str,
         events: dict[int, dict[str, Any]],
@@ -394,7 +382,7 @@ class Deliverer:
         return timedelta(seconds=endpoint.policy().delay(attempts, self.jitter))
 
     @staticmethod
-    def _forget(state: _State, document: str) -> None:
+    def _forget(state: DeliveryState, document: str) -> None:
         for table in (state.attempts, state.next_attempt_at, state.last_error):
             table.pop(document, None)
 
@@ -437,14 +425,14 @@ class Deliverer:
         )
         return None
 
-    def _read_state(self, endpoint: Endpoint) -> tuple[_State, str | None]:
+    def _read_state(self, endpoint: Endpoint) -> tuple[DeliveryState, str | None]:
         """The endpoint's state and its version token; raises _Unreadable."""
         key = self._key(endpoint, "state.json")
         found = self.store.backend.read_versioned(key)
         if found is None:
-            return _State(), None
+            return DeliveryState(), None
         try:
-            return _State.model_validate_json(found[0]), found[1]
+            return DeliveryState.model_validate_json(found[0]), found[1]
         except ValueError as exc:
             reason = _describe(exc, "file") if isinstance(exc, ValidationError) else _one_line(exc)
             raise _Unreadable(
@@ -453,7 +441,7 @@ class Deliverer:
                 "to deliver the whole event log again (receivers de-duplicate by webhook-id)"
             ) from None
 
-    def _claim(self, endpoint: Endpoint) -> tuple[_State, str | None] | None:
+    def _claim(self, endpoint: Endpoint) -> tuple[DeliveryState, str | None] | None:
         key = self._key(endpoint, "state.json")
         state, found_token = self._read_state(endpoint)
         now = self.clock()
@@ -473,7 +461,7 @@ class Deliverer:
             found = self.store.backend.read_versioned(key)
             if found is None:
                 return
-            state = _State.model_validate_json(found[0])
+            state = DeliveryState.model_validate_json(found[0])
             if state.lease_owner != self.owner:
                 return
             state.lease_owner = state.lease_until = None
@@ -481,7 +469,7 @@ class Deliverer:
         except Exception:
             log.warning("could not release the delivery lease %s in %s", key, self.store.url)
 
-    def _save(self, endpoint: Endpoint, state: _State, token: str | None) -> str | None:
+    def _save(self, endpoint: Endpoint, state: DeliveryState, token: str | None) -> str | None:
         key = self._key(endpoint, "state.json")
         if not self.store.backend.swap(key, state.model_dump_json().encode(), token):
             raise InputError(f"webhook {endpoint.name}: another deliverer took over; stopping")

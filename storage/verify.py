@@ -17,6 +17,7 @@ from clausewatch.times import utc_z
 from storage import layout
 from storage.local import MISPLACED_DIRECTORY
 from storage.models import SHA256, CheckRecord, Manifest, load_json, summary
+from storage.records import DeliveryState, Entry, HeldCapture
 from storage.store import STRAY_HEAD, Store, sha256
 
 ProblemKind = Literal["missing", "corrupt", "invalid", "broken-chain", "link", "not-a-file"]
@@ -310,11 +311,10 @@ def _check_webhook_states(store: Store, report: Report) -> None:
     states = [k for k in keys if k.endswith("/state.json")]
     if not states:
         return
-    from clausewatch.webhooks import _State  # the format deliver reads and writes
 
     for key in states:
         try:
-            _State.model_validate_json(store.backend.read(key))
+            DeliveryState.model_validate_json(store.backend.read(key))
         except ClausewatchError as exc:
             report.problems.append(Problem("missing", key, str(exc)))
         except ValueError as exc:
@@ -328,7 +328,6 @@ def _check_held(store: Store, report: Report) -> None:
     keys = list(store.backend.list(layout.HELD))
     if not keys:
         return
-    from clausewatch.collapse import HeldCapture  # the format the guard writes
 
     for key in keys:
         try:
@@ -378,11 +377,10 @@ def _check_dead_letters(store: Store, report: Report) -> None:
 
 def _check_wayback_queue(store: Store, report: Report) -> None:
     """Every Wayback queue entry (``wayback/queue/<document>/<manifest>.json``) is an entry of
-    :class:`clausewatch.archive.Entry` for the document and manifest it is filed under."""
+    :class:`storage.records.Entry` for the document and manifest it is filed under."""
     keys = list(store.backend.list(layout.WAYBACK_QUEUE))
     if not keys:
         return
-    from clausewatch.archive import Entry  # the format `archive` reads and writes
 
     for key in keys:
         parts = key.split("/")

@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import jsonschema
 
-from clausewatch import archive
 from clausewatch.record import Capture, Target, record_capture
 from clausewatch.schemas import SCHEMA_DIR
 from clausewatch.viewer import create_app
@@ -19,6 +18,7 @@ from clausewatch.wayback import WaybackClient, WaybackSettings
 from clausewatch.webhooks import Endpoint
 from storage import layout
 from storage.models import DocumentRef
+from storage.records import Entry
 from storage.store import Store, open_store
 from storage.verify import verify_store
 
@@ -111,10 +111,8 @@ def write_pages(tmp_path: Path, texts: list[tuple[str, str]]) -> Path:
     return batch
 
 
-def entry(store: Store, manifest: str, doc: str = "acme-terms") -> archive.Entry:
-    return archive.Entry.model_validate_json(
-        store.backend.read(layout.wayback_entry(doc, manifest))
-    )
+def entry(store: Store, manifest: str, doc: str = "acme-terms") -> Entry:
+    return Entry.model_validate_json(store.backend.read(layout.wayback_entry(doc, manifest)))
 
 
 def version(

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from clausewatch import events
-from clausewatch.archive import Attestation, archived_event
+from clausewatch.archive import archived_event
 from clausewatch.diff import ClauseChange, ClauseDiff
 from clausewatch.digest import digest_event
 from clausewatch.errors import FetchError
@@ -21,6 +21,7 @@ from clausewatch.record import record_failure
 from clausewatch.seal import seal
 from storage.local import LocalBackend
 from storage.models import DocumentRef, Manifest
+from storage.records import Attestation
 from storage.store import Store
 from tests.helpers import T0, target
 

@@ -16,6 +16,7 @@ from clausewatch.wayback import WaybackClient, WaybackSettings
 from clausewatch.webhooks import Deliverer
 from storage import layout
 from storage.local import LocalBackend
+from storage.records import Entry
 from storage.store import Store
 from tests.fake_wayback import serve
 from tests.helpers import SECRET, endpoint, version
@@ -73,7 +74,7 @@ def test_a_wayback_name_rebound_to_loopback_is_refused_when_connecting(store: St
     with pytest.raises(OutboundRefused, match="checked when connecting"):
         archive.process_queue(store, client)
     assert fake.requests == []
-    entry = archive.Entry.model_validate_json(
+    entry = Entry.model_validate_json(
         store.backend.read(layout.wayback_entry("acme-terms", manifest))
     )
     assert entry.status == "queued" and entry.claimed_at is None  # back in the queue

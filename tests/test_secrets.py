@@ -24,11 +24,12 @@ import boto3
 import httpx
 import pytest
 
-from clausewatch.archive import Entry, process_queue
+from clausewatch.archive import process_queue
 from clausewatch.demo.site import DemoSite
 from clausewatch.wayback import WaybackClient, WaybackSettings
 from storage.layout import WAYBACK_QUEUE as QUEUE
 from storage.models import dump
+from storage.records import Entry
 from storage.store import open_store
 from tests.fake_wayback import serve
 from tests.receiver import Receiver, start
