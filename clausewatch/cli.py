@@ -25,7 +25,7 @@ import typer
 
 from clausewatch.errors import ClausewatchError, InputError, SettingsError
 from clausewatch.settings import settings
-from storage import layout
+from clausewatch.storage import layout
 
 app = typer.Typer(
     help="Verifiable evidence of what policy pages said, and alerts when their substance changes.",
@@ -108,8 +108,8 @@ def run_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Monitor every due document of a catalog once (the Prefect `monitor` flow)."""
-    from clausewatch.catalog import load_catalog
-    from storage.store import open_store
+    from clausewatch.pipeline.catalog import load_catalog
+    from clausewatch.storage.store import open_store
 
     open_store(store)  # fail fast on an empty or malformed store URL (it creates the store)
     load_catalog(catalog)  # fail fast, with the catalog's own error message
@@ -118,7 +118,7 @@ def run_cmd(
             _run_plain(str(catalog), store, pages, per_host, host_gap, batch_size)
         )
     else:
-        from flows.monitor import monitor
+        from clausewatch.flows.monitor import monitor
 
         with _ephemeral_prefect():
             results = asyncio.run(
@@ -176,10 +176,10 @@ def _prefect_startup_timeout() -> Iterator[int]:
 async def _run_plain(
     catalog: str, store: str, pages: int, per_host: int, host_gap: float, batch_size: int | None
 ) -> list[dict[str, Any]]:
-    from clausewatch.capture import CaptureSettings, Renderer
-    from clausewatch.catalog import load_catalog
-    from clausewatch.monitor import monitor_documents
-    from storage.store import open_store
+    from clausewatch.pipeline.capture import CaptureSettings, Renderer
+    from clausewatch.pipeline.catalog import load_catalog
+    from clausewatch.pipeline.monitor import monitor_documents
+    from clausewatch.storage.store import open_store
 
     settings = CaptureSettings(pages=pages, per_host=per_host, host_gap_s=host_gap)
     async with Renderer(settings) as renderer:
@@ -208,9 +208,9 @@ def import_cmd(
     """Record saved pages without rendering them (back-fill); one result per input line.
     Exits 1 when any line could not be recorded (the other lines still are); a page with no
     legal text is an error on its line only."""
-    from clausewatch.catalog import load_catalog
-    from clausewatch.importer import default_workers, import_batch
-    from storage.store import open_store
+    from clausewatch.pipeline.catalog import load_catalog
+    from clausewatch.pipeline.importer import default_workers, import_batch
+    from clausewatch.storage.store import open_store
 
     cat = load_catalog(catalog) if catalog else None
     target = open_store(store)
@@ -250,7 +250,7 @@ def show_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a document's latest (or a given) version."""
-    from clausewatch import history
+    from clausewatch.evidence import history
 
     st = _store(store)
     mh, manifest = history.find_version(st, document, version)
@@ -302,7 +302,7 @@ def verify_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Re-hash every object and walk every hash chain; exit 1 naming each bad object."""
-    from storage.verify import dumps, report_text, verify_store
+    from clausewatch.storage.verify import dumps, report_text, verify_store
 
     report = verify_store(_store(store), document)
     typer.echo(dumps(report) if as_json else report_text(report))
@@ -314,7 +314,7 @@ def verify_cmd(
 @friendly
 def history_cmd(document: str, store: StoreOpt = "./archive", as_json: JsonOpt = False) -> None:
     """List a document's versions, newest first, with checks (first and last seen)."""
-    from clausewatch import history
+    from clausewatch.evidence import history
 
     rows = history.document_history(_store(store), document)
     if as_json:
@@ -336,8 +336,9 @@ def diff_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Clause diff between two versions of a document."""
-    from clausewatch import history, report
-    from clausewatch.lineage import clause_id
+    from clausewatch.changes.lineage import clause_id
+    from clausewatch.evidence import history
+    from clausewatch.pipeline import report
 
     st = _store(store)
     (oh, om), (nh, nm), diff, lineages = history.diff_versions(st, document, old, new)
@@ -428,9 +429,9 @@ def explain_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Why a page's text is what it is: the blocks kept and dropped, and the reason for each."""
-    from clausewatch.explain import explain_version, explanation_text
-    from clausewatch.importer import read_saved_page
-    from extractors.explain import explain
+    from clausewatch.extractors.explain import explain
+    from clausewatch.pipeline.explain import explain_version, explanation_text
+    from clausewatch.pipeline.importer import read_saved_page
 
     if (document is None) == (file is None):
         raise InputError("name a DOCUMENT of the store, or a saved page with --file PAGE.html")
@@ -464,7 +465,7 @@ def explain_cmd(
 @friendly
 def accept_cmd(document: str, store: StoreOpt = "./archive", as_json: JsonOpt = False) -> None:
     """Record the capture the collapse guard held back (the page really was rewritten)."""
-    from clausewatch.record import accept_held
+    from clausewatch.pipeline.record import accept_held
 
     outcome = accept_held(_store(store), document)
     if as_json:
@@ -484,7 +485,7 @@ def reextract_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Rebuild history with the current extractors from the stored captures (no alerts)."""
-    from clausewatch.reextract import reextract
+    from clausewatch.pipeline.reextract import reextract
 
     st = _store(store)
     for document in documents or st.documents():
@@ -504,7 +505,7 @@ def archive_cmd(store: StoreOpt = "./archive", as_json: JsonOpt = False) -> None
     """Submit the queued new versions to the Wayback Machine now (Save Page Now 2).
 
     Exits 1 when a submission failed for good in this run or a queue entry is damaged."""
-    from clausewatch.archive import client_from_env, process_queue
+    from clausewatch.wayback.archive import client_from_env, process_queue
 
     st = _store(store)
     client = client_from_env()
@@ -554,8 +555,8 @@ def deliver_cmd(
     Exit status: 0 when everything due was delivered, 1 when a delivery failed, an event was
     dead-lettered or skipped, or an endpoint was refused or unreadable in this run; 2 for bad
     settings or arguments."""
-    from clausewatch.outbound import masked
-    from clausewatch.webhooks import Deliverer, endpoints_from_env, select
+    from clausewatch.events.webhooks import Deliverer, endpoints_from_env, select
+    from clausewatch.net.outbound import masked
 
     if replay and list_:
         raise InputError("--list and --replay do not go together: list first, then replay")
@@ -655,7 +656,8 @@ def digest_cmd(
     """Summarise a period per entity and document: changes, clauses touched, failures."""
     from datetime import UTC, datetime
 
-    from clausewatch import digest, events
+    from clausewatch.events import cloudevents as events
+    from clausewatch.evidence import digest
 
     if format_ not in ("md", "html", "json"):
         raise InputError(f"--format {format_!r}: use md, html or json")
@@ -685,7 +687,7 @@ def cite_cmd(
     format_: Annotated[str, typer.Option("--format", help="md, json or bibtex.")] = "md",
 ) -> None:
     """A citation record: the version, its verified hashes, Wayback copy and clause records."""
-    from clausewatch import cite
+    from clausewatch.evidence import cite
 
     if format_ not in ("md", "json", "bibtex"):
         raise InputError(f"--format {format_!r}: use md, json or bibtex")
@@ -701,8 +703,8 @@ def export_warc_cmd(
     since: Annotated[str | None, typer.Option(help="Only captures since this ISO date.")] = None,
 ) -> None:
     """Export a document's captures as WARC 1.1 (response, DOM, screenshot, manifest)."""
-    from clausewatch.digest import parse_since
-    from clausewatch.warc import export_warc
+    from clausewatch.evidence.digest import parse_since
+    from clausewatch.evidence.warc import export_warc
 
     start = parse_since(since, datetime.now(UTC)) if since else None
     st = _store(store)
@@ -726,8 +728,8 @@ def seal_cmd(
     ] = False,
 ) -> None:
     """Seal every document's head under a Merkle root (chained, logged as an event)."""
-    from clausewatch import seal
-    from storage import seals
+    from clausewatch.evidence import seal
+    from clausewatch.storage import seals
 
     st = _store(store)
     if show:
@@ -755,8 +757,8 @@ def presign_cmd(
     ] = 3600,
 ) -> None:
     """A time-limited download link to a blob or manifest, for auditors without keys (S3)."""
-    from storage import layout
-    from storage.s3 import S3Backend
+    from clausewatch.storage import layout
+    from clausewatch.storage.s3 import S3Backend
 
     st = _store(store)
     if not isinstance(st.backend, S3Backend):
@@ -777,7 +779,7 @@ def viewer_cmd(
     """A read-only web viewer for auditors: documents, versions, diffs, citations, downloads."""
     import uvicorn
 
-    from clausewatch.viewer import create_app
+    from clausewatch.web.viewer import create_app
 
     st = _store(store)
     typer.echo(
@@ -807,7 +809,7 @@ def demo_cmd(
 ) -> None:
     """Run the offline demo: a bundled site, three monitor runs, what changed and why."""
     from clausewatch.demo.run import run_demo
-    from storage.store import open_store
+    from clausewatch.storage.store import open_store
 
     open_store(store)  # an empty --store or `file:` would be the current directory
     with _ephemeral_prefect(no_prefect="try again when the machine is less busy"):
@@ -906,8 +908,8 @@ def _store(url: str) -> Any:
     directory or S3 prefix is a store only if it has the store's layout (one of
     ``STORE_AREAS``): an empty directory, a store's own ``heads/`` or a mistyped prefix is
     refused, never read as an empty store (``verify`` would say OK) nor written into."""
-    from storage.local import LocalBackend
-    from storage.store import open_store
+    from clausewatch.storage.local import LocalBackend
+    from clausewatch.storage.store import open_store
 
     st = open_store(url)
     backend = st.backend
@@ -918,7 +920,7 @@ def _store(url: str) -> Any:
         where = str(backend.root)
         is_store = any(_is_dir_not_link(backend.root / area) for area in STORE_AREAS)
     else:  # S3: one listing request; a missing bucket is named now, not read as empty
-        from storage.s3 import S3Backend  # already imported by open_store for an S3 URL
+        from clausewatch.storage.s3 import S3Backend  # already imported by open_store for an S3 URL
 
         if not isinstance(backend, S3Backend):  # pragma: no cover - open_store makes no other
             raise TypeError(f"unexpected store backend {type(backend).__name__}")

@@ -2,7 +2,7 @@
 
 ``import_lazily("httpx")`` returns the module at once and runs its code on the first attribute
 access (the standard library's :class:`importlib.util.LazyLoader`). An import of
-``clausewatch.importer`` then costs what extraction and the local store need, not an HTTP
+``clausewatch.pipeline.importer`` then costs what extraction and the local store need, not an HTTP
 client that only archiving uses.
 """
 

@@ -2,14 +2,14 @@
 
 Three places retry, on different clocks, and share this module:
 
-- a document's step in a monitoring pass (:mod:`clausewatch.monitor`) is retried in process,
+- a document's step in a monitoring pass (:mod:`clausewatch.pipeline.monitor`) is retried in process,
   by :func:`call_async`, for a transient failure only (:func:`is_transient`);
-- a webhook delivery (:mod:`clausewatch.webhooks`) and a Wayback submission
-  (:mod:`clausewatch.archive`) are retried by a later pass: the policy gives the delay, the
+- a webhook delivery (:mod:`clausewatch.events.webhooks`) and a Wayback submission
+  (:mod:`clausewatch.wayback.archive`) are retried by a later pass: the policy gives the delay, the
   caller stores the time of the next attempt (``next_attempt_at``) and the attempts so far.
 
 Each keeps its own numbers (:class:`Policy`), computed by the same formula (:class:`Backoff`).
-Following a Wayback job (:meth:`clausewatch.wayback.WaybackClient.poll`) and looking at a
+Following a Wayback job (:meth:`clausewatch.wayback.client.WaybackClient.poll`) and looking at a
 running job again a minute later (``archive.RETRY_PENDING``) are polling, not retrying: the
 request did not fail, the answer is not ready yet. They keep their own intervals.
 

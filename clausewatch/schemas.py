@@ -2,7 +2,7 @@
 
 The schemas ship inside the package, in ``clausewatch/schema_files/`` (the one copy: the wheel
 carries it, ``make schemas`` writes it). Every file is generated from the models: the store
-records', the catalog's, and the events' (:mod:`clausewatch.event_models`, the models the events
+records', the catalog's, and the events' (:mod:`clausewatch.events.models`, the models the events
 are built through); a test checks the files are current, so the published schemas cannot drift
 from the code, and the tests validate every emitted event against them.
 """
@@ -15,10 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from clausewatch import event_models, events
-from clausewatch.catalog import Catalog
 from clausewatch.errors import InputError
-from storage.models import CheckRecord, Head, Manifest
+from clausewatch.events import cloudevents as events
+from clausewatch.events import models as event_models
+from clausewatch.pipeline.catalog import Catalog
+from clausewatch.storage.models import CheckRecord, Head, Manifest
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema_files"
 _MODELS: dict[str, type[BaseModel]] = {

@@ -1,6 +1,6 @@
 """Pure extraction: page bytes in, clauses out. No network, clock or storage."""
 
-from extractors.canonical import (
+from clausewatch.extractors.canonical import (
     CANONICAL_VERSION,
     canonical_bytes,
     content_hash,
@@ -8,9 +8,9 @@ from extractors.canonical import (
     substance_hash,
     substance_tokens,
 )
-from extractors.html import extract
-from extractors.model import Clause, Extraction
-from extractors.text import normalize_text
+from clausewatch.extractors.html import extract
+from clausewatch.extractors.model import Clause, Extraction
+from clausewatch.extractors.text import normalize_text
 
 __all__ = [
     "CANONICAL_VERSION",

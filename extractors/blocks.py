@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import lxml.etree as etree
 import lxml.html
 
-from extractors.model import Clause, ClauseKind
-from extractors.text import normalize_text
+from clausewatch.extractors.model import Clause, ClauseKind
+from clausewatch.extractors.text import normalize_text
 
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _BLOCKS = frozenset(

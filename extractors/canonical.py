@@ -18,8 +18,8 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any, cast
 
-from extractors.model import Clause, ClauseKind
-from extractors.text import Memo, fold_volatile
+from clausewatch.extractors.model import Clause, ClauseKind
+from clausewatch.extractors.text import Memo, fold_volatile
 
 CANONICAL_VERSION = "clausewatch.clauses/1"
 SUBSTANCE_VERSION = "clausewatch.substance/1"

@@ -14,7 +14,7 @@ import lxml.etree as etree
 import lxml.html
 
 from clausewatch.errors import ExtractionError
-from extractors.decode import decode_html
+from clausewatch.extractors.decode import decode_html
 
 # Elements whose content is never legal text.
 JUNK_TAGS = frozenset(

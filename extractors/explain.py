@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clausewatch.errors import ExtractionError
-from extractors.html import extract
-from extractors.language import detect_language
-from extractors.model import Clause
-from extractors.pdf import is_pdf
-from extractors.text import volatile_spans
-from extractors.trace import STEPS, Dropped, Recorder
+from clausewatch.extractors.html import extract
+from clausewatch.extractors.language import detect_language
+from clausewatch.extractors.model import Clause
+from clausewatch.extractors.pdf import is_pdf
+from clausewatch.extractors.text import volatile_spans
+from clausewatch.extractors.trace import STEPS, Dropped, Recorder
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ import lxml.html
 from cssselect import SelectorError
 
 from clausewatch.errors import ExtractionError, SuspectPage
-from extractors.blocks import split_blocks
-from extractors.canonical import canonical_bytes, substance_hash
-from extractors.clean import (
+from clausewatch.extractors.blocks import split_blocks
+from clausewatch.extractors.canonical import canonical_bytes, substance_hash
+from clausewatch.extractors.clean import (
     attached,
     decode_cloudflare_emails,
     drop_all,
@@ -26,7 +26,7 @@ from extractors.clean import (
     parse_html,
     with_controls,
 )
-from extractors.locate import (
+from clausewatch.extractors.locate import (
     drop_furniture,
     is_consent_dialog,
     main_content,
@@ -34,12 +34,12 @@ from extractors.locate import (
     trim_edges,
     trim_trailing_menus,
 )
-from extractors.model import Clause, Extraction
-from extractors.part import choose, find_part, is_heading, occurrence
-from extractors.pdf import is_pdf, pdf_clauses
-from extractors.survey import Survey, survey
-from extractors.suspect import suspect_reason
-from extractors.trace import (
+from clausewatch.extractors.model import Clause, Extraction
+from clausewatch.extractors.part import choose, find_part, is_heading, occurrence
+from clausewatch.extractors.pdf import is_pdf, pdf_clauses
+from clausewatch.extractors.survey import Survey, survey
+from clausewatch.extractors.suspect import suspect_reason
+from clausewatch.extractors.trace import (
     NO_TRACE,
     Trace,
     constant,
@@ -47,7 +47,7 @@ from extractors.trace import (
     hidden_reason,
     widget_reason,
 )
-from extractors.widgets import drop_widgets
+from clausewatch.extractors.widgets import drop_widgets
 
 __all__ = ["extract", "parse_html"]
 

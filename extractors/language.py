@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from extractors.model import Clause
+from clausewatch.extractors.model import Clause
 
 # Words shared by several of these languages ("de", "a", "en", "die", "la") still count for
 # each of them: what decides is the whole list, and each list holds words of its own.

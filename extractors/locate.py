@@ -23,8 +23,8 @@ from collections.abc import Iterable
 
 import lxml.html
 
-from extractors.clean import attached, drop_all, size
-from extractors.text import Memo
+from clausewatch.extractors.clean import attached, drop_all, size
+from clausewatch.extractors.text import Memo
 
 _FURNITURE_TAGS = frozenset({"nav", "aside"})
 _PAGE_EDGE_TAGS = frozenset({"header", "footer"})

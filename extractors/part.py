@@ -19,9 +19,9 @@ from urllib.parse import unquote, urlsplit
 
 import lxml.html
 
-from extractors.clean import size
-from extractors.model import Clause
-from extractors.text import normalize_text
+from clausewatch.extractors.clean import size
+from clausewatch.extractors.model import Clause
+from clausewatch.extractors.text import normalize_text
 
 PART_MIN_CHARS = 200
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}

@@ -14,8 +14,8 @@ import re
 from collections import Counter
 
 from clausewatch.errors import ExtractionError
-from extractors.model import Clause
-from extractors.text import normalize_text
+from clausewatch.extractors.model import Clause
+from clausewatch.extractors.text import normalize_text
 
 PDF_MAGIC = b"%PDF-"
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?$", re.I)

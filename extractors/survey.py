@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 import lxml.etree as etree
 import lxml.html
 
-from extractors.clean import CONTROL_TAGS, JUNK_TAGS
-from extractors.locate import FURNITURE_TAGS, named_like_furniture
-from extractors.widgets import (
+from clausewatch.extractors.clean import CONTROL_TAGS, JUNK_TAGS
+from clausewatch.extractors.locate import FURNITURE_TAGS, named_like_furniture
+from clausewatch.extractors.widgets import (
     FEEDBACK_TAGS,
     HEADING_TAGS,
     asks_for_feedback,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from extractors.model import Clause
+from clausewatch.extractors.model import Clause
 
 # Only extractions of at most this many words are judged: error pages are short.
 SHORT_WORDS = 120

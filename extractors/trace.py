@@ -16,9 +16,13 @@ from dataclasses import dataclass, field
 
 import lxml.html
 
-from extractors.clean import JUNK_TAGS, is_hidden, revealable, size
-from extractors.locate import is_consent_dialog, named_like_consent, named_like_furniture
-from extractors.widgets import names_screen_reader_only, says_feedback
+from clausewatch.extractors.clean import JUNK_TAGS, is_hidden, revealable, size
+from clausewatch.extractors.locate import (
+    is_consent_dialog,
+    named_like_consent,
+    named_like_furniture,
+)
+from clausewatch.extractors.widgets import names_screen_reader_only, says_feedback
 
 SNIPPET_CHARS = 100
 

@@ -18,11 +18,11 @@ from collections.abc import Iterable
 
 import lxml.html
 
-from extractors.canonical import substance_tokens
-from extractors.clean import drop_all, size
-from extractors.locate import links_stay_on_site
-from extractors.model import Clause
-from extractors.text import Memo
+from clausewatch.extractors.canonical import substance_tokens
+from clausewatch.extractors.clean import drop_all, size
+from clausewatch.extractors.locate import links_stay_on_site
+from clausewatch.extractors.model import Clause
+from clausewatch.extractors.text import Memo
 
 _SCREEN_READER_ONLY = re.compile(
     r"(?:^|\s)(?:sr-only|sr_only|screen-reader-text|screen-reader-only|screenreader-only|"

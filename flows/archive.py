@@ -12,9 +12,9 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from clausewatch.archive import client_from_env, process_queue
 from clausewatch.errors import ClausewatchError
-from storage.store import open_store
+from clausewatch.storage.store import open_store
+from clausewatch.wayback.archive import client_from_env, process_queue
 
 
 @task(name="wayback", cache_policy=NO_CACHE)

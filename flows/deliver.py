@@ -15,10 +15,10 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
-from clausewatch import digest as digests
-from clausewatch import events
-from clausewatch.webhooks import Deliverer, DeliveryIncomplete, endpoints_from_env
-from storage.store import open_store
+from clausewatch.events import cloudevents as events
+from clausewatch.events.webhooks import Deliverer, DeliveryIncomplete, endpoints_from_env
+from clausewatch.evidence import digest as digests
+from clausewatch.storage.store import open_store
 
 
 @task(name="deliver", cache_policy=NO_CACHE)

@@ -45,7 +45,7 @@ def gap_limit(host: str) -> str:
 
 
 class PrefectGate:
-    """A :class:`clausewatch.capture.Gate` on Prefect global concurrency limits."""
+    """A :class:`clausewatch.pipeline.capture.Gate` on Prefect global concurrency limits."""
 
     def __init__(self, pages: int, per_host: int, host_gap_s: float) -> None:
         self.pages = pages

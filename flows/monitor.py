@@ -1,6 +1,6 @@
 """The ``monitor`` flow: check every document of a catalog once.
 
-Thin by design: the orchestration is :mod:`clausewatch.monitor` (plan, batches, per-document
+Thin by design: the orchestration is :mod:`clausewatch.pipeline.monitor` (plan, batches, per-document
 retries of transient I/O); this file runs each batch as a Prefect task, holds Prefect global
 concurrency limits around every render (:mod:`flows.limits`), publishes every event the run
 logged as a Prefect event, and leaves Markdown artifacts for operators.
@@ -18,10 +18,13 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
-from clausewatch import report
-from clausewatch.capture import CaptureSettings, Renderer
-from clausewatch.catalog import load_catalog
-from clausewatch.monitor import (
+from clausewatch.flows.archive import archive_task
+from clausewatch.flows.deliver import deliver_task
+from clausewatch.flows.limits import PrefectGate
+from clausewatch.pipeline import report
+from clausewatch.pipeline.capture import CaptureSettings, Renderer
+from clausewatch.pipeline.catalog import load_catalog
+from clausewatch.pipeline.monitor import (
     DEFAULT_RETRY,
     Batch,
     Retry,
@@ -31,11 +34,8 @@ from clausewatch.monitor import (
     plan,
     run_batches,
 )
-from clausewatch.record import Outcome
-from flows.archive import archive_task
-from flows.deliver import deliver_task
-from flows.limits import PrefectGate
-from storage.store import Store, open_store
+from clausewatch.pipeline.record import Outcome
+from clausewatch.storage.store import Store, open_store
 
 
 @task(name="check", task_run_name="check {label}", cache_policy=NO_CACHE)

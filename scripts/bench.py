@@ -41,7 +41,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from clausewatch.capture import _DOM_QUIET_JS, CHROMIUM_ARGS, CaptureSettings, find_chromium
+from clausewatch.pipeline.capture import (
+    _DOM_QUIET_JS,
+    CHROMIUM_ARGS,
+    CaptureSettings,
+    find_chromium,
+)
 
 PAGES = 4
 WORDS = (

@@ -20,10 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench import PAGES, Site
 
-from clausewatch.capture import CaptureSettings, Renderer
-from clausewatch.catalog import CatalogDocument
-from clausewatch.guardproxy import public_only
-from clausewatch.netguard import Address
+from clausewatch.net.guardproxy import public_only
+from clausewatch.net.netguard import Address
+from clausewatch.pipeline.capture import CaptureSettings, Renderer
+from clausewatch.pipeline.catalog import CatalogDocument
 
 
 async def render(urls: list[str], guard: bool, port: int) -> float:

@@ -22,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
-from clausewatch.record import Capture, Target, record_capture
-from clausewatch.webhooks import Deliverer, Endpoint
-from storage.local import LocalBackend
-from storage.models import DocumentRef
-from storage.store import Store
+from clausewatch.events.webhooks import Deliverer, Endpoint
+from clausewatch.pipeline.record import Capture, Target, record_capture
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.models import DocumentRef
+from clausewatch.storage.store import Store
 from tests.receiver import Receiver, start
 
 os.environ.setdefault("CLAUSEWATCH_ALLOW_PRIVATE_URLS", "1")  # the receiver is on 127.0.0.1

@@ -8,7 +8,7 @@ set -uo pipefail
 VENV="${VENV:-.venv}"
 have() {
   "$VENV/bin/python" - <<'PY' 2>/dev/null
-from clausewatch.capture import find_chromium
+from clausewatch.pipeline.capture import find_chromium
 found = find_chromium()
 print(found or "Playwright's own Chromium")
 PY

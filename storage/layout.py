@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Literal
 
 from clausewatch.errors import InputError
-from storage.models import DOCUMENT_ID, SHA256
+from clausewatch.storage.models import DOCUMENT_ID, SHA256
 
 TIME_NAME = "%Y%m%dT%H%M%S%fZ"  # UTC, sorts as a string: 20260101T093000250000Z
 

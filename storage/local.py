@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from clausewatch.errors import NotAFile, ObjectNotFound, StoreError
-from storage import layout
+from clausewatch.storage import layout
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _List = list  # the class defines a method named list

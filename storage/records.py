@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storage.models import BlobRef, DocumentRef, Record
+from clausewatch.storage.models import BlobRef, DocumentRef, Record
 
 EntryStatus = Literal["queued", "submitting", "pending", "archived", "skipped", "failed"]
 

@@ -30,7 +30,7 @@ from botocore.config import Config
 
 from clausewatch.errors import ObjectNotFound, StoreError, StoreUnavailable
 from clausewatch.settings import settings
-from storage import layout
+from clausewatch.storage import layout
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -1,6 +1,6 @@
 """Verifying seals, and the records seals and re-extraction keep in a store.
 
-A seal (made by :mod:`clausewatch.seal`) lists every document with the manifest its head
+A seal (made by :mod:`clausewatch.evidence.seal`) lists every document with the manifest its head
 named at sealing time, and a Merkle root over those leaves (RFC 6962 style: leaf =
 SHA-256(0x00 || document 0x1f manifest), node = SHA-256(0x01 || left || right)); it names the
 previous seal's hash. :func:`check` (run by ``clausewatch verify``) checks that the seals form
@@ -24,9 +24,9 @@ import hashlib
 from typing import Any
 
 from clausewatch.errors import ClausewatchError, StoreError
-from storage import layout
-from storage.models import SHA256, Manifest, load_json
-from storage.store import Store, sha256
+from clausewatch.storage import layout
+from clausewatch.storage.models import SHA256, Manifest, load_json
+from clausewatch.storage.store import Store, sha256
 
 SEAL_FORMAT = "clausewatch.seal/1"
 REEXTRACT_FORMAT = "clausewatch.reextract/1"

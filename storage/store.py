@@ -30,10 +30,10 @@ from clausewatch.errors import (
     ObjectNotFound,
     StoreError,
 )
-from storage import layout
-from storage.backend import Backend
-from storage.local import LocalBackend
-from storage.models import (
+from clausewatch.storage import layout
+from clausewatch.storage.backend import Backend
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.models import (
     SHA256,
     CheckRecord,
     Head,
@@ -466,7 +466,9 @@ def open_store(url: str) -> Store:
                 f"store URL {url!r}: the prefix has an empty, '.' or '..' segment "
                 "(S3 keeps them literally): use s3://BUCKET/PREFIX with plain segments"
             )
-        from storage.s3 import S3Backend  # boto3 costs 0.4 s to import: only for S3 stores
+        from clausewatch.storage.s3 import (
+            S3Backend,  # boto3 costs 0.4 s to import: only for S3 stores
+        )
 
         return Store(S3Backend(parsed.netloc, prefix))
     if parsed.scheme == "file":

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from clausewatch.errors import ClausewatchError, InputError, IntegrityError
+from clausewatch.storage import layout
+from clausewatch.storage.local import MISPLACED_DIRECTORY
+from clausewatch.storage.models import SHA256, CheckRecord, Manifest, load_json, summary
+from clausewatch.storage.records import DeliveryState, Entry, HeldCapture
+from clausewatch.storage.store import STRAY_HEAD, Store, sha256
 from clausewatch.times import utc_z
-from storage import layout
-from storage.local import MISPLACED_DIRECTORY
-from storage.models import SHA256, CheckRecord, Manifest, load_json, summary
-from storage.records import DeliveryState, Entry, HeldCapture
-from storage.store import STRAY_HEAD, Store, sha256
 
 ProblemKind = Literal["missing", "corrupt", "invalid", "broken-chain", "link", "not-a-file"]
 _CURSOR = re.compile(r"\d{12}")
@@ -87,7 +87,7 @@ def verify_store(store: Store, document: str | None = None) -> Report:
         _check_wayback_queue(store, report)
         _check_held(store, report)
         report.unreferenced_manifests = len(set(manifests) - reachable)
-        from storage.seals import check as check_seals  # seals sit on top of the chains
+        from clausewatch.storage.seals import check as check_seals  # seals sit on top of the chains
 
         report.problems += [Problem("broken-chain", key, what) for key, what in check_seals(store)]
     return report
@@ -348,7 +348,7 @@ def _check_held(store: Store, report: Report) -> None:
 
 def _check_dead_letters(store: Store, report: Report) -> None:
     """Every dead letter (``webhooks/<endpoint>/dead/<cursor>.json``, written by
-    :meth:`clausewatch.webhooks.Deliverer._dead_letter`) is a JSON object naming its cursor, its
+    :meth:`clausewatch.events.webhooks.Deliverer._dead_letter`) is a JSON object naming its cursor, its
     event id, and when it was given up."""
     for key, data in _read_all(store, layout.WEBHOOKS, report, lambda k: k.count("/") == 3):
         parts = key.split("/")

@@ -31,9 +31,9 @@ import boto3  # noqa: E402
 import pytest  # noqa: E402
 
 from clausewatch.demo.site import DemoSite  # noqa: E402
-from storage.local import LocalBackend  # noqa: E402
-from storage.s3 import S3Backend  # noqa: E402
-from storage.store import Store  # noqa: E402
+from clausewatch.storage.local import LocalBackend  # noqa: E402
+from clausewatch.storage.s3 import S3Backend  # noqa: E402
+from clausewatch.storage.store import Store  # noqa: E402
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -11,16 +11,16 @@ from pathlib import Path
 import httpx
 import jsonschema
 
-from clausewatch.record import Capture, Target, record_capture
+from clausewatch.events.webhooks import Endpoint
+from clausewatch.pipeline.record import Capture, Target, record_capture
 from clausewatch.schemas import SCHEMA_DIR
-from clausewatch.viewer import create_app
-from clausewatch.wayback import WaybackClient, WaybackSettings
-from clausewatch.webhooks import Endpoint
-from storage import layout
-from storage.models import DocumentRef
-from storage.records import Entry
-from storage.store import Store, open_store
-from storage.verify import verify_store
+from clausewatch.storage import layout
+from clausewatch.storage.models import DocumentRef
+from clausewatch.storage.records import Entry
+from clausewatch.storage.store import Store, open_store
+from clausewatch.storage.verify import verify_store
+from clausewatch.wayback.client import WaybackClient, WaybackSettings
+from clausewatch.web.viewer import create_app
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 SCHEMAS = SCHEMA_DIR / "events"

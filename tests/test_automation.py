@@ -17,11 +17,11 @@ from prefect.blocks.core import Block
 from prefect.server.events.schemas.events import ReceivedEvent
 from prefect.server.utilities.user_templates import render_user_template, validate_user_template
 
-import flows.monitor
-from clausewatch import events
-from clausewatch.record import record_capture
-from storage.local import LocalBackend
-from storage.store import Store
+import clausewatch.flows.monitor
+from clausewatch.events import cloudevents as events
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
 from tests.helpers import capture, page, target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +62,8 @@ def published_event(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Received
     record_capture(store, target(), capture(page("One!", "Two.", "Three."), 1))
     [changed] = [e for _, e in store.events() if e["type"] == events.CHANGED]
     emitted: list[dict[str, Any]] = []
-    monkeypatch.setattr(flows.monitor, "emit_event", lambda **kw: emitted.append(kw))
-    flows.monitor.publish(changed)
+    monkeypatch.setattr(clausewatch.flows.monitor, "emit_event", lambda **kw: emitted.append(kw))
+    clausewatch.flows.monitor.publish(changed)
     [kwargs] = emitted
     now = datetime.now(UTC)
     return ReceivedEvent.model_validate({**kwargs, "occurred": now, "received": now})

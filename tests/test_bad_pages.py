@@ -9,11 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from clausewatch.capture import CaptureSettings, Renderer
-from clausewatch.catalog import CatalogDocument
 from clausewatch.errors import ExtractionError, FetchError
-from clausewatch.record import Capture, Outcome
-from extractors import extract
+from clausewatch.extractors import extract
+from clausewatch.pipeline.capture import CaptureSettings, Renderer
+from clausewatch.pipeline.catalog import CatalogDocument
+from clausewatch.pipeline.record import Capture, Outcome
 
 
 def test_a_page_with_50000_elements() -> None:
@@ -112,9 +112,9 @@ def test_a_50_mb_page_through_the_browser(tmp_path: pytest.TempPathFactory) -> N
     """A 50 MB policy next to a normal one: both rendered, stored and verified whole."""
     from pathlib import Path
 
-    from clausewatch.monitor import monitor_documents
-    from storage.store import open_store
-    from storage.verify import verify_store
+    from clausewatch.pipeline.monitor import monitor_documents
+    from clausewatch.storage.store import open_store
+    from clausewatch.storage.verify import verify_store
 
     paragraph = ("We process personal data lawfully and keep it safe. " * 100).encode()
     big = (

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors import Clause, normalize_text, substance_hash
+from clausewatch.extractors import Clause, normalize_text, substance_hash
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "canonical_cases.yaml").read_text())
 
@@ -50,7 +50,7 @@ def test_clause_boundaries_and_heading_levels_are_form() -> None:
 @given(st.text())
 def test_fast_word_split_equals_the_regular_expression(text: str) -> None:
     """The substance hash's word split is exactly ``\\W+`` to one space, on any text."""
-    from extractors.canonical import _words
+    from clausewatch.extractors.canonical import _words
 
     assert _words(text) == re.sub(r"\W+", " ", text).strip()
 
@@ -72,7 +72,7 @@ def test_substance_hash_clause_by_clause_equals_the_whole_text(texts: list[str])
     text's tokens: folding never reaches across the break between two clauses."""
     import hashlib
 
-    from extractors.canonical import SUBSTANCE_VERSION, substance_tokens
+    from clausewatch.extractors.canonical import SUBSTANCE_VERSION, substance_tokens
 
     clauses = [Clause("paragraph", t) for t in texts]
     whole = " ".join(substance_tokens(clauses))
@@ -82,7 +82,7 @@ def test_substance_hash_clause_by_clause_equals_the_whole_text(texts: list[str])
 
 
 def test_memo_stays_within_its_bound() -> None:
-    from extractors.text import Memo
+    from clausewatch.extractors.text import Memo
 
     memo: Memo[str] = Memo(max_chars=100)
     for n in range(50):
@@ -102,7 +102,7 @@ def test_the_diffs_quick_bound_is_difflibs(a: list[str], b: list[str]) -> None:
     from collections import Counter
     from difflib import SequenceMatcher
 
-    from clausewatch.diff import _common
+    from clausewatch.changes.diff import _common
 
     expected = SequenceMatcher(None, a, b, autojunk=False).quick_ratio()
     length = len(a) + len(b)

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch.capture import CaptureSettings, Renderer
-from clausewatch.catalog import CatalogDocument
 from clausewatch.demo.site import DemoSite
 from clausewatch.errors import CaptureTimeout, ExtractionError, FetchError
-from clausewatch.record import Capture
+from clausewatch.extractors import extract
+from clausewatch.pipeline.capture import CaptureSettings, Renderer
+from clausewatch.pipeline.catalog import CatalogDocument
+from clausewatch.pipeline.record import Capture
 from clausewatch.retry import is_transient
-from extractors import extract
 
 pytestmark = pytest.mark.browser
 FAST = CaptureSettings(
@@ -159,11 +159,11 @@ POLICY_PDF = (
 def test_pdf_documents_are_captured_and_compared(
     static_site: tuple[str, Path], tmp_path: Path
 ) -> None:
-    from clausewatch.history import clauses_of, versions
-    from clausewatch.monitor import target_of
-    from clausewatch.record import record_capture
-    from storage.local import LocalBackend
-    from storage.store import Store
+    from clausewatch.evidence.history import clauses_of, versions
+    from clausewatch.pipeline.monitor import target_of
+    from clausewatch.pipeline.record import record_capture
+    from clausewatch.storage.local import LocalBackend
+    from clausewatch.storage.store import Store
 
     base, root = static_site
     store = Store(LocalBackend(tmp_path / "store"))
@@ -343,12 +343,12 @@ def test_legacy_charset_pages_come_out_right_live_and_re_extracted(
 ) -> None:
     """A windows-1252 page (declared in its <meta>) renders to a UTF-8 DOM: the clauses,
     their hashes and a later re-extraction must read "café", never "cafÃ©"."""
-    from clausewatch.history import clauses_of, versions
-    from clausewatch.monitor import target_of
-    from clausewatch.record import record_capture
-    from clausewatch.reextract import reextract
-    from storage.local import LocalBackend
-    from storage.store import Store
+    from clausewatch.evidence.history import clauses_of, versions
+    from clausewatch.pipeline.monitor import target_of
+    from clausewatch.pipeline.record import record_capture
+    from clausewatch.pipeline.reextract import reextract
+    from clausewatch.storage.local import LocalBackend
+    from clausewatch.storage.store import Store
 
     base, root = static_site
     html = (

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch import events
-from clausewatch.catalog import load_catalog
 from clausewatch.errors import CatalogError
+from clausewatch.events import cloudevents as events
+from clausewatch.pipeline.catalog import load_catalog
 from clausewatch.schemas import SCHEMA_DIR, event_schema_path, schema_text, write_model_schemas
 
 GOOD = """documents:
@@ -92,7 +92,7 @@ def test_published_schemas_are_current(name: str) -> None:
 
 @pytest.mark.parametrize("type_", events.EVENT_TYPES)
 def test_published_event_schemas_are_current(type_: str) -> None:
-    """schema_files/events/*.json are generated from clausewatch.event_models: run `make
+    """schema_files/events/*.json are generated from clausewatch.events.models: run `make
     schemas` after changing them (byte for byte: the files are exactly what it writes)."""
     assert event_schema_path(type_).read_text() == schema_text(type_)
 

@@ -12,8 +12,8 @@ import random
 import pytest
 
 from clausewatch.errors import ExtractionError
-from extractors import extract
-from extractors.decode import decode_html, sniff_encoding
+from clausewatch.extractors import extract
+from clausewatch.extractors.decode import decode_html, sniff_encoding
 
 _INTRO = "These terms apply to everyone who uses the service; please read them carefully."
 _QUOTES = "Price 5€ – it’s “quoted” … ™"

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from clausewatch.cite import citation
 from clausewatch.cli import app
 from clausewatch.errors import IntegrityError
-from clausewatch.record import record_capture
-from storage import layout
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.evidence.cite import citation
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage import layout
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
 from tests.helpers import T0, capture, page, target
 
 runner = CliRunner()
@@ -88,9 +88,9 @@ def test_citation_refuses_a_corrupted_snapshot(history: Store) -> None:
 def test_a_url_that_is_not_http_is_never_a_link_in_the_markdown(tmp_path: Path) -> None:
     """A `javascript:` URL (an older import accepted one) is printed as code, not as an
     autolink that a Markdown renderer would make clickable."""
-    from clausewatch.cite import markdown
-    from clausewatch.record import Target
-    from storage.models import DocumentRef
+    from clausewatch.evidence.cite import markdown
+    from clausewatch.pipeline.record import Target
+    from clausewatch.storage.models import DocumentRef
 
     store = Store(LocalBackend(tmp_path / "s"))
     ref = DocumentRef(id="acme-privacy", url="javascript:alert(document.cookie)")
@@ -133,8 +133,8 @@ FORGING_TITLE = "T} , author={Forged \\ 100% _x_"
 
 
 def _forged_store(tmp_path: Path, url: str) -> Store:
-    from clausewatch.record import Target
-    from storage.models import DocumentRef
+    from clausewatch.pipeline.record import Target
+    from clausewatch.storage.models import DocumentRef
 
     store = Store(LocalBackend(tmp_path / "s"))
     ref = DocumentRef(id="acme-privacy", url=url, entity="E}\\", title=FORGING_TITLE)
@@ -143,7 +143,7 @@ def _forged_store(tmp_path: Path, url: str) -> Store:
 
 
 def test_bibtex_fields_cannot_be_forged(tmp_path: Path) -> None:
-    from clausewatch.cite import bibtex
+    from clausewatch.evidence.cite import bibtex
 
     store = _forged_store(tmp_path, "https://a.example/x}},\n  note = {FORGED\\")
     fields = _bibtex_fields(bibtex(citation(store, "acme-privacy")))
@@ -167,7 +167,7 @@ def test_markdown_shows_titles_as_they_are_and_no_forged_link(tmp_path: Path) ->
 
     from markdown_it import MarkdownIt
 
-    from clausewatch.cite import markdown
+    from clausewatch.evidence.cite import markdown
 
     url = "https://a.example/x> [evil](javascript:alert(1)) <"
     store = _forged_store(tmp_path, url)
@@ -182,7 +182,7 @@ def test_markdown_shows_titles_as_they_are_and_no_forged_link(tmp_path: Path) ->
 def test_a_url_with_a_c1_control_or_bidi_override_is_not_a_link(tmp_path: Path, char: str) -> None:
     """An older import stored such URLs; the Markdown shows them as code, never as a link
     (a raw CSI or a right-to-left override would reach the reader's terminal or reorder it)."""
-    from clausewatch.cite import markdown
+    from clausewatch.evidence.cite import markdown
 
     store = _forged_store(tmp_path, f"https://a.example/x{char}y")
     text = markdown(citation(store, "acme-privacy"))

@@ -13,8 +13,8 @@ import typer
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from storage import layout
-from storage.store import open_store
+from clausewatch.storage import layout
+from clausewatch.storage.store import open_store
 from tests.helpers import write_pages
 
 CLI = [str(Path(sys.executable).parent / "clausewatch")]

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from clausewatch import events
 from clausewatch.cli import app
-from clausewatch.collapse import collapse_reason, get_held
 from clausewatch.errors import ConflictError, InputError
-from clausewatch.record import accept_held, record_capture
-from extractors import extract
-from storage.store import Store
+from clausewatch.events import cloudevents as events
+from clausewatch.extractors import extract
+from clausewatch.pipeline.collapse import collapse_reason, get_held
+from clausewatch.pipeline.record import accept_held, record_capture
+from clausewatch.storage.store import Store
 from tests.helpers import capture, target, validate
 
 runner = CliRunner()
@@ -120,7 +120,7 @@ def test_accept_refuses_when_the_head_moves_while_it_records(
 ) -> None:
     """A run that records a version between the check and the recording wins: the held
     capture is not put on top of it."""
-    import clausewatch.record as record
+    import clausewatch.pipeline.record as record
 
     t = target()
     record_capture(store, t, capture(FULL))
@@ -132,7 +132,7 @@ def test_accept_refuses_when_the_head_moves_while_it_records(
 
 
 def test_accept_command(tmp_path: Path) -> None:
-    from storage.local import LocalBackend
+    from clausewatch.storage.local import LocalBackend
 
     store = Store(LocalBackend(tmp_path / "store"))
     t = target()
@@ -165,7 +165,7 @@ def test_a_damaged_held_record_is_refused_and_nothing_is_recorded(
 ) -> None:
     """Found by a breaker: a held record without its body crashed accept, one naming another
     document recorded that document, and one with a future time wedged the history."""
-    from storage.local import LocalBackend
+    from clausewatch.storage.local import LocalBackend
 
     store = Store(LocalBackend(tmp_path / "store"))
     t = target()
@@ -184,8 +184,8 @@ def test_a_damaged_held_record_is_refused_and_nothing_is_recorded(
 
 def test_verify_checks_the_held_captures(tmp_path: Path) -> None:
     """Found by a breaker: a damaged held record, or its deleted body, went unnoticed."""
-    from storage.local import LocalBackend
-    from storage.verify import verify_store
+    from clausewatch.storage.local import LocalBackend
+    from clausewatch.storage.verify import verify_store
 
     store = Store(LocalBackend(tmp_path / "store"))
     t = target()

@@ -14,11 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.record import record_capture
-from clausewatch.webhooks import Deliverer, Endpoint
-from storage.local import LocalBackend
-from storage.store import Store
-from storage.verify import verify_store
+from clausewatch.events.webhooks import Deliverer, Endpoint
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
+from clausewatch.storage.verify import verify_store
 from tests.helpers import capture, page, target
 
 runner = CliRunner()

@@ -11,18 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch.record import record_capture
-from clausewatch.reextract import reextract
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.pipeline.record import record_capture
+from clausewatch.pipeline.reextract import reextract
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
 from tests.helpers import capture, page, target
 
 DYING = textwrap.dedent(
     """
     import os, signal, sys
-    from clausewatch.record import record_capture
-    from storage.local import LocalBackend
-    from storage.store import Store
+    from clausewatch.pipeline.record import record_capture
+    from clausewatch.storage.local import LocalBackend
+    from clausewatch.storage.store import Store
     from tests.helpers import capture, page, target
 
     WRITE, PREFIX = sys.argv[2].split(":")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from clausewatch.errors import ExtractionError
-from extractors import extract
+from clausewatch.extractors import extract
 
 POLICY = (
     "<main><h1>Privacy policy</h1>"
@@ -123,10 +123,10 @@ def test_a_policy_that_quotes_an_error_phrase_is_the_document() -> None:
 def test_a_held_back_page_is_an_extraction_failed_event_with_reason_suspect(
     tmp_path: Path,
 ) -> None:
-    from clausewatch import events
-    from clausewatch.record import record_capture
-    from storage.local import LocalBackend
-    from storage.store import Store
+    from clausewatch.events import cloudevents as events
+    from clausewatch.pipeline.record import record_capture
+    from clausewatch.storage.local import LocalBackend
+    from clausewatch.storage.store import Store
     from tests.helpers import capture, page, target, validate
 
     store = Store(LocalBackend(tmp_path / "store"))

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from clausewatch import events
 from clausewatch.cli import app
+from clausewatch.events import cloudevents as events
+from clausewatch.evidence.seal import seal
 from clausewatch.markdown import code, md
-from clausewatch.record import record_capture
-from clausewatch.seal import seal
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
 from tests.helpers import T0, capture, page, target, validate
 
 runner = CliRunner()

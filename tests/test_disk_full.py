@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from clausewatch.errors import StoreError
-from clausewatch.record import record_capture
-from storage.local import LocalBackend
-from storage.store import Store
-from storage.verify import verify_store
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
+from clausewatch.storage.verify import verify_store
 from tests.helpers import capture, page, target
 
 

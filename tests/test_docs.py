@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from clausewatch import events
 from clausewatch.cli import app
+from clausewatch.events import cloudevents as events
 from clausewatch.schemas import SCHEMA_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,10 +61,10 @@ def test_the_consumer_example_verifies_and_deduplicates(
     import importlib.util
     from datetime import UTC, datetime
 
-    from clausewatch.record import record_capture
-    from clausewatch.webhooks import Endpoint, sign
-    from storage.local import LocalBackend
-    from storage.store import Store
+    from clausewatch.events.webhooks import Endpoint, sign
+    from clausewatch.pipeline.record import record_capture
+    from clausewatch.storage.local import LocalBackend
+    from clausewatch.storage.store import Store
     from tests.helpers import SECRET, capture, page, target
 
     monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_SECRET", SECRET)

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from clausewatch import events
 from clausewatch.cli import app
 from clausewatch.errors import FetchError
-from clausewatch.record import record_capture, record_failure
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.events import cloudevents as events
+from clausewatch.pipeline.record import record_capture, record_failure
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
 from tests.helpers import T0, capture, page, target, validate
 
 runner = CliRunner()

@@ -11,18 +11,18 @@ from typing import Any
 
 import pytest
 
-from clausewatch import events
-from clausewatch.archive import archived_event
-from clausewatch.diff import ClauseChange, ClauseDiff
-from clausewatch.digest import digest_event
+from clausewatch.changes.diff import ClauseChange, ClauseDiff
+from clausewatch.changes.lineage import Lineage
 from clausewatch.errors import FetchError
-from clausewatch.lineage import Lineage
-from clausewatch.record import record_failure
-from clausewatch.seal import seal
-from storage.local import LocalBackend
-from storage.models import DocumentRef, Manifest
-from storage.records import Attestation
-from storage.store import Store
+from clausewatch.events import cloudevents as events
+from clausewatch.evidence.digest import digest_event
+from clausewatch.evidence.seal import seal
+from clausewatch.pipeline.record import record_failure
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.models import DocumentRef, Manifest
+from clausewatch.storage.records import Attestation
+from clausewatch.storage.store import Store
+from clausewatch.wayback.archive import archived_event
 from tests.helpers import T0, target
 
 DOC = DocumentRef(

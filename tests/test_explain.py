@@ -10,12 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.explain import explain_version
-from clausewatch.record import record_capture
-from extractors import extract
-from extractors.explain import explain
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.extractors import extract
+from clausewatch.extractors.explain import explain
+from clausewatch.pipeline.explain import explain_version
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
 from tests.helpers import capture, page, target
 
 runner = CliRunner()

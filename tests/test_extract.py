@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
-import clausewatch.diff
-import extractors.decode
-import extractors.text
+import clausewatch.changes.diff
+import clausewatch.extractors.decode
+import clausewatch.extractors.text
 from clausewatch.errors import ExtractionError
-from extractors import canonical_bytes, content_hash, extract, parse_canonical
+from clausewatch.extractors import canonical_bytes, content_hash, extract, parse_canonical
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "data" / "extract_cases.yaml").read_text()
@@ -73,7 +73,9 @@ def test_deeply_nested_page_does_not_overflow() -> None:
     assert [c.text for c in extract(html).clauses] == ["Deep clause."]
 
 
-@pytest.mark.parametrize("module", [extractors.text, extractors.decode, clausewatch.diff])
+@pytest.mark.parametrize(
+    "module", [clausewatch.extractors.text, clausewatch.extractors.decode, clausewatch.changes.diff]
+)
 def test_doctests(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
     assert result.attempted > 0 and result.failed == 0

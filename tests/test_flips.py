@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from clausewatch import events
-from clausewatch.record import record_capture
-from storage.store import Store
+from clausewatch.events import cloudevents as events
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage.store import Store
 from tests.helpers import capture, target
 
 TERMS = "".join(

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from clausewatch import events
-from clausewatch.archive import pending
 from clausewatch.demo.site import DemoSite
-from flows.monitor import monitor
-from storage.store import Store, open_store
-from storage.verify import verify_store
+from clausewatch.events import cloudevents as events
+from clausewatch.flows.monitor import monitor
+from clausewatch.storage.store import Store, open_store
+from clausewatch.storage.verify import verify_store
+from clausewatch.wayback.archive import pending
 from tests.helpers import SECRET, assert_one_version_per_change, validate
 from tests.receiver import Receiver, start
 

@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.record import record_capture
-from storage import layout
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage import layout
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
 from tests.helpers import capture, page, target
 
 runner = CliRunner()

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from clausewatch.catalog import load_catalog
 from clausewatch.cli import app
 from clausewatch.errors import CatalogError
-from clausewatch.importer import import_batch
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.pipeline.catalog import load_catalog
+from clausewatch.pipeline.importer import import_batch
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
 from tests.helpers import page
 
 runner = CliRunner()

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch.importer import import_batch
-from storage.local import LocalBackend
-from storage.store import Store
-from storage.verify import verify_store
+from clausewatch.pipeline.importer import import_batch
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
+from clausewatch.storage.verify import verify_store
 from tests.helpers import page
 
 DOCS = 4
@@ -95,7 +95,7 @@ def test_a_dying_worker_hands_its_lines_back(
     results: list[dict[str, object]] = []
     before = set(multiprocessing.active_children())  # other tests' processes are not ours
     outcomes: Iterator[object] = import_batch(store, lines, workers=2)
-    with caplog.at_level(logging.WARNING, logger="clausewatch.importer"):
+    with caplog.at_level(logging.WARNING, logger="clausewatch.pipeline.importer"):
         for n, outcome in enumerate(outcomes):
             results.append(outcome.as_json())  # type: ignore[attr-defined]
             if n == 0:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.local import LocalBackend
-from storage.store import Store
-from storage.verify import verify_store
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
+from clausewatch.storage.verify import verify_store
 from tests.helpers import page
 
 LOOPS = int(os.environ.get("CLAUSEWATCH_KILL_LOOPS", "8"))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from clausewatch.record import record_capture
-from extractors import Clause
-from extractors.language import detect_language
-from storage.store import Store
+from clausewatch.extractors import Clause
+from clausewatch.extractors.language import detect_language
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage.store import Store
 from tests.helpers import capture, target
 
 SAMPLES = {

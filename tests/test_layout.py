@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from clausewatch.errors import InputError
-from storage import layout
-from storage.local import misplaced_directory
+from clausewatch.storage import layout
+from clausewatch.storage.local import misplaced_directory
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 H = "ab" + "0" * 62

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from clausewatch.demo.site import DemoSite
-from flows.monitor import monitor
-from storage.store import open_store
+from clausewatch.flows.monitor import monitor
+from clausewatch.storage.store import open_store
 from tests.helpers import SECRET
 from tests.receiver import Receiver, start
 

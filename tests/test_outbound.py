@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch import archive, netguard
-from clausewatch.outbound import OutboundRefused, masked
-from clausewatch.wayback import WaybackClient, WaybackSettings
-from clausewatch.webhooks import Deliverer
-from storage import layout
-from storage.local import LocalBackend
-from storage.records import Entry
-from storage.store import Store
+from clausewatch.events.webhooks import Deliverer
+from clausewatch.net import netguard
+from clausewatch.net.outbound import OutboundRefused, masked
+from clausewatch.storage import layout
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.records import Entry
+from clausewatch.storage.store import Store
+from clausewatch.wayback import archive
+from clausewatch.wayback.client import WaybackClient, WaybackSettings
 from tests.fake_wayback import serve
 from tests.helpers import SECRET, endpoint, version
 from tests.receiver import Receiver, start
@@ -48,7 +49,7 @@ def rebinding(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("rebinding")
 def test_a_webhook_name_rebound_to_loopback_is_refused_when_connecting(store: Store) -> None:
-    from clausewatch.record import record_capture
+    from clausewatch.pipeline.record import record_capture
     from tests.helpers import capture, page, target
 
     record_capture(store, target("doc-a"), capture(page("One.")))
@@ -88,7 +89,7 @@ def test_the_guarded_client_connects_to_the_address_it_checked(
     """``checked.example.com`` exists only in the guard's resolver (the system's DNS does not
     know it), and its address is taken for public: a delivery that arrives went to the
     address the guard checked, not to a second lookup of the name."""
-    from clausewatch.record import record_capture
+    from clausewatch.pipeline.record import record_capture
     from tests.helpers import capture, page, target
 
     real = netguard.resolve
@@ -174,7 +175,7 @@ def test_tls_to_the_checked_address_verifies_the_certificate_against_the_name(
     import ssl
     import threading
 
-    from clausewatch.record import record_capture
+    from clausewatch.pipeline.record import record_capture
     from tests.helpers import capture, page, target
     from tests.receiver import _Handler, _Server
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch import events
+from clausewatch.events import cloudevents as events
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("clausewatch", "extractors", "storage", "flows")
@@ -53,7 +53,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)
     for package in PACKAGES:
-        shutil.copytree(ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(  # the links clausewatch/{storage,extractors,flows} stay links
+            ROOT / package,
+            src / package,
+            symlinks=True,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
     dist = work / "dist"
     _run(
         [
@@ -131,6 +136,17 @@ def test_installed_wheel_prints_schemas_and_help(venv: Path, tmp_path: Path) -> 
     for name in ("catalog", "manifest", "sealed", "digest"):
         assert json.loads(_run([cli, "schema", name], cwd=cwd, env=env))
     assert "schema" in _run([cli, "--help"], cwd=cwd, env=env)
+
+
+def test_the_design_cards_folders_install_inside_the_clausewatch_namespace(wheel: Path) -> None:
+    """storage/, extractors/ and flows/ stay at the top of the repository but are installed as
+    clausewatch.storage, clausewatch.extractors and clausewatch.flows: no generic top-level
+    name that another distribution could also install."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    tops = {n.split("/", 1)[0] for n in names if not n.startswith("clausewatch-")}
+    assert tops == {"clausewatch"}, tops
+    for module in ("storage/store.py", "extractors/html.py", "flows/monitor.py"):
+        assert f"clausewatch/{module}" in names, module
 
 
 def test_wheel_carries_every_schema(wheel: Path) -> None:

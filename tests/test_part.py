@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clausewatch.record import Target, record_capture
-from extractors import extract
-from extractors.explain import explain
-from storage.models import DocumentRef
-from storage.store import Store
+from clausewatch.extractors import extract
+from clausewatch.extractors.explain import explain
+from clausewatch.pipeline.record import Target, record_capture
+from clausewatch.storage.models import DocumentRef
+from clausewatch.storage.store import Store
 from tests.helpers import capture
 
 

@@ -8,10 +8,10 @@ import pytest
 from prefect.events.clients import AssertingEventsClient
 from prefect.events.worker import EventsWorker
 
-from clausewatch import events
-from clausewatch.record import record_capture
-from flows.monitor import publish_since
-from storage.store import Store
+from clausewatch.events import cloudevents as events
+from clausewatch.flows.monitor import publish_since
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage.store import Store
 from tests.helpers import capture, page, target
 
 

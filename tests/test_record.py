@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch import events
 from clausewatch.errors import FetchError
-from clausewatch.record import record_capture, record_failure
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.events import cloudevents as events
+from clausewatch.pipeline.record import record_capture, record_failure
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
 from tests.helpers import T0, _delete, capture, page, target, validate
 
 
@@ -171,7 +171,7 @@ def test_change_classes(store: Store) -> None:
 
 
 def test_clauses_keep_their_ids_across_versions(store: Store) -> None:
-    from clausewatch.lineage import clause_id, lineage_of
+    from clausewatch.changes.lineage import clause_id, lineage_of
 
     t = target()
     record_capture(
@@ -202,9 +202,9 @@ def test_clauses_keep_their_ids_across_versions(store: Store) -> None:
 
 
 def test_reextract_rebuilds_history_from_stored_captures(store: Store) -> None:
-    from clausewatch.reextract import reextract
-    from extractors import extract
-    from storage.verify import verify_store
+    from clausewatch.extractors import extract
+    from clausewatch.pipeline.reextract import reextract
+    from clausewatch.storage.verify import verify_store
 
     t = target()
     # version 1 was recorded by an older extractor that kept a banner as text

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from clausewatch import archive
 from clausewatch.cli import app
-from clausewatch.record import record_capture
-from storage.local import LocalBackend
-from storage.s3 import S3Backend
-from storage.store import Store
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.s3 import S3Backend
+from clausewatch.storage.store import Store
+from clausewatch.wayback import archive
 from tests.conftest import s3_client
 from tests.fake_wayback import serve
 from tests.helpers import capture, client_for, entry, page, target, version
@@ -141,8 +141,8 @@ def test_get_into_a_directory_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_cloudflare_email_that_decodes_to_control_characters_is_left_alone() -> None:
     """Found by atheris: an obfuscated address decoding to a NUL crashed lxml."""
-    from extractors import extract
-    from extractors.clean import decode_cfemail
+    from clausewatch.extractors import extract
+    from clausewatch.extractors.clean import decode_cfemail
 
     key = 0x42
     encoded = bytes([key, ord("a") ^ key, 0x00 ^ key, ord("b") ^ key]).hex()
@@ -154,7 +154,7 @@ def test_cloudflare_email_that_decodes_to_control_characters_is_left_alone() -> 
 def test_character_references_to_control_characters_are_dropped() -> None:
     """Found by atheris: "&#1;" became a control character in the tree and crashed lxml when
     an element holding it was dropped."""
-    from extractors import extract
+    from clausewatch.extractors import extract
 
     page = b"<div><p>a&#1;b&#x1F;c&#10;d&#65;</p><button>x&#2;</button><p>e&#127;f</p></div>"
     assert [c.text for c in extract(page).clauses] == ["abc dA", "ef"]

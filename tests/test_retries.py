@@ -10,12 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clausewatch import archive
 from clausewatch.errors import FetchError, StoreUnavailable
-from clausewatch.record import record_capture, record_failure
-from clausewatch.wayback import WaybackClient
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.pipeline.record import record_capture, record_failure
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
+from clausewatch.wayback import archive
+from clausewatch.wayback.client import WaybackClient
 from tests.fake_wayback import FakeWayback, serve
 from tests.helpers import T0, capture, client_for, page, target, version
 

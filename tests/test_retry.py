@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clausewatch import archive, monitor, webhooks
 from clausewatch.errors import (
     CaptureError,
     CaptureTimeout,
@@ -26,7 +25,9 @@ from clausewatch.errors import (
     StoreUnavailable,
     SuspectPage,
 )
-from clausewatch.outbound import OutboundRefused
+from clausewatch.events import webhooks
+from clausewatch.net.outbound import OutboundRefused
+from clausewatch.pipeline import monitor
 from clausewatch.retry import (
     MAX_RETRY_AFTER_S,
     Backoff,
@@ -36,7 +37,8 @@ from clausewatch.retry import (
     retry_after_s,
     transient_status,
 )
-from clausewatch.wayback import RateLimited, WaybackClient, WaybackSettings
+from clausewatch.wayback import archive
+from clausewatch.wayback.client import RateLimited, WaybackClient, WaybackSettings
 
 # -- what is transient -------------------------------------------------------------------
 
@@ -122,9 +124,9 @@ def test_retry_after_is_honoured_and_capped(header: str | None, seconds: float) 
 
 def test_a_huge_retry_after_pauses_the_archive_for_six_hours(tmp_path: Path) -> None:
     """Before the cap, `Retry-After: 1e300` raised OverflowError out of the pass."""
-    from storage import layout
-    from storage.local import LocalBackend
-    from storage.store import Store
+    from clausewatch.storage import layout
+    from clausewatch.storage.local import LocalBackend
+    from clausewatch.storage.store import Store
     from tests.helpers import version
 
     store = Store(LocalBackend(tmp_path / "s"))

@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 from clausewatch.cli import app
 from clausewatch.errors import StoreError
-from clausewatch.record import record_capture
-from storage.local import LocalBackend
-from storage.s3 import ObjectLock, S3Backend
-from storage.store import Store
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.s3 import ObjectLock, S3Backend
+from clausewatch.storage.store import Store
 from tests.conftest import s3_client
 from tests.helpers import T0, capture, page, target
 
@@ -82,8 +82,9 @@ def test_presign_needs_s3(tmp_path: Path) -> None:
 def test_json_records_are_application_json_and_captured_bodies_are_inert(
     moto_endpoint: str, s3_bucket: str
 ) -> None:
-    from clausewatch import archive, seal
-    from clausewatch.record import Capture
+    from clausewatch.evidence import seal
+    from clausewatch.pipeline.record import Capture
+    from clausewatch.wayback import archive
 
     client = s3_client(moto_endpoint)
     store = Store(S3Backend(s3_bucket, "ct", client=client))
@@ -124,8 +125,8 @@ def test_presigned_links_are_sigv4_in_us_east_1(
 def test_seals_and_reextraction_records_carry_retention(moto_endpoint: str) -> None:
     """Seals and re-extraction records are written once and checked by verify: locked like
     blobs and manifests (they were not)."""
-    from clausewatch.reextract import reextract
-    from clausewatch.seal import seal
+    from clausewatch.evidence.seal import seal
+    from clausewatch.pipeline.reextract import reextract
 
     store, bucket = locked_store(moto_endpoint)
     record_capture(store, target(), capture(page("Terms.")))

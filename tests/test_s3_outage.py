@@ -10,11 +10,11 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from clausewatch.errors import StoreUnavailable
-from clausewatch.importer import import_batch
-from clausewatch.record import record_capture
-from storage.s3 import S3Backend
-from storage.store import Store
-from storage.verify import verify_store
+from clausewatch.pipeline.importer import import_batch
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage.s3 import S3Backend
+from clausewatch.storage.store import Store
+from clausewatch.storage.verify import verify_store
 from tests.conftest import s3_client
 from tests.helpers import capture, page, target
 

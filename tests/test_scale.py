@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from clausewatch.capture import CaptureSettings
-from clausewatch.catalog import CatalogDocument
 from clausewatch.errors import CaptureTimeout, FetchError
-from clausewatch.monitor import (
+from clausewatch.pipeline.capture import CaptureSettings
+from clausewatch.pipeline.catalog import CatalogDocument
+from clausewatch.pipeline.monitor import (
     Retry,
     batch_size_for,
     check_document,
@@ -28,10 +28,10 @@ from clausewatch.monitor import (
     plan,
     run_batches,
 )
-from clausewatch.record import Capture, Outcome, Target
+from clausewatch.pipeline.record import Capture, Outcome, Target
 from clausewatch.retry import Backoff
-from storage.models import CheckRecord
-from storage.store import Store, open_store
+from clausewatch.storage.models import CheckRecord
+from clausewatch.storage.store import Store, open_store
 
 
 def doc(i: int, **extra: Any) -> CatalogDocument:
@@ -259,8 +259,8 @@ def test_monitor_flow_runs_a_catalog_in_batches(tmp_path: Path) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    from flows.limits import host_limit
-    from flows.monitor import monitor
+    from clausewatch.flows.limits import host_limit
+    from clausewatch.flows.monitor import monitor
 
     site = Site()
     try:
@@ -303,8 +303,8 @@ def test_monitor_flow_runs_a_catalog_in_batches(tmp_path: Path) -> None:
 def test_global_limits_bind_every_worker(counting_site: Site, tmp_path: Path) -> None:
     """Prefect's global limits hold even when this worker's own limits would allow more:
     one page of the host at once, then one request start per second."""
-    from flows.limits import gap_limit, host_limit
-    from flows.monitor import monitor
+    from clausewatch.flows.limits import gap_limit, host_limit
+    from clausewatch.flows.monitor import monitor
 
     host, gap = host_limit("127.0.0.1"), gap_limit("127.0.0.1")
     catalog = counting_site.catalog(tmp_path / "catalog.yaml", 5)

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import storage.seals
+import clausewatch.storage.seals
 from clausewatch.cli import app
-from clausewatch.record import record_capture
-from clausewatch.seal import record_reextract, seal
-from storage import layout
-from storage.seals import merkle_root
-from storage.store import Store
-from storage.verify import verify_store
+from clausewatch.evidence.seal import record_reextract, seal
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage import layout
+from clausewatch.storage.seals import merkle_root
+from clausewatch.storage.store import Store
+from clausewatch.storage.verify import verify_store
 from tests.helpers import _delete, capture, page, target, validate
 
 runner = CliRunner()
@@ -72,7 +72,7 @@ def test_a_removed_seal_breaks_the_seal_chain(store: Store) -> None:
 
 
 def test_seal_command(tmp_path: Path) -> None:
-    from storage.local import LocalBackend
+    from clausewatch.storage.local import LocalBackend
 
     store = Store(LocalBackend(tmp_path / "s"))
     two_documents(store)
@@ -85,7 +85,7 @@ def test_seal_command(tmp_path: Path) -> None:
 
 
 def test_merkle_doctests() -> None:
-    result = doctest.testmod(storage.seals)
+    result = doctest.testmod(clausewatch.storage.seals)
     assert result.attempted > 0 and result.failed == 0
 
 
@@ -104,7 +104,7 @@ def stale_last_version(store: Store) -> None:
     """doc-a's version 4 was recorded by an older extractor that kept a banner as text: it
     re-extracts to the text of version 3 and is merged into it (the head moves back a version,
     and no re-extracted version names the sealed one)."""
-    from extractors import extract
+    from clausewatch.extractors import extract
 
     stale = extract(page("doc-a Three.", "Subscribe to our newsletter today."))
     record_capture(store, target("doc-a"), capture(page("doc-a Three."), 5), stale)
@@ -112,7 +112,7 @@ def stale_last_version(store: Store) -> None:
 
 @pytest.mark.parametrize("history", ["plain", "last version merged"])
 def test_a_seal_still_verifies_after_reextract(store: Store, history: str) -> None:
-    from clausewatch.reextract import reextract
+    from clausewatch.pipeline.reextract import reextract
 
     two_documents(store)
     if history != "plain":
@@ -133,7 +133,7 @@ def test_a_seal_still_verifies_after_reextract(store: Store, history: str) -> No
 
 
 def test_seal_reextract_verify_on_the_command_line(tmp_path: Path) -> None:
-    from storage.local import LocalBackend
+    from clausewatch.storage.local import LocalBackend
 
     store = Store(LocalBackend(tmp_path / "s"))
     two_documents(store)
@@ -198,7 +198,7 @@ def test_a_head_moved_otherwise_or_a_forged_record_still_fails(store: Store, how
 
 
 def test_a_truncated_seal_is_named_by_verify(tmp_path: Path) -> None:
-    from storage.local import LocalBackend
+    from clausewatch.storage.local import LocalBackend
 
     store = Store(LocalBackend(tmp_path / "s"))
     two_documents(store)

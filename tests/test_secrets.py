@@ -24,13 +24,13 @@ import boto3
 import httpx
 import pytest
 
-from clausewatch.archive import process_queue
 from clausewatch.demo.site import DemoSite
-from clausewatch.wayback import WaybackClient, WaybackSettings
-from storage.layout import WAYBACK_QUEUE as QUEUE
-from storage.models import dump
-from storage.records import Entry
-from storage.store import open_store
+from clausewatch.storage.layout import WAYBACK_QUEUE as QUEUE
+from clausewatch.storage.models import dump
+from clausewatch.storage.records import Entry
+from clausewatch.storage.store import open_store
+from clausewatch.wayback.archive import process_queue
+from clausewatch.wayback.client import WaybackClient, WaybackSettings
 from tests.fake_wayback import serve
 from tests.receiver import Receiver, start
 

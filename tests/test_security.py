@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clausewatch.capture import CaptureSettings, Renderer
-from clausewatch.catalog import CatalogDocument
 from clausewatch.demo.site import DemoSite
 from clausewatch.errors import ExtractionError, FetchError
-from clausewatch.netguard import refusal
-from extractors import extract
+from clausewatch.extractors import extract
+from clausewatch.net.netguard import refusal
+from clausewatch.pipeline.capture import CaptureSettings, Renderer
+from clausewatch.pipeline.catalog import CatalogDocument
 from tests.helpers import soup_part
 
 
@@ -59,8 +59,8 @@ def test_public_addresses_pass() -> None:
 def test_ipv6_addresses_carrying_a_private_ipv4_address_are_refused(host: str) -> None:
     """Python calls NAT64, 6to4 and IPv4-compatible addresses global whatever IPv4 address
     they carry; a translator delivers them to that address, so that address decides."""
-    from clausewatch.guardproxy import public_only
-    from clausewatch.netguard import literal
+    from clausewatch.net.guardproxy import public_only
+    from clausewatch.net.netguard import literal
 
     why = refusal(host)
     assert why is not None and "not a public address" in why, host

@@ -19,12 +19,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from clausewatch import netguard
-from clausewatch.capture import CaptureSettings, Renderer
-from clausewatch.catalog import CatalogDocument
 from clausewatch.errors import FetchError
-from clausewatch.guardproxy import GuardProxy, Policy, public_only
-from clausewatch.record import Capture
+from clausewatch.net import netguard
+from clausewatch.net.guardproxy import GuardProxy, Policy, public_only
+from clausewatch.pipeline.capture import CaptureSettings, Renderer
+from clausewatch.pipeline.catalog import CatalogDocument
+from clausewatch.pipeline.record import Capture
 
 pytestmark = pytest.mark.browser
 SECRET = "INTERNAL-SECRET-7731"

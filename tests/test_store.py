@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from clausewatch.errors import InputError, IntegrityError, ObjectNotFound
-from clausewatch.record import record_capture
-from storage import layout
-from storage.models import CheckRecord, Head
-from storage.store import Store, open_store, sha256
-from storage.verify import verify_store
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage import layout
+from clausewatch.storage.models import CheckRecord, Head
+from clausewatch.storage.store import Store, open_store, sha256
+from clausewatch.storage.verify import verify_store
 from tests.helpers import capture, page, target
 
 

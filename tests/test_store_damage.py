@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import clausewatch.seal
+import clausewatch.evidence.seal
 from clausewatch.cli import app
-from clausewatch.record import record_capture
-from clausewatch.webhooks import Deliverer, Endpoint
-from storage.local import LocalBackend
-from storage.store import Store
-from storage.verify import verify_store
+from clausewatch.events.webhooks import Deliverer, Endpoint
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
+from clausewatch.storage.verify import verify_store
 from tests.helpers import capture, page, target
 
 runner = CliRunner()
@@ -85,10 +85,10 @@ def test_a_deeply_nested_log_entry_is_skipped_by_replay(
 
 
 def sealed_and_reextracted(tmp_path: Path) -> Store:
-    from clausewatch.reextract import reextract
+    from clausewatch.pipeline.reextract import reextract
 
     store = three_versions(tmp_path)
-    clausewatch.seal.seal(store)
+    clausewatch.evidence.seal.seal(store)
     reextract(store, "doc-a")
     return store
 
@@ -105,7 +105,7 @@ def test_a_deeply_nested_record_is_named_by_verify(tmp_path: Path, area: str) ->
 
 def test_seal_show_names_a_deeply_nested_seal(tmp_path: Path) -> None:
     store = three_versions(tmp_path)
-    clausewatch.seal.seal(store)
+    clausewatch.evidence.seal.seal(store)
     [key] = store.backend.list("seals/")
     store.backend.overwrite(key, DEEP)
     code, _, err = cli("seal", "--show", "--store", store.url)
@@ -135,9 +135,9 @@ def test_a_garbage_head_is_one_error_line_in_history_and_import(tmp_path: Path) 
 
 
 def test_a_damaged_manifest_is_one_error_line(tmp_path: Path) -> None:
-    from storage import layout
-    from storage.models import dump
-    from storage.store import sha256
+    from clausewatch.storage import layout
+    from clausewatch.storage.models import dump
+    from clausewatch.storage.store import sha256
 
     store = three_versions(tmp_path)
     bad = b'{"format": "clausewatch.manifest/1"}'  # named by its hash: valid bytes, not a manifest
@@ -188,7 +188,7 @@ def test_an_s3_key_with_dot_dot_under_heads_is_skipped(
     assert store.documents() == ["doc-a", "doc-b"]
     assert store.documents() == ["doc-a", "doc-b"]
     assert capsys.readouterr().err.count("'heads/../../evil.json'") == 1  # warned once
-    event = clausewatch.seal.seal(store)
+    event = clausewatch.evidence.seal.seal(store)
     assert event["data"]["documents"] == 2
     assert "heads/../../evil.json" in problems(store)
 
@@ -281,8 +281,8 @@ def test_the_layout_s_own_directories_are_not_problems(tmp_path: Path) -> None:
 # -- 4. the Wayback queue and dead letters -------------------------------------------------
 def queued_and_dead_lettered(tmp_path: Path) -> tuple[Store, str, str]:
     """A store with one Wayback queue entry and one dead letter (both valid); their keys."""
-    from clausewatch.archive import enqueue
-    from storage.layout import wayback_entry as entry_key
+    from clausewatch.storage.layout import wayback_entry as entry_key
+    from clausewatch.wayback.archive import enqueue
 
     store = three_versions(tmp_path)
     head, _ = store.head("doc-a")

@@ -15,12 +15,12 @@ from typer.testing import CliRunner
 
 from clausewatch.cli import app
 from clausewatch.errors import StoreError
-from clausewatch.record import record_capture
-from clausewatch.webhooks import Deliverer, Endpoint
-from storage import layout
-from storage.local import LocalBackend
-from storage.store import Store
-from storage.verify import verify_store
+from clausewatch.events.webhooks import Deliverer, Endpoint
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage import layout
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
+from clausewatch.storage.verify import verify_store
 from tests.helpers import SECRET as HOOK_SECRET
 from tests.helpers import capture, page, target, view
 from tests.receiver import Receiver, start

@@ -12,9 +12,9 @@ import lxml.etree as etree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractors.clean import JUNK_TAGS, attached, parse_html
-from extractors.locate import named_like_furniture
-from extractors.survey import survey
+from clausewatch.extractors.clean import JUNK_TAGS, attached, parse_html
+from clausewatch.extractors.locate import named_like_furniture
+from clausewatch.extractors.survey import survey
 from tests.helpers import soup_part
 
 CONTROLS = etree.XPath(

@@ -16,11 +16,11 @@ import pytest
 import uvicorn
 from playwright.async_api import async_playwright
 
-from clausewatch.capture import CHROMIUM_ARGS, find_chromium
-from clausewatch.record import Capture, record_capture
-from clausewatch.viewer import create_app
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.pipeline.capture import CHROMIUM_ARGS, find_chromium
+from clausewatch.pipeline.record import Capture, record_capture
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
+from clausewatch.web.viewer import create_app
 from tests.helpers import T0, target
 
 pytestmark = pytest.mark.browser

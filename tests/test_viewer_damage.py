@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from clausewatch.record import record_capture
-from storage import layout
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage import layout
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
 from tests.helpers import capture, page, target, view
 
 

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from clausewatch.cli import app
-from clausewatch.record import Capture, record_capture
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.pipeline.record import Capture, record_capture
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
 from tests.helpers import T0, page, target
 
 
@@ -173,8 +173,8 @@ FORGED_URL = "https://acme.example/\r\nWARC-Injected: 1"
 def _store_bypassing_import(tmp_path: Path, headers: dict[str, str]) -> Store:
     """A version whose URL and headers hold line breaks, recorded straight into the store
     (import and the catalog refuse such a URL; an older import stored them)."""
-    from clausewatch.record import Target
-    from storage.models import DocumentRef
+    from clausewatch.pipeline.record import Target
+    from clausewatch.storage.models import DocumentRef
 
     store = Store(LocalBackend(tmp_path / "store"))
     ref = DocumentRef(id="acme-privacy", url=FORGED_URL, title="Acme")

@@ -16,11 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clausewatch import archive, events
-from clausewatch.wayback import WaybackClient, WaybackSettings
-from storage import layout
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.events import cloudevents as events
+from clausewatch.storage import layout
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
+from clausewatch.wayback import archive
+from clausewatch.wayback.client import WaybackClient, WaybackSettings
 from tests.fake_wayback import FakeWayback, serve
 from tests.helpers import client_for, entry, validate, version
 
@@ -185,7 +186,7 @@ def test_a_private_wayback_api_is_refused_unless_the_switch_is_set(
     from typer.testing import CliRunner
 
     from clausewatch.cli import app
-    from clausewatch.outbound import OutboundRefused
+    from clausewatch.net.outbound import OutboundRefused
 
     base, fake = wayback
     manifest = version(store, "https://example.org/ok")
@@ -212,7 +213,7 @@ def test_a_private_wayback_api_is_refused_unless_the_switch_is_set(
 def test_keys_are_not_sent_over_plain_http_unless_the_switch_is_set(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clausewatch.outbound import OutboundRefused, refusal
+    from clausewatch.net.outbound import OutboundRefused, refusal
 
     version(store, "https://example.org/ok")
     monkeypatch.delenv("CLAUSEWATCH_ALLOW_PRIVATE_URLS")
@@ -415,7 +416,7 @@ def test_redact_takes_out_every_spelling_of_a_key() -> None:
 def test_an_empty_wayback_url_means_the_default(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
-    from clausewatch.wayback import DEFAULT_BASE
+    from clausewatch.wayback.client import DEFAULT_BASE
 
     monkeypatch.setenv("CLAUSEWATCH_WAYBACK_URL", value)
     settings = WaybackSettings.from_env()
@@ -506,7 +507,7 @@ def test_the_wayback_queue_flow_fails_when_a_submission_failed(
     store: Store, wayback: tuple[str, FakeWayback], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The scheduled flow run goes red when `archive` would exit 1 (it logged and passed)."""
-    from flows.archive import ArchiveIncomplete, wayback_queue
+    from clausewatch.flows.archive import ArchiveIncomplete, wayback_queue
 
     base, _ = wayback
     version(store, "https://policies.acme.com/blocked")

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from clausewatch.record import record_capture
-from clausewatch.webhooks import Deliverer, Endpoint
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.events.webhooks import Deliverer, Endpoint
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
 from tests.helpers import SECRET, capture, endpoint, page, target, validate
 from tests.receiver import Receiver, start
 
@@ -375,8 +375,8 @@ def test_a_corrupt_state_file_stops_that_endpoint_only(
 def test_the_deliver_flow_fails_when_a_delivery_failed(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clausewatch.webhooks import DeliveryIncomplete
-    from flows.deliver import deliver
+    from clausewatch.events.webhooks import DeliveryIncomplete
+    from clausewatch.flows.deliver import deliver
 
     monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_URLS", f"http://127.0.0.1:{free_port()}/")
     monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_SECRET", SECRET)

@@ -13,13 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from clausewatch import diff, events
+from clausewatch.changes import diff
 from clausewatch.cli import app
-from clausewatch.record import Outcome, record_capture
-from clausewatch.report import change_markdown
+from clausewatch.events import cloudevents as events
+from clausewatch.pipeline.record import Outcome, record_capture
+from clausewatch.pipeline.report import change_markdown
 from clausewatch.schemas import schema
-from storage.local import LocalBackend
-from storage.store import Store
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.store import Store
 from tests.helpers import capture, page, target, view
 
 FORGED = "We keep [- x -] your data {+ y +} for {days} days, [-]{+}."

@@ -84,7 +84,7 @@ def test_two_prefect_workers_one_store(
 ) -> None:
     from prefect.client.orchestration import get_client
 
-    from flows.monitor import monitor
+    from clausewatch.flows.monitor import monitor
 
     pool, logs = pool_and_workers  # the logs are shown if the runs do not finish
     store_dir = str(tmp_path / "shared")

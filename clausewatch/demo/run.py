@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from clausewatch import report
 from clausewatch.demo.site import DemoSite
 from clausewatch.errors import InputError
-from clausewatch.history import diff_versions
-from storage.store import Store, open_store
-from storage.verify import verify_store
+from clausewatch.evidence.history import diff_versions
+from clausewatch.pipeline import report
+from clausewatch.storage.store import Store, open_store
+from clausewatch.storage.verify import verify_store
 
 MARKER = "DEMO-STORE"
 _PREFECT_FLUSH_S = 3.0  # let the ephemeral API record the last task runs before exit
@@ -62,7 +62,7 @@ def run_demo(store_url: str = "./archive", fresh: bool = True) -> None:
 
 
 async def _demo(root: Path) -> None:
-    from flows.monitor import monitor
+    from clausewatch.flows.monitor import monitor
 
     store = open_store(str(root))
     with DemoSite() as site, tempfile.TemporaryDirectory() as tmp:

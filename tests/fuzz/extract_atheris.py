@@ -20,8 +20,7 @@ import sys
 import atheris
 
 with atheris.instrument_imports(include=["extractors"]):
-    import extractors
-
+    from clausewatch import extractors
 from clausewatch.errors import ExtractionError
 
 
