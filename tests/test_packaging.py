@@ -145,7 +145,12 @@ def test_the_design_cards_folders_install_inside_the_clausewatch_namespace(wheel
     names = set(zipfile.ZipFile(wheel).namelist())
     tops = {n.split("/", 1)[0] for n in names if not n.startswith("clausewatch-")}
     assert tops == {"clausewatch"}, tops
-    for module in ("storage/store.py", "extractors/html.py", "flows/monitor.py"):
+    for module in (
+        "storage/store.py",
+        "extractors/html.py",
+        "flows/monitor.py",
+        "web/templates/base.html",
+    ):
         assert f"clausewatch/{module}" in names, module
 
 

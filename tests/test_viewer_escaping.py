@@ -1,0 +1,58 @@
+"""Every viewer page escapes what a captured page or a catalog put in front of it, and links only
+to http(s) URLs (the pages are Jinja2 templates with autoescape on)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clausewatch.pipeline.record import Capture, Target, record_capture
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.models import DocumentRef
+from clausewatch.storage.store import Store
+from tests.helpers import T0, page, view
+
+EVIL = "<script>alert(1)</script>\"'"
+
+
+def _store(tmp_path: Path, url: str) -> Store:
+    store = Store(LocalBackend(tmp_path / "store"))
+    ref = DocumentRef(id="evil-terms", url=url, entity=EVIL, title=EVIL, type=EVIL)
+    for minutes, words in ((0, "We keep your data for a year."), (5, f"We sell {EVIL} data.")):
+        body = page(words, f"{EVIL} is not allowed here at all.", title=EVIL)
+        capture = Capture(
+            url=url, captured_at=T0.replace(minute=minutes), source="import", body=body
+        )
+        assert record_capture(store, Target(ref=ref), capture).status in ("first", "changed")
+    return store
+
+
+def test_every_page_escapes_captured_and_catalog_text(tmp_path: Path) -> None:
+    store = _store(tmp_path, "https://evil.example/terms")
+    for path in ("/", "/doc/evil-terms", "/doc/evil-terms/diff", "/doc/evil-terms/cite"):
+        response = view(store, path)
+        assert response.status_code == 200, path
+        assert "<script>" not in response.text, path
+        assert "&lt;script&gt;" in response.text, path
+        assert "default-src 'none'" in response.headers["content-security-policy"], path
+
+
+def test_a_non_http_url_is_not_a_link(tmp_path: Path) -> None:
+    store = _store(tmp_path, "https://evil.example/terms")
+    head, _ = store.head("evil-terms")
+    assert head is not None
+    text = view(store, "/doc/evil-terms").text
+    assert "href='https://evil.example/terms'" in text
+    # a catalog URL that is not http(s) (DocumentRef accepts any string) links nowhere
+    ref = DocumentRef(id="js-terms", url="javascript:alert(1)", entity="X", title="X", type="t")
+    capture = Capture(
+        url=ref.url, captured_at=T0, source="import", body=b"<main><p>Words.</p></main>"
+    )
+    record_capture(store, Target(ref=ref), capture)
+    page = view(store, "/doc/js-terms").text
+    assert "href='javascript:" not in page and "href='#'" in page
+
+
+def test_a_missing_document_is_a_404_page_naming_it(tmp_path: Path) -> None:
+    store = _store(tmp_path, "https://evil.example/terms")
+    response = view(store, "/doc/no-such-doc")
+    assert response.status_code == 404 and "no-such-doc" in response.text
