@@ -27,9 +27,9 @@ _API = {
     "Store": "clausewatch.storage.store",
     "DocumentRef": "clausewatch.storage.models",
     "Manifest": "clausewatch.storage.models",
-    "Capture": "clausewatch.pipeline.record",
-    "Target": "clausewatch.pipeline.record",
-    "Outcome": "clausewatch.pipeline.record",
+    "Capture": "clausewatch.pipeline.model",
+    "Target": "clausewatch.pipeline.model",
+    "Outcome": "clausewatch.pipeline.model",
     "record_capture": "clausewatch.pipeline.record",
     "extract_capture": "clausewatch.pipeline.record",
     "versions": "clausewatch.evidence.history",
@@ -65,13 +65,8 @@ if TYPE_CHECKING:
         find_version,
         versions,
     )
-    from clausewatch.pipeline.record import (
-        Capture,
-        Outcome,
-        Target,
-        extract_capture,
-        record_capture,
-    )
+    from clausewatch.pipeline.model import Capture, Outcome, Target
+    from clausewatch.pipeline.record import extract_capture, record_capture
     from clausewatch.storage.models import DocumentRef, Manifest
     from clausewatch.storage.store import Store, open_store
     from clausewatch.storage.verify import verify_store

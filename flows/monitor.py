@@ -24,6 +24,7 @@ from clausewatch.flows.limits import PrefectGate
 from clausewatch.pipeline import report
 from clausewatch.pipeline.capture import CaptureSettings, Renderer
 from clausewatch.pipeline.catalog import load_catalog
+from clausewatch.pipeline.model import Outcome
 from clausewatch.pipeline.monitor import (
     DEFAULT_RETRY,
     Batch,
@@ -34,7 +35,6 @@ from clausewatch.pipeline.monitor import (
     plan,
     run_batches,
 )
-from clausewatch.pipeline.record import Outcome
 from clausewatch.storage.store import Store, open_store
 
 

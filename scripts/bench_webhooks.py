@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 
 from clausewatch.events.webhooks import Deliverer, Endpoint
-from clausewatch.pipeline.record import Capture, Target, record_capture
+from clausewatch.pipeline.model import Capture, Target
+from clausewatch.pipeline.record import record_capture
 from clausewatch.storage.local import LocalBackend
 from clausewatch.storage.models import DocumentRef
 from clausewatch.storage.store import Store

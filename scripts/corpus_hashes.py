@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from clausewatch.errors import ExtractionError
-from clausewatch.pipeline.record import Capture, Target, extract_capture
+from clausewatch.pipeline.model import Capture, Target
+from clausewatch.pipeline.record import extract_capture
 from clausewatch.storage.models import DocumentRef
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

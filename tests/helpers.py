@@ -12,7 +12,8 @@ import httpx
 import jsonschema
 
 from clausewatch.events.webhooks import Endpoint
-from clausewatch.pipeline.record import Capture, Target, record_capture
+from clausewatch.pipeline.model import Capture, Target
+from clausewatch.pipeline.record import record_capture
 from clausewatch.schemas import SCHEMA_DIR
 from clausewatch.storage import layout
 from clausewatch.storage.models import DocumentRef

@@ -13,7 +13,7 @@ from clausewatch.errors import ExtractionError, FetchError
 from clausewatch.extractors import extract
 from clausewatch.pipeline.capture import CaptureSettings, Renderer
 from clausewatch.pipeline.catalog import CatalogDocument
-from clausewatch.pipeline.record import Capture, Outcome
+from clausewatch.pipeline.model import Capture, Outcome
 
 
 def test_a_page_with_50000_elements() -> None:

@@ -18,7 +18,7 @@ from clausewatch.errors import CaptureTimeout, ExtractionError, FetchError
 from clausewatch.extractors import extract
 from clausewatch.pipeline.capture import CaptureSettings, Renderer
 from clausewatch.pipeline.catalog import CatalogDocument
-from clausewatch.pipeline.record import Capture
+from clausewatch.pipeline.model import Capture
 from clausewatch.retry import is_transient
 
 pytestmark = pytest.mark.browser

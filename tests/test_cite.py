@@ -89,7 +89,7 @@ def test_a_url_that_is_not_http_is_never_a_link_in_the_markdown(tmp_path: Path) 
     """A `javascript:` URL (an older import accepted one) is printed as code, not as an
     autolink that a Markdown renderer would make clickable."""
     from clausewatch.evidence.cite import markdown
-    from clausewatch.pipeline.record import Target
+    from clausewatch.pipeline.model import Target
     from clausewatch.storage.models import DocumentRef
 
     store = Store(LocalBackend(tmp_path / "s"))
@@ -133,7 +133,7 @@ FORGING_TITLE = "T} , author={Forged \\ 100% _x_"
 
 
 def _forged_store(tmp_path: Path, url: str) -> Store:
-    from clausewatch.pipeline.record import Target
+    from clausewatch.pipeline.model import Target
     from clausewatch.storage.models import DocumentRef
 
     store = Store(LocalBackend(tmp_path / "s"))

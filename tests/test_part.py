@@ -6,7 +6,8 @@ from pathlib import Path
 
 from clausewatch.extractors import extract
 from clausewatch.extractors.explain import explain
-from clausewatch.pipeline.record import Target, record_capture
+from clausewatch.pipeline.model import Target
+from clausewatch.pipeline.record import record_capture
 from clausewatch.storage.models import DocumentRef
 from clausewatch.storage.store import Store
 from tests.helpers import capture

@@ -83,7 +83,7 @@ def test_json_records_are_application_json_and_captured_bodies_are_inert(
     moto_endpoint: str, s3_bucket: str
 ) -> None:
     from clausewatch.evidence import seal
-    from clausewatch.pipeline.record import Capture
+    from clausewatch.pipeline.model import Capture
     from clausewatch.wayback import archive
 
     client = s3_client(moto_endpoint)

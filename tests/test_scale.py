@@ -20,6 +20,7 @@ import pytest
 from clausewatch.errors import CaptureTimeout, FetchError
 from clausewatch.pipeline.capture import CaptureSettings
 from clausewatch.pipeline.catalog import CatalogDocument
+from clausewatch.pipeline.model import Capture, Outcome, Target
 from clausewatch.pipeline.monitor import (
     Retry,
     batch_size_for,
@@ -28,7 +29,6 @@ from clausewatch.pipeline.monitor import (
     plan,
     run_batches,
 )
-from clausewatch.pipeline.record import Capture, Outcome, Target
 from clausewatch.retry import Backoff
 from clausewatch.storage.models import CheckRecord
 from clausewatch.storage.store import Store, open_store

@@ -24,7 +24,7 @@ from clausewatch.net import netguard
 from clausewatch.net.guardproxy import GuardProxy, Policy, public_only
 from clausewatch.pipeline.capture import CaptureSettings, Renderer
 from clausewatch.pipeline.catalog import CatalogDocument
-from clausewatch.pipeline.record import Capture
+from clausewatch.pipeline.model import Capture
 
 pytestmark = pytest.mark.browser
 SECRET = "INTERNAL-SECRET-7731"

@@ -17,7 +17,8 @@ import uvicorn
 from playwright.async_api import async_playwright
 
 from clausewatch.pipeline.capture import CHROMIUM_ARGS, find_chromium
-from clausewatch.pipeline.record import Capture, record_capture
+from clausewatch.pipeline.model import Capture
+from clausewatch.pipeline.record import record_capture
 from clausewatch.storage.local import LocalBackend
 from clausewatch.storage.store import Store
 from clausewatch.web.viewer import create_app

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clausewatch.pipeline.record import Capture, Target, record_capture
+from clausewatch.pipeline.model import Capture, Target
+from clausewatch.pipeline.record import record_capture
 from clausewatch.storage.local import LocalBackend
 from clausewatch.storage.models import DocumentRef
 from clausewatch.storage.store import Store

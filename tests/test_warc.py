@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from clausewatch.cli import app
-from clausewatch.pipeline.record import Capture, record_capture
+from clausewatch.pipeline.model import Capture
+from clausewatch.pipeline.record import record_capture
 from clausewatch.storage.local import LocalBackend
 from clausewatch.storage.store import Store
 from tests.helpers import T0, page, target
@@ -173,7 +174,7 @@ FORGED_URL = "https://acme.example/\r\nWARC-Injected: 1"
 def _store_bypassing_import(tmp_path: Path, headers: dict[str, str]) -> Store:
     """A version whose URL and headers hold line breaks, recorded straight into the store
     (import and the catalog refuse such a URL; an older import stored them)."""
-    from clausewatch.pipeline.record import Target
+    from clausewatch.pipeline.model import Target
     from clausewatch.storage.models import DocumentRef
 
     store = Store(LocalBackend(tmp_path / "store"))

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from clausewatch.changes import diff
 from clausewatch.cli import app
 from clausewatch.events import cloudevents as events
-from clausewatch.pipeline.record import Outcome, record_capture
+from clausewatch.pipeline.model import Outcome
+from clausewatch.pipeline.record import record_capture
 from clausewatch.pipeline.report import change_markdown
 from clausewatch.schemas import schema
 from clausewatch.storage.local import LocalBackend

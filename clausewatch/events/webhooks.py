@@ -183,7 +183,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 @dataclass
-class Report:
+class DeliveryReport:
     endpoint: str
     delivered: int = 0
     failed: int = 0  # attempts that failed (retried later, or dead-lettered)
@@ -271,9 +271,9 @@ class Deliverer:
             )
         return f"HTTP {response.status_code}"
 
-    def deliver(self, endpoint: Endpoint) -> Report:
+    def deliver(self, endpoint: Endpoint) -> DeliveryReport:
         """Deliver what is due to one endpoint. The lease is given back whatever happens."""
-        report = Report(endpoint.name)
+        report = DeliveryReport(endpoint.name)
         if why := self.refusal(endpoint):
             report.error = why
             return report
@@ -300,7 +300,7 @@ class Deliverer:
         return report
 
     def _deliver(
-        self, endpoint: Endpoint, state: DeliveryState, token: str | None, report: Report
+        self, endpoint: Endpoint, state: DeliveryState, token: str | None, report: DeliveryReport
     ) -> None:
         events: dict[int, dict[str, Any]] = {}
         for document in sorted(state.waiting, key=lambda d: (state.waiting[d] or [0])[0]):
@@ -333,7 +333,7 @@ class Deliverer:
         token: str | None,
         document: str,
         events: dict[int, dict[str, Any]],
-        report: Report,
+        report: DeliveryReport,
         save: bool = True,
     ) -> str | None:
         """Send the document's waiting events in order until one fails."""
@@ -402,14 +402,16 @@ class Deliverer:
             json.dumps(record, sort_keys=True).encode(),
         )
 
-    def _log(self, since: int, report: Report) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    def _log(
+        self, since: int, report: DeliveryReport
+    ) -> Iterator[tuple[int, dict[str, Any] | None]]:
         """(cursor, event) for every log entry after ``since``; None for an unreadable one."""
         for key in self.store.backend.list(layout.EVENT_LOG, start_after=layout.event(since)):
             name = key.rsplit("/", 1)[1].removesuffix(".json")
             if name.isdigit():
                 yield int(name), self._read(int(name), report)
 
-    def _read(self, cursor: int, report: Report) -> dict[str, Any] | None:
+    def _read(self, cursor: int, report: DeliveryReport) -> dict[str, Any] | None:
         """A log entry, or None (counted and named in the report) when it is not an event."""
         key = layout.event(cursor)
         try:
@@ -479,9 +481,9 @@ class Deliverer:
         found = self.store.backend.read_versioned(key)
         return found[1] if found else None
 
-    def replay(self, endpoint: Endpoint, since: int) -> Report:
+    def replay(self, endpoint: Endpoint, since: int) -> DeliveryReport:
         """Send again every event after ``since`` that the endpoint wants (state untouched)."""
-        report = Report(endpoint.name)
+        report = DeliveryReport(endpoint.name)
         if why := self.refusal(endpoint):
             report.error = why
             return report

@@ -36,7 +36,7 @@ from clausewatch.errors import BrowserNotFound, CaptureTimeout, FetchError
 from clausewatch.net import netguard
 from clausewatch.net.guardproxy import REFUSED_HEADER, GuardProxy, Policy, Refused, public_only
 from clausewatch.pipeline.catalog import CatalogDocument
-from clausewatch.pipeline.record import Capture
+from clausewatch.pipeline.model import Capture
 from clausewatch.retry import transient_status
 from clausewatch.settings import settings
 

@@ -34,7 +34,8 @@ from typing import Any
 from clausewatch.errors import ClausewatchError, ExtractionError, InputError
 from clausewatch.extractors import Extraction
 from clausewatch.pipeline.catalog import Catalog
-from clausewatch.pipeline.record import Capture, Outcome, Target, extract_capture, record_capture
+from clausewatch.pipeline.model import Capture, Outcome, Target
+from clausewatch.pipeline.record import extract_capture, record_capture
 from clausewatch.storage import layout
 from clausewatch.storage.models import DOCUMENT_ID, DocumentRef
 from clausewatch.storage.store import Store

@@ -29,7 +29,8 @@ from typing import TypeVar
 from clausewatch.errors import CaptureError, ClausewatchError
 from clausewatch.pipeline.capture import Renderer
 from clausewatch.pipeline.catalog import CatalogDocument
-from clausewatch.pipeline.record import Capture, Outcome, Target, record_capture, record_failure
+from clausewatch.pipeline.model import Capture, Outcome, Target
+from clausewatch.pipeline.record import record_capture, record_failure
 from clausewatch.retry import Backoff, Policy, Sleep, call_async
 from clausewatch.storage.store import Store
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from clausewatch import extractors
 from clausewatch.changes import lineage
@@ -42,12 +42,12 @@ from clausewatch.pipeline.collapse import (
     put_held,
     stale_reason,
 )
+from clausewatch.pipeline.model import Capture, Outcome, Target
 from clausewatch.storage import layout
 from clausewatch.storage.models import (
     BlobRef,
     ChangeClass,
     CheckRecord,
-    DocumentRef,
     ExtractionInfo,
     Head,
     Manifest,
@@ -61,79 +61,9 @@ log = logging.getLogger(__name__)
 EXTRACTOR = "clausewatch.extractors/0.1"
 _MAX_SWAPS = 20
 
-Status = Literal["first", "changed", "unchanged", "error", "not-due"]
-
-
-@dataclass(frozen=True)
-class Capture:
-    """The evidence of one visit to a page (from the browser, or a saved file)."""
-
-    url: str
-    captured_at: datetime
-    source: Literal["browser", "import"]
-    body: bytes
-    dom: bytes | None = None
-    screenshot: bytes | None = None
-    final_url: str | None = None
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    browser: str | None = None
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    settled: bool | None = None  # False: the DOM was still changing when capture stopped waiting
-
-    @property
-    def content_type(self) -> str | None:
-        return self.headers.get("content-type")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a check of one document found."""
-
-    document: str
-    status: Status
-    changed: bool = False
-    content_hash: str | None = None
-    manifest: str | None = None
-    previous_manifest: str | None = None
-    version: int | None = None
-    change_class: ChangeClass | None = None
-    event: dict[str, Any] | None = None
-    diff: ClauseDiff | None = None
-    lineages: tuple[Lineage | None, Lineage | None] = (None, None)
-    error: str | None = None
-    error_type: str | None = None
-    counts: dict[str, int] | None = None  # the diff's counts, kept when the diff is dropped
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "document": self.document,
-            "status": self.status,
-            "changed": self.changed,
-            "change_class": self.change_class,
-            "content_hash": self.content_hash,
-            "manifest": self.manifest,
-            "previous_manifest": self.previous_manifest,
-            "version": self.version,
-            "event_id": self.event["id"] if self.event else None,
-            "summary": dict(self.diff.counts) if self.diff else self.counts,
-            "error": self.error,
-            "error_type": self.error_type,
-        }
-
-
 # The rendered DOM is stored as the browser serialised it: UTF-8, whatever charset the page's
 # HTTP header or <meta> declares (decoding it with that charset garbles every non-ASCII letter).
 DOM_CONTENT_TYPE = "text/html; charset=utf-8"
-
-
-@dataclass(frozen=True)
-class Target:
-    """A document to record into: its catalog facts and extraction settings."""
-
-    ref: DocumentRef
-    select: Sequence[str] = ()
-    remove: Sequence[str] = ()
 
 
 def extract_capture(target: Target, capture: Capture) -> Extraction:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from clausewatch.changes.diff import ClauseChange, ClauseDiff
 from clausewatch.changes.lineage import Lineage, clause_id
 from clausewatch.markdown import md
-from clausewatch.pipeline.record import Outcome
+from clausewatch.pipeline.model import Outcome
 
 Lineages = tuple[Lineage | None, Lineage | None]
 _SYMBOL = {"added": "+", "removed": "-", "modified": "~", "moved": ">"}

@@ -69,7 +69,7 @@ TRANSIENT_STATUS = frozenset(
     }
 )
 
-Outcome = Literal["archived", "pending", "failed"]
+SaveOutcome = Literal["archived", "pending", "failed"]
 ACCESS_KEY_VAR = "WAYBACK_ACCESS_KEY"
 SECRET_KEY_VAR = "WAYBACK_SECRET_KEY"
 # what an Authorization header may spell wherever it shows up in an error text
@@ -125,7 +125,7 @@ class WaybackSettings:
 
 @dataclass(frozen=True)
 class SaveResult:
-    outcome: Outcome
+    outcome: SaveOutcome
     job_id: str | None = None
     archive_url: str | None = None
     timestamp: str | None = None
