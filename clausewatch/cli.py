@@ -22,12 +22,31 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from clausewatch.errors import ClausewatchError, InputError, SettingsError
 from clausewatch.settings import settings
 from clausewatch.storage import layout
 
+
+class _Commands(TyperGroup):
+    """Reads the ``CLAUSEWATCH_*`` settings before any command runs: a bad value is one error
+    line naming the variable, exit status 2, before any work. ``CMD --help`` still shows help
+    (the command's arguments are looked at here, before the command parses them)."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer.core.TyperGroup.invoke: its vendored Context
+        words = [*getattr(ctx, "_protected_args", ()), *ctx.args]
+        if "--help" not in words:
+            try:
+                settings()
+            except SettingsError as exc:
+                typer.echo(f"error: {_one_line(str(exc))}", err=True)
+                raise typer.Exit(2) from None
+        return super().invoke(ctx)
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="Verifiable evidence of what policy pages said, and alerts when their substance changes.",
     no_args_is_help=True,
     add_completion=False,
@@ -44,17 +63,6 @@ StoreOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@app.callback()
-def _check_settings() -> None:
-    """Read the ``CLAUSEWATCH_*`` settings before any command: a bad value is one error line
-    naming the variable, exit status 2, before any work."""
-    try:
-        settings()
-    except SettingsError as exc:
-        typer.echo(f"error: {_one_line(str(exc))}", err=True)
-        raise typer.Exit(2) from None
 
 
 def friendly(fn: F) -> F:

@@ -124,6 +124,13 @@ def test_a_bad_value_fails_the_cli_at_start_in_one_line(
     assert not missing.exists()
 
 
+def test_a_commands_help_still_shows_with_a_bad_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: the check ran before the command parsed --help, so help was refused too."""
+    monkeypatch.setenv("CLAUSEWATCH_WAYBACK", "maybe")
+    result = CliRunner().invoke(app, ["verify", "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output, result.output
+
+
 def test_no_other_module_reads_a_clausewatch_variable() -> None:
     """Only clausewatch/settings.py reads ``CLAUSEWATCH_*`` from the environment."""
     read = re.compile(
