@@ -166,6 +166,15 @@ def test_wheel_carries_every_schema(wheel: Path) -> None:
     assert expected <= names, sorted(expected - names)
 
 
+def test_wheel_carries_the_demo_texts(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {
+        f"clausewatch/demo/data/{p.name}" for p in (ROOT / "clausewatch/demo/data").glob("*.yaml")
+    }
+    assert len(expected) == 3, expected
+    assert expected <= names, sorted(expected - names)
+
+
 def _imports(node: ast.AST) -> Iterator[str]:
     """Top-level modules imported at run time (not under ``if TYPE_CHECKING:``)."""
     if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):

@@ -1,5 +1,7 @@
 """Plain-data content model for the demo policy pages (no HTML here).
 
+:mod:`clausewatch.demo.pages` builds it from the data files in ``data/``.
+
 Paragraph text and bullet items may contain inline links written as
 ``[label](/path)``; the renderer turns them into ``<a>`` elements.
 """
@@ -59,26 +61,3 @@ class Policy:
     sections: tuple[Section, ...]
     deferred: Section
     deferred_before: str
-
-
-def section(id: str, heading: str, *blocks: Block) -> Section:
-    return Section(id=id, heading=heading, blocks=blocks)
-
-
-def para(text: str) -> Paragraph:
-    return Paragraph(text)
-
-
-def sub(text: str) -> Subheading:
-    return Subheading(text)
-
-
-def bullets(*items: str) -> Bullets:
-    return Bullets(items)
-
-
-def ordered(sections: dict[str, Section], order: tuple[str, ...]) -> tuple[Section, ...]:
-    """Return the sections listed in ``order`` (every section exactly once)."""
-    if sorted(order) != sorted(sections):
-        raise ValueError(f"section order {order} does not match {sorted(sections)}")
-    return tuple(sections[section_id] for section_id in order)
