@@ -57,3 +57,16 @@ def test_a_missing_document_is_a_404_page_naming_it(tmp_path: Path) -> None:
     store = _store(tmp_path, "https://evil.example/terms")
     response = view(store, "/doc/no-such-doc")
     assert response.status_code == 404 and "no-such-doc" in response.text
+
+
+def test_an_http_url_with_quotes_and_a_script_stays_inside_its_attribute(tmp_path: Path) -> None:
+    """The link macro keeps an http(s) URL, so the URL itself must be escaped: a quote in it
+    must not close the single-quoted href, nor a ``<script>`` in it open an element."""
+    url = "https://evil.example/terms?q='\"><script>alert(1)</script>"
+    store = _store(tmp_path, url)
+    for path in ("/", "/doc/evil-terms", "/doc/evil-terms/diff", "/doc/evil-terms/cite"):
+        text = view(store, path).text
+        assert "<script>" not in text, path
+        assert "'\"" not in text and "\"'" not in text, path  # no raw quote of EVIL or the URL
+    text = view(store, "/doc/evil-terms").text
+    assert "href='https://evil.example/terms?q=&#39;&#34;&gt;&lt;script&gt;" in text
