@@ -13,6 +13,7 @@ This module imports nothing from clausewatch but :mod:`clausewatch.errors`, so t
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, ValidationInfo
@@ -101,7 +102,22 @@ def _base_url(value: Any, info: ValidationInfo) -> Any:
 
 
 Switch = Annotated[bool, BeforeValidator(_switch)]
+
+
+def _name(value: Any, info: ValidationInfo) -> Any:
+    """A name that can stand in a URN (events' ``source`` is ``urn:clausewatch:<name>``)."""
+    if not isinstance(value, str):
+        return value
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
+        raise ValueError(
+            f"{variable(info.field_name or '')}={value!r}: use 1-64 letters, digits, '.', '-' "
+            "or '_', starting with a letter or digit"
+        )
+    return value
+
+
 Seconds = Annotated[float, BeforeValidator(_seconds)]
+Name = Annotated[str, BeforeValidator(_name)]
 Count = Annotated[int, BeforeValidator(_count)]
 Screenshot = Annotated[str, BeforeValidator(_screenshot)]
 BaseUrl = Annotated[str, BeforeValidator(_base_url)]
@@ -130,9 +146,12 @@ class Settings(BaseSettings):
         default="./archive",
         description="store URL used when `--store` is not given",
     )
-    instance: str = Field(
+    instance: Name = Field(
         default="default",
-        description="names this instance in events' `source`",
+        description=(
+            "names this instance in events' `source` (`urn:clausewatch:<name>`): 1-64 letters, "
+            "digits, `.`, `-`, `_`"
+        ),
     )
     allow_private_urls: Switch = Field(
         default=False,

@@ -42,6 +42,9 @@ def test_every_field_is_documented() -> None:
         ("CLAUSEWATCH_WAYBACK_POLL_INTERVAL", "abc"),
         ("CLAUSEWATCH_WAYBACK_POLL_INTERVAL", "nan"),
         ("CLAUSEWATCH_SCREENSHOT", "everything"),
+        # regression: any instance name was taken, making events' source "urn:clausewatch:"
+        ("CLAUSEWATCH_INSTANCE", ""),
+        ("CLAUSEWATCH_INSTANCE", "bad inst/<>"),
     ],
 )
 def test_a_bad_value_fails_naming_its_variable(
