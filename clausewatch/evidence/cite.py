@@ -76,16 +76,16 @@ def citation(store: Store, document: str, at: str | None = None) -> dict[str, An
         "entity": m.document.entity,
         "document": {"id": document, "title": m.document.title, "type": m.document.type},
         "source_url": m.document.url,
-        "captured_at": _iso(m.captured_at),
-        "accessed_at": _iso(m.captured_at),
+        "captured_at": utc_z(m.captured_at, "seconds"),
+        "accessed_at": utc_z(m.captured_at, "seconds"),
         "version": m.version,
         "manifest_sha256": h,
         "snapshot_sha256": snapshot.sha256,
         "text_sha256": m.content_hash,
         "hash_verified": True,
-        "verified_at": _iso(verified_at),
+        "verified_at": utc_z(verified_at, "seconds"),
         "wayback_url": wayback.archive_url if wayback else None,
-        "last_seen": _iso(last_seen),
+        "last_seen": utc_z(last_seen, "seconds"),
         "clauses": [
             _clause_record(document, ids, i, c.text, lives, last_seen if h == chain[0][0] else None)
             for i, c in enumerate(clauses)
@@ -134,8 +134,8 @@ def _clause_record(
     return {
         "clause_record_id": f"{document}#{ident}",
         "text": text,
-        "first_seen": _iso(life.first_seen),
-        "last_seen": _iso(last),
+        "first_seen": utc_z(life.first_seen, "seconds"),
+        "last_seen": utc_z(last, "seconds"),
         "months_monitored": max(0, months),
         "changes": life.changes,
         "stability": stability,
@@ -231,7 +231,3 @@ def render(record: dict[str, Any], fmt: str) -> str:
     if fmt == "md":
         return markdown(record)
     raise InputError(f"--format {fmt!r}: use md, json or bibtex")
-
-
-def _iso(value: datetime) -> str:
-    return utc_z(value, "seconds")

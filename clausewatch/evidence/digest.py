@@ -97,8 +97,8 @@ def build(store: Store, since: datetime, until: datetime) -> dict[str, Any]:
     for (entity, document), row in sorted(docs.items()):
         entities[entity][document] = row
     return {
-        "since": _iso(since),
-        "until": _iso(until),
+        "since": utc_z(since, "seconds"),
+        "until": utc_z(until, "seconds"),
         "documents": len(docs),
         "changes": sum(len(r["changes"]) for r in docs.values()),
         "failures": sum(r["failures"] for r in docs.values()),
@@ -200,7 +200,3 @@ def digest_event(digest: dict[str, Any], now: datetime) -> dict[str, Any]:
     )
     ident = events.event_id(events.DIGEST, digest["since"], digest["until"])
     return events.cloudevent(events.DIGEST, ident, "digest", now, data)
-
-
-def _iso(value: datetime) -> str:
-    return utc_z(value, "seconds")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from clausewatch.changes.diff import ClauseDiff, diff_clauses
@@ -67,12 +66,12 @@ def document_history(store: Store, document: str) -> dict[str, Any]:
     seen = [m.captured_at for _, m in chain] + [c.checked_at for c in checks]
     return {
         "document": chain[0][1].document.model_dump(mode="json"),
-        "first_seen": _iso(min(seen)),
-        "last_seen": _iso(max(seen)),
+        "first_seen": utc_z(min(seen), "seconds"),
+        "last_seen": utc_z(max(seen), "seconds"),
         "versions": [
             {
                 "version": m.version,
-                "captured_at": _iso(m.captured_at),
+                "captured_at": utc_z(m.captured_at, "seconds"),
                 "manifest": h,
                 "content_hash": m.content_hash,
                 "clauses": m.extraction.clause_count,
@@ -108,7 +107,7 @@ def describe(h: str, m: Manifest) -> str:
     lines = [
         f"{doc.id}: {doc.title} ({doc.entity}, {doc.type})".replace(" (, )", ""),
         f"  url           {doc.url}",
-        f"  version       {m.version}, captured {_iso(m.captured_at)} ({m.source})",
+        f"  version       {m.version}, captured {utc_z(m.captured_at, 'seconds')} ({m.source})",
         f"  manifest      {h}",
         f"  content hash  {m.content_hash} ({m.extraction.clause_count} clauses, {m.extraction.method})",
     ]
@@ -117,7 +116,3 @@ def describe(h: str, m: Manifest) -> str:
         for name, ref in m.blobs.items()
     ]
     return "\n".join(lines)
-
-
-def _iso(value: datetime) -> str:
-    return utc_z(value, "seconds")
