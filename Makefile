@@ -24,9 +24,10 @@ demo: install
 test: install
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-# The fast lane: no Chromium, no Prefect API, nothing slow (see the markers in pyproject.toml)
+# The fast lane: no Chromium, no Prefect API, no moto server, nothing slow (the markers in
+# pyproject.toml), on every core. `make test` runs all of it, one test at a time.
 test-fast: $(STAMP)
-	$(BIN)/pytest -q -m "not browser and not prefect and not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n auto -m "not browser and not prefect and not s3 and not slow" $(PYTEST_ARGS)
 
 check: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -99,7 +99,9 @@ def static_site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", root
     server.shutdown()
@@ -115,8 +117,14 @@ def prefect_harness() -> Iterator[None]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """``prefect`` on every test that starts the Prefect harness, so the fast lane
-    (``make test-fast``: ``-m "not browser and not prefect and not slow"``) can leave them out."""
+    """``prefect`` on every test that starts the Prefect harness and ``s3`` on every test
+    that talks to moto's server (the ``s3`` variant of ``store``, or a moto fixture), so
+    the fast lane (``make test-fast``) can leave them out."""
     for item in items:
-        if "prefect_harness" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "prefect_harness" in fixtures:
             item.add_marker(pytest.mark.prefect)
+        callspec = getattr(item, "callspec", None)
+        on_s3 = callspec is not None and "s3" in callspec.params.values()
+        if on_s3 or fixtures & {"moto_endpoint", "s3_bucket", "s3_env"}:
+            item.add_marker(pytest.mark.s3)

@@ -196,5 +196,7 @@ class _Server(ThreadingHTTPServer):
 def serve() -> tuple[_Server, FakeWayback]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.fake = FakeWayback()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     return server, server.fake

@@ -65,7 +65,9 @@ class _Server(ThreadingHTTPServer):
 def start(receiver: Receiver, port: int = 0) -> _Server:
     server = _Server(("127.0.0.1", port), _Handler)
     server.receiver = receiver
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     return server
 
 

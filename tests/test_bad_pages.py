@@ -16,6 +16,7 @@ from clausewatch.pipeline.catalog import CatalogDocument
 from clausewatch.pipeline.model import Capture, Outcome
 
 
+@pytest.mark.slow
 def test_a_page_with_50000_elements() -> None:
     html = "<main>" + "".join(f"<p>Clause {i} of the terms.</p>" for i in range(50_000)) + "</main>"
     clauses = extract(html).clauses
@@ -70,7 +71,9 @@ class _Hostile(BaseHTTPRequestHandler):
 @pytest.fixture
 def hostile() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 
@@ -138,7 +141,9 @@ def test_a_50_mb_page_through_the_browser(tmp_path: pytest.TempPathFactory) -> N
             self.wfile.write(body)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     base = f"http://127.0.0.1:{server.server_port}"
     docs = [
         CatalogDocument(id=name, entity="A", title="T", type="terms", url=f"{base}/{name}")

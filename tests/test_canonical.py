@@ -65,6 +65,7 @@ _CLAUSE_TEXT = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(st.lists(_CLAUSE_TEXT, max_size=6))
 def test_substance_hash_clause_by_clause_equals_the_whole_text(texts: list[str]) -> None:

@@ -218,7 +218,9 @@ def test_politeness_per_host(tmp_path: Path) -> None:
             self.wfile.write(body)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     settings = CaptureSettings(
         pages=4, per_host=1, host_gap_s=0.3, idle_timeout_ms=500, quiet_ms=100
     )
@@ -259,7 +261,9 @@ def test_the_host_gap_holds_for_requests_queued_behind_other_pages() -> None:
     # both page slots at once
     servers = [ThreadingHTTPServer((f"127.0.0.{n}", 0), Handler) for n in (1, 2, 3)]
     for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
     settings = CaptureSettings(
         pages=2, per_host=2, host_gap_s=1.0, idle_timeout_ms=300, quiet_ms=50, screenshot="none"
     )

@@ -25,6 +25,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_import_contract(tmp_path: Path) -> None:
     """One JSON object per input line, in order; an error on one line does not stop the batch."""
     batch = write_pages(

@@ -85,6 +85,7 @@ def test_an_event_whose_writer_was_killed_is_logged_once(
     assert len(set(ids)) == 3
 
 
+@pytest.mark.slow
 def test_reextract_logs_the_event_a_killed_writer_left(tmp_path: Path) -> None:
     root = tmp_path / "s"
     store = Store(LocalBackend(root))

@@ -84,6 +84,7 @@ def test_workers_record_exactly_what_one_process_records(tmp_path: Path) -> None
         assert len(event_ids) == len(set(event_ids)) == versions + 1
 
 
+@pytest.mark.slow
 def test_a_dying_worker_hands_its_lines_back(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

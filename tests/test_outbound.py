@@ -194,7 +194,9 @@ def test_tls_to_the_checked_address_verifies_the_certificate_against_the_name(
     server = _Server(("127.0.0.1", 0), _Handler)
     server.receiver = receiver = Receiver(SECRET)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     record_capture(store, target("doc-a"), capture(page("One.")))
     report = Deliverer(store).deliver(
         endpoint(f"https://checked.example.com:{server.server_port}/")

@@ -119,6 +119,7 @@ def _outside_env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_installed_wheel_prints_schemas_and_help(venv: Path, tmp_path: Path) -> None:
     cwd = tmp_path  # outside the repository: the source tree is not importable from here
     env = _outside_env()

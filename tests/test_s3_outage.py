@@ -18,6 +18,8 @@ from clausewatch.storage.verify import verify_store
 from tests.conftest import s3_client
 from tests.helpers import capture, page, target
 
+pytestmark = pytest.mark.s3  # its own moto server, stopped and started again
+
 
 def test_s3_outage_fails_cleanly_and_loses_nothing(tmp_path: Path) -> None:
     with socket.socket() as s:

@@ -207,7 +207,9 @@ class Site:
                 self.wfile.write(body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         self.base = f"http://127.0.0.1:{self.server.server_port}"
 
     def catalog(self, path: Path, count: int, missing: int | None = None) -> Path:

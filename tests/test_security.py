@@ -160,6 +160,7 @@ _PREFECT_THREADS_USE_RANDOM = pytest.mark.filterwarnings(
 )
 
 
+@pytest.mark.slow
 @_PREFECT_THREADS_USE_RANDOM
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tag_soup())

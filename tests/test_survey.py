@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import lxml.etree as etree
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -75,6 +76,7 @@ def pages(draw: st.DrawFn) -> str:
     return "<p>start</p>" + "".join(parts)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pages())
 def test_the_survey_finds_what_the_xpaths_found(html: str) -> None:

@@ -247,7 +247,7 @@ def test_redirects_from_the_wayback_api_are_not_followed(
         do_GET = do_POST = _redirect
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    Thread(target=server.serve_forever, daemon=True).start()
+    Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     manifest = version(store, "https://example.org/ok")
     settings = WaybackSettings(
         base_url=f"http://127.0.0.1:{server.server_port}", poll_interval_s=0.01, timeout_s=2
@@ -261,6 +261,7 @@ def test_redirects_from_the_wayback_api_are_not_followed(
     assert entry(store, manifest).status == "queued"
 
 
+@pytest.mark.slow
 def test_a_killed_archiver_resumes_its_job_without_submitting_again(
     store: Store, wayback: tuple[str, FakeWayback], tmp_path: Path
 ) -> None:
@@ -294,6 +295,7 @@ def test_a_killed_archiver_resumes_its_job_without_submitting_again(
     assert len([e for _, e in store.events() if e["type"] == events.ARCHIVED]) == 1
 
 
+@pytest.mark.slow
 def test_archive_command_and_history_show_the_archive_url(
     store: Store, wayback: tuple[str, FakeWayback]
 ) -> None:

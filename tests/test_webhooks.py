@@ -110,6 +110,7 @@ def test_receiver_down_then_up_gets_everything_once_in_order(store: Store) -> No
     server.shutdown()
 
 
+@pytest.mark.slow
 def test_slow_receiver_times_out_and_is_retried(store: Store) -> None:
     receiver = Receiver(SECRET, delay_s=1.0)
     server = start(receiver)
@@ -232,7 +233,7 @@ def test_redirects_are_not_followed(store: Store) -> None:
             self.end_headers()
 
     redirect = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    Thread(target=redirect.serve_forever, daemon=True).start()
+    Thread(target=redirect.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     following = httpx.Client(follow_redirects=True)  # even a client that would follow them
     report = Deliverer(store, following, Clock()).deliver(
         endpoint(f"http://127.0.0.1:{redirect.server_port}/")
