@@ -16,8 +16,16 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, ValidationInfo
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from standardwebhooks import Webhook
 
 from clausewatch.errors import SettingsError
 
@@ -116,7 +124,34 @@ def _name(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
+def _timedelta(value: Any, info: ValidationInfo) -> Any:
+    """A Save Page Now time span: seconds (``120``) or parts like ``3d 5h 20m``; empty
+    means the default."""
+    if not isinstance(value, str):
+        return value
+    text = " ".join(value.split())
+    if not text:
+        return Settings.model_fields[info.field_name or ""].default
+    if not re.fullmatch(r"\d{1,9}[dhms]?( \d{1,9}[dhms]?)*", text):
+        raise ValueError(
+            f"{variable(info.field_name or '')}={value!r} is not a time span: use seconds "
+            "(120) or days, hours, minutes and seconds (1d, 3d 5h 20m)"
+        )
+    return text
+
+
+def usable_webhook_secret(secret: str) -> bool:
+    """Whether ``secret`` is a Standard Webhooks secret (``whsec_`` and base64, or bare
+    base64) that signs: the one check for the environment's secret and a settings file's."""
+    try:
+        Webhook(secret)
+    except Exception:  # the library's own errors name the secret's value
+        return False
+    return True
+
+
 Seconds = Annotated[float, BeforeValidator(_seconds)]
+Timedelta = Annotated[str, BeforeValidator(_timedelta)]
 Name = Annotated[str, BeforeValidator(_name)]
 Count = Annotated[int, BeforeValidator(_count)]
 Screenshot = Annotated[str, BeforeValidator(_screenshot)]
@@ -202,6 +237,21 @@ class Settings(BaseSettings):
         default=None,
         description="their Standard Webhooks secret (`whsec_...`); never printed",
     )
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _usable_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        if (
+            secret is not None
+            and secret.get_secret_value()
+            and not (usable_webhook_secret(secret.get_secret_value()))
+        ):
+            raise ValueError(
+                f"{variable('webhook_secret')} is not a usable Standard Webhooks secret: "
+                "use whsec_ followed by base64"
+            )
+        return secret
+
     webhooks_file: str | None = Field(
         default=None,
         description="a YAML file of endpoints, each with its own secret and filters (below)",
@@ -230,9 +280,12 @@ class Settings(BaseSettings):
             "0.01 to 3600, anything else is one error line"
         ),
     )
-    wayback_if_not_archived_within: str = Field(
+    wayback_if_not_archived_within: Timedelta = Field(
         default="1d",
-        description="SPN2 `if_not_archived_within`: no new capture if one is that recent",
+        description=(
+            "SPN2 `if_not_archived_within`: no new capture if one is that recent "
+            "(seconds, or `1d`, `3d 5h 20m`)"
+        ),
     )
 
 

@@ -45,6 +45,10 @@ def test_every_field_is_documented() -> None:
         # regression: any instance name was taken, making events' source "urn:clausewatch:"
         ("CLAUSEWATCH_INSTANCE", ""),
         ("CLAUSEWATCH_INSTANCE", "bad inst/<>"),
+        # regression: any text was sent to Save Page Now, which then refused every submission
+        ("CLAUSEWATCH_WAYBACK_IF_NOT_ARCHIVED_WITHIN", "yesterday"),
+        ("CLAUSEWATCH_WAYBACK_IF_NOT_ARCHIVED_WITHIN", "1x"),
+        ("CLAUSEWATCH_WAYBACK_IF_NOT_ARCHIVED_WITHIN", "-5"),
     ],
 )
 def test_a_bad_value_fails_naming_its_variable(
@@ -149,3 +153,23 @@ def test_no_other_module_reads_a_clausewatch_variable() -> None:
                 if read.search(line):
                     offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+@pytest.mark.parametrize("value", ["120", "1d", "3d 5h 20m", "  2h   30m "])
+def test_a_save_page_now_time_span_is_taken(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("CLAUSEWATCH_WAYBACK_IF_NOT_ARCHIVED_WITHIN", value)
+    assert settings().wayback_if_not_archived_within == " ".join(value.split())
+
+
+@pytest.mark.parametrize("secret", ["whsec_!!!", "whsec_", "whsec_Q"])
+def test_an_unusable_webhook_secret_fails_at_start_without_its_value(
+    monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    """Regression: a bad CLAUSEWATCH_WEBHOOK_SECRET was only found when a delivery began."""
+    monkeypatch.setenv("CLAUSEWATCH_WEBHOOK_SECRET", secret)
+    with pytest.raises(
+        SettingsError, match=r"^CLAUSEWATCH_WEBHOOK_SECRET is not a usable"
+    ) as error:
+        settings()
+    key = secret.removeprefix("whsec_")
+    assert not key or key not in str(error.value)
