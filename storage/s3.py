@@ -29,6 +29,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from clausewatch.errors import ObjectNotFound, StoreError, StoreUnavailable
+from clausewatch.retry import transient_status
 from clausewatch.settings import settings
 from clausewatch.storage import layout
 
@@ -223,7 +224,7 @@ class S3Backend:
             return StoreError(
                 f"access denied to {where} ({code}): check the AWS credentials and policy"
             )
-        if isinstance(exc, botocore.exceptions.BotoCoreError) or _status(exc) >= 500:
+        if isinstance(exc, botocore.exceptions.BotoCoreError) or transient_status(_status(exc)):
             endpoint = _without_userinfo(self.client.meta.endpoint_url)
             return StoreUnavailable(
                 f"cannot {action} {where} (endpoint {endpoint}): {type(exc).__name__}; retry later"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -94,3 +95,29 @@ def test_a_slow_pass_keeps_its_wayback_claims_fresh(
         "https://policies.acme.com/ok",
         "https://policies.acme.com/ok-too",
     ]
+
+
+@pytest.mark.parametrize(
+    ("status", "transient"), [(429, True), (503, True), (500, True), (403, False), (400, False)]
+)
+def test_the_s3_store_counts_a_status_as_transient_as_every_other_client_does(
+    status: int, transient: bool
+) -> None:
+    """Regression: the S3 backend had its own ``>= 500`` and took a 429 for a permanent error."""
+    import boto3
+    import botocore.exceptions
+
+    from clausewatch.storage.s3 import S3Backend
+
+    client = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+    )
+    backend = S3Backend("bucket", "archive", client=client)
+    answer: Any = {"Error": {"Code": "Whatever"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    exc = botocore.exceptions.ClientError(answer, "GetObject")
+    error = backend._error("read", "blobs/x", exc)
+    assert isinstance(error, StoreUnavailable) is transient, error
