@@ -72,7 +72,7 @@ async def monitor(
     logger = get_run_logger()
     docs = load_catalog(catalog).documents
     target_store = open_store(store)
-    start = last_cursor(target_store)
+    start = target_store.last_cursor()
     gate = PrefectGate(pages, per_host, host_gap_s) if global_limits else None
     due, skipped = await asyncio.to_thread(plan, target_store, docs)
     size = batch_size_for(len(due), batch_size)
@@ -120,10 +120,6 @@ async def _after(store: str, logger: Any) -> None:
             await asyncio.to_thread(step, store)
         except Exception as exc:
             logger.warning("%s deferred: %s", what, exc)
-
-
-def last_cursor(store: Store) -> int:
-    return max((cursor for cursor, _ in store.events()), default=0)
 
 
 def publish_since(store: Store, cursor: int) -> int:

@@ -22,6 +22,7 @@ BLOBS = "blobs/"
 MANIFESTS = "manifests/"
 HEADS = "heads/"
 CHECKS = "checks/"
+LATEST_CHECKS = "latest-checks/"
 EVENT_LOG = "events/log/"
 EVENT_IDS = "events/ids/"
 EVENT_CURSOR = "events/cursor"
@@ -63,6 +64,11 @@ AREAS: tuple[Area, ...] = (
         "checks/<document>/<time>-<h8>.json",
         "an unchanged check (about 350 bytes)",
         "once",
+    ),
+    Area(
+        "latest-checks/<document>",
+        "the name of the document's latest check record (a hint, may lag)",
+        "overwrite",
     ),
     Area("events/log/<cursor>.json", "the event log (12-digit cursor, in order)", "once"),
     Area(
@@ -119,7 +125,7 @@ AREAS: tuple[Area, ...] = (
 TOP_LEVEL = frozenset(area.key.split("/", 1)[0] for area in AREAS)
 DIRECTORIES = re.compile(
     r"(?:blobs|manifests)(?:/[0-9a-f]{2})?|heads|seals|failures|held"
-    r"|(?:checks|reextracts)(?:/[^/]+)?"
+    r"|latest-checks|(?:checks|reextracts)(?:/[^/]+)?"
     r"|events(?:/log|/ids)?|wayback(?:/attestations|/queue(?:/[^/]+)?)?"
     r"|webhooks(?:/[^/]+(?:/dead)?)?"
 )
@@ -178,6 +184,11 @@ def checks(document: str) -> str:
 
 def check(document: str, at: datetime, digest: str) -> str:
     return f"{checks(document)}{time_name(at)}-{digest[:8]}.json"
+
+
+def latest_check(document: str) -> str:
+    """The hint naming a document's latest check record (its name under :func:`checks`)."""
+    return f"{LATEST_CHECKS}{document_id(document)}"
 
 
 def event(cursor: int) -> str:

@@ -172,23 +172,46 @@ class Store:
         data = dump(check)
         key = layout.check(check.document, check.checked_at, sha256(data))
         self.backend.create(key, data)
+        self.backend.overwrite(layout.latest_check(check.document), key.rsplit("/", 1)[1].encode())
         return key
 
     def last_checked(self, document: str) -> datetime | None:
         """When the document was last read successfully: its head version or latest check.
 
-        Reads key names only (check keys start with their UTC time)."""
+        Reads key names only (check keys start with their UTC time), and only from the latest
+        check on: ``latest-checks/<document>`` names it, and the listing starts at that name,
+        so it both confirms the hint and finds any check written after it (a lagging hint,
+        as two writers may leave, costs nothing more). A hint that is missing, damaged, or
+        names no record (a store from before hints, or a forged one) means a full listing."""
         head, _ = self.head(document)
-        stamps = (
-            m[1]
-            for key in self.backend.list(layout.checks(document))
-            if (m := layout.CHECK_NAME.fullmatch(key.rsplit("/", 1)[-1]))
-        )
+        prefix = layout.checks(document)
+        hint = self._latest_check_hint(document)
+        stamps: list[str] = []
+        if hint is not None:
+            after = prefix + hint[: len("YYYYmmddTHHMMSSffffffZ")]
+            names = [key.rsplit("/", 1)[1] for key in self.backend.list(prefix, start_after=after)]
+            if hint in names:
+                stamps = [m[1] for name in names if (m := layout.CHECK_NAME.fullmatch(name))]
+            else:
+                hint = None
+        if hint is None:
+            stamps = [
+                m[1]
+                for key in self.backend.list(prefix)
+                if (m := layout.CHECK_NAME.fullmatch(key.rsplit("/", 1)[-1]))
+            ]
         latest = max(stamps, default=None)
         times = [head.captured_at] if head else []
         if latest:
             times.append(datetime.strptime(latest, layout.TIME_NAME).replace(tzinfo=UTC))
         return max(times, default=None)
+
+    def _latest_check_hint(self, document: str) -> str | None:
+        found = self.backend.read_versioned(layout.latest_check(document))
+        if found is None:
+            return None
+        name = found[0].decode("ascii", "replace").strip()
+        return name if layout.CHECK_NAME.fullmatch(name) else None
 
     def checks(self, document: str, quiet: bool = False) -> Iterator[CheckRecord]:
         """The document's check records, oldest first.
@@ -274,7 +297,7 @@ class Store:
                     return None  # we outlived our claim: its new writer logs the event
                 if self.backend.create(layout.event(cursor), build(cursor)):
                     break
-                cursor = max(cursor, self._last_cursor())  # the hint lagged: look at the log
+                cursor = max(cursor, self.last_cursor())  # the hint lagged: look at the log
         except BaseException:
             self._release(id_key, nonce)  # let the next writer take over at once
             raise
@@ -364,9 +387,12 @@ class Store:
             "events/cursor in %s is not the cursor of a log entry: reading the log instead",
             self.url,
         )
-        return 0  # a damaged hint (garbage, or ahead of the log): _last_cursor reads the log
+        return 0  # a damaged hint (garbage, or ahead of the log): last_cursor reads the log
 
-    def _last_cursor(self) -> int:
+    def last_cursor(self) -> int:
+        """The highest cursor in the log (0 for an empty log): from the hint
+        (``events/cursor``), then a listing of what was logged after it, so the cost is that
+        of the entries the hint lags by, not of the log."""
         last = self._cursor_hint()
         for key in self.backend.list(layout.EVENT_LOG, start_after=layout.event(last)):
             last = max(last, layout.event_cursor(key) or 0)

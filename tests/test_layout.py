@@ -29,6 +29,7 @@ KEYS = [
     layout.manifest(H),
     layout.head("acme-terms"),
     layout.check("acme-terms", AT, H),
+    layout.latest_check("acme-terms"),
     layout.event(7),
     layout.event_id("e1"),
     layout.EVENT_CURSOR,

@@ -75,7 +75,7 @@ async def _demo(root: Path) -> None:
             (3, "only noise changes"),
         ):
             site.set_version(version)
-            cursor = _last_cursor(store)
+            cursor = store.last_cursor()
             _say(f"Run {version}: site version {version} ({title})")
             # the bundled site is local: a short gap between requests is polite enough
             results = await monitor(str(catalog), str(root), host_gap_s=0.2)
@@ -143,7 +143,3 @@ def _print_verify(store: Store, root: Path) -> None:
         + ("hash verified" if result.ok else f"{len(result.problems)} PROBLEM(S)")
     )
     print(f"  Explore: .venv/bin/clausewatch events --store {root}")
-
-
-def _last_cursor(store: Store) -> int:
-    return max((c for c, _ in store.events()), default=0)

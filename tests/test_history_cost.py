@@ -1,0 +1,111 @@
+"""What a run reads does not grow with the store's history (issue 16): the event cursor and a
+document's last check come from hints confirmed by a listing that starts at the hint."""
+
+from __future__ import annotations
+
+import functools
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from clausewatch.storage import layout
+from clausewatch.storage.local import LocalBackend
+from clausewatch.storage.models import CheckRecord
+from clausewatch.storage.store import Store
+from tests.counting import Counting
+
+T0 = datetime(2026, 1, 1, 9, tzinfo=UTC)
+H = "a" * 64
+
+
+def counted(tmp_path: Path) -> tuple[Store, Counting]:
+    backend = Counting(LocalBackend(tmp_path / "store"))
+    return Store(backend), backend
+
+
+def log(store: Store, n: int) -> None:
+    for i in range(n):
+        store.append_event(f"e{i}", functools.partial(_entry, f"e{i}"))
+
+
+def _entry(ident: str, cursor: int) -> bytes:
+    return json.dumps({"id": ident, "cursor": cursor}).encode()
+
+
+def check(store: Store, document: str, at: datetime) -> None:
+    store.add_check(CheckRecord(document=document, checked_at=at, manifest=H, content_hash=H))
+
+
+def test_the_last_cursor_costs_the_same_after_300_events_as_after_3(tmp_path: Path) -> None:
+    store, backend = counted(tmp_path)
+    log(store, 300)
+    backend.reset()
+    assert store.last_cursor() == 300
+    assert backend.total_listed() == 0 and sum(backend.calls.values()) <= 3, backend.calls
+
+
+def test_a_lagging_cursor_hint_costs_only_what_it_lags_by(tmp_path: Path) -> None:
+    store, backend = counted(tmp_path)
+    log(store, 300)
+    backend.inner.overwrite(layout.EVENT_CURSOR, b"290")  # as a writer killed before its hint
+    backend.reset()
+    assert store.last_cursor() == 300
+    assert backend.total_listed() == 10
+
+
+@pytest.mark.parametrize("hint", [b"garbage", b"999", b"-1", b"9" * 5000])
+def test_a_damaged_cursor_hint_is_repaired_from_the_log(tmp_path: Path, hint: bytes) -> None:
+    store, backend = counted(tmp_path)
+    log(store, 30)
+    backend.inner.overwrite(layout.EVENT_CURSOR, hint)
+    assert store.last_cursor() == 30
+
+
+def test_last_checked_reads_two_names_after_a_year_of_daily_checks(tmp_path: Path) -> None:
+    store, backend = counted(tmp_path)
+    for day in range(365):
+        check(store, "doc", T0 + timedelta(days=day))
+    backend.reset()
+    assert store.last_checked("doc") == T0 + timedelta(days=364)
+    assert backend.total_listed() <= 1, backend.listed
+    assert backend.calls["list checks/doc"] == 1
+
+
+def test_a_check_written_after_the_hint_is_still_found(tmp_path: Path) -> None:
+    """Two writers may leave the hint naming the older of their checks."""
+    store, backend = counted(tmp_path)
+    for day in range(10):
+        check(store, "doc", T0 + timedelta(days=day))
+    older = next(iter(sorted(backend.inner.list(layout.checks("doc")))))
+    backend.inner.overwrite(layout.latest_check("doc"), older.rsplit("/", 1)[1].encode())
+    assert store.last_checked("doc") == T0 + timedelta(days=9)
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        b"garbage",
+        b"",
+        b"../../heads/doc.json",
+        # a forged hint naming a check from the future that was never written: trusting it
+        # would make the document look checked and skip it until then
+        b"20990101T000000000000Z-00000000.json",
+    ],
+)
+def test_a_hint_that_names_no_check_is_not_trusted(tmp_path: Path, hint: bytes) -> None:
+    store, backend = counted(tmp_path)
+    for day in range(5):
+        check(store, "doc", T0 + timedelta(days=day))
+    backend.inner.overwrite(layout.latest_check("doc"), hint)
+    assert store.last_checked("doc") == T0 + timedelta(days=4)
+
+
+def test_a_store_from_before_the_hints_still_answers(tmp_path: Path) -> None:
+    store, _ = counted(tmp_path)
+    for day in range(5):
+        check(store, "doc", T0 + timedelta(days=day))
+    (tmp_path / "store" / "latest-checks" / "doc").unlink()
+    assert store.last_checked("doc") == T0 + timedelta(days=4)
+    assert store.last_checked("other") is None
