@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from clausewatch.errors import InputError
@@ -26,6 +26,7 @@ LATEST_CHECKS = "latest-checks/"
 EVENT_LOG = "events/log/"
 EVENT_IDS = "events/ids/"
 EVENT_CURSOR = "events/cursor"
+EVENT_DAYS = "events/days/"
 SEALS = "seals/"
 REEXTRACTS = "reextracts/"
 FAILURES = "failures/"
@@ -77,6 +78,11 @@ AREAS: tuple[Area, ...] = (
         "swap",
     ),
     Area("events/cursor", "the highest cursor written (a hint, may lag)", "overwrite"),
+    Area(
+        "events/days/<YYYYMMDD>",
+        "a cursor logged that UTC day (where a digest of a period starts reading)",
+        "once",
+    ),
     Area("seals/<time>.json", "a seal: the Merkle root of every head", "once"),
     Area(
         "reextracts/<document>/<h>.json",
@@ -126,7 +132,7 @@ TOP_LEVEL = frozenset(area.key.split("/", 1)[0] for area in AREAS)
 DIRECTORIES = re.compile(
     r"(?:blobs|manifests)(?:/[0-9a-f]{2})?|heads|seals|failures|held"
     r"|latest-checks|(?:checks|reextracts)(?:/[^/]+)?"
-    r"|events(?:/log|/ids)?|wayback(?:/attestations|/queue(?:/[^/]+)?)?"
+    r"|events(?:/log|/ids|/days)?|wayback(?:/attestations|/queue(?:/[^/]+)?)?"
     r"|webhooks(?:/[^/]+(?:/dead)?)?"
 )
 # Written once and kept: under S3 Object Lock when the store is configured with it
@@ -193,6 +199,13 @@ def latest_check(document: str) -> str:
 
 def event(cursor: int) -> str:
     return f"{EVENT_LOG}{cursor:012d}.json"
+
+
+def event_day(day: date) -> str:
+    return f"{EVENT_DAYS}{day:%Y%m%d}"
+
+
+EVENT_DAY_NAME = re.compile(r"events/days/(\d{8})")
 
 
 def event_cursor(key: str) -> int | None:

@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -54,10 +54,17 @@ def sha256(data: bytes) -> str:
 class Store:
     """Typed operations over a :class:`Backend`; written once, shared by every backend."""
 
-    def __init__(self, backend: Backend, claim_lease_s: float = 120.0) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        claim_lease_s: float = 120.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.backend = backend
         self.claim_lease_s = claim_lease_s
+        self.clock = clock  # when an event is logged (its day mark); benchmarks replay a year
         self._warned: set[str] = set()
+        self._days_marked: set[str] = set()
 
     @property
     def url(self) -> str:
@@ -303,7 +310,43 @@ class Store:
             raise
         self.backend.overwrite(id_key, str(cursor).encode())
         self.backend.overwrite(layout.EVENT_CURSOR, str(cursor).encode())
+        self._mark_day(cursor)
         return cursor
+
+    def _mark_day(self, cursor: int) -> None:
+        """``events/days/<today>`` names a cursor logged today (the first writer's: created
+        once). Whatever logged after the mark of a day was logged no earlier than that day."""
+        day = layout.event_day(self.clock().astimezone(UTC).date())
+        if day not in self._days_marked:
+            self.backend.create(day, str(cursor).encode())
+            self._days_marked.add(day)
+
+    def cursor_before(self, at: datetime, margin: timedelta = timedelta(days=2)) -> int:
+        """A cursor that every event logged at ``at`` or later comes after: the mark of the
+        latest day at least ``margin`` before ``at`` (the margin covers clocks of different
+        hosts and an event's time up to a few minutes after its logging), or 0 (the whole
+        log) when no day that early is marked, as in a store from before day marks.
+
+        An event's ``time`` is never after its logging (a capture is logged once taken;
+        an import's ``captured_at`` is at most 5 minutes ahead of the clock), so a digest of
+        the period from ``at`` on loses nothing by reading the log after this cursor."""
+        try:
+            limit = layout.event_day((at - margin).astimezone(UTC).date())
+        except OverflowError:  # a period from year 1
+            return 0
+        days = [
+            key
+            for key in self.backend.list(layout.EVENT_DAYS)  # names only: one a day logged
+            if layout.EVENT_DAY_NAME.fullmatch(key) and key <= limit
+        ]
+        for key in reversed(days):  # the latest readable mark at or before the limit
+            try:
+                value = self.backend.read(key).strip()
+            except (ObjectNotFound, NotAFile):
+                continue
+            if value.isdigit() and len(value) <= 12:
+                return max(int(value) - 1, 0)
+        return 0
 
     def _abandoned(self, state: dict[str, Any]) -> bool:
         if state.get("released") or _dead(state.get("owner")):

@@ -281,6 +281,7 @@ def _check_event_log(store: Store, report: Report) -> None:
             report.problems.append(
                 Problem("invalid", key, "not an event: no id, type or time (digest skips it)")
             )
+    _check_day_marks(store, report, cursors)
     try:
         hint = store.backend.read_versioned(layout.EVENT_CURSOR)
     except ClausewatchError as exc:
@@ -303,6 +304,31 @@ def _check_event_log(store: Store, report: Report) -> None:
             f"{what}; writers ignore it and read the log (the next event logged rewrites it)",
         )
     )
+
+
+def _check_day_marks(store: Store, report: Report, cursors: set[int]) -> None:
+    """Each ``events/days/<day>`` names a log entry, later days later ones: a digest starts
+    reading at a mark, so one naming a cursor too high would hide events from it."""
+    previous = 0
+    for key, data in _read_all(store, layout.EVENT_DAYS, report):
+        value = data.strip()
+        if not layout.EVENT_DAY_NAME.fullmatch(key) or not value.isdigit() or len(value) > 12:
+            what = "not a day mark (events/days/<YYYYMMDD> holding a cursor)"
+        elif int(value) not in cursors:
+            what = f"names cursor {int(value)}, which is not in the log"
+        elif int(value) < previous:
+            what = f"names cursor {int(value)}, before the {previous} an earlier day names"
+        else:
+            previous = int(value)
+            continue
+        report.problems.append(
+            Problem(
+                "invalid",
+                key,
+                f"{what}; digests start reading the log at day marks: remove it (they then "
+                "start at an earlier day's)",
+            )
+        )
 
 
 def _check_webhook_states(store: Store, report: Report) -> None:

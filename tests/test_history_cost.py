@@ -3,6 +3,7 @@ document's last check come from hints confirmed by a listing that starts at the 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from datetime import UTC, datetime, timedelta
@@ -10,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from clausewatch.evidence import digest
+from clausewatch.pipeline.record import record_capture
 from clausewatch.storage import layout
 from clausewatch.storage.local import LocalBackend
 from clausewatch.storage.models import CheckRecord
 from clausewatch.storage.store import Store
+from clausewatch.storage.verify import verify_store
 from tests.counting import Counting
+from tests.helpers import capture, page, target
 
 T0 = datetime(2026, 1, 1, 9, tzinfo=UTC)
 H = "a" * 64
@@ -109,3 +114,73 @@ def test_a_store_from_before_the_hints_still_answers(tmp_path: Path) -> None:
     (tmp_path / "store" / "latest-checks" / "doc").unlink()
     assert store.last_checked("doc") == T0 + timedelta(days=4)
     assert store.last_checked("other") is None
+
+
+def _at(day: datetime) -> datetime:
+    return day
+
+
+def _year_of_changes(tmp_path: Path, weeks: int = 20) -> tuple[Store, Counting, datetime]:
+    """A weekly change of one document, each logged on its own day (the store's clock)."""
+    store, backend = counted(tmp_path)
+    day = T0
+    for week in range(weeks):
+        day = T0 + timedelta(weeks=week)
+        store.clock = functools.partial(_at, day)
+        at = capture(page("Terms.", f"Clause {week}."), 0)
+        record_capture(store, target("acme-terms"), dataclasses.replace(at, captured_at=day))
+    return store, backend, day
+
+
+def test_a_digest_of_a_week_reads_that_weeks_part_of_the_log(tmp_path: Path) -> None:
+    store, backend, last = _year_of_changes(tmp_path)
+    whole = len(list(store.events()))
+    backend.reset()
+    week = digest.build(store, last - timedelta(days=6), last + timedelta(days=1))
+    assert week["changes"] == 1
+    read = backend.calls["read events/log"]
+    assert read <= 3 * whole / 20, (read, whole)  # this week's and the margin's, not 20 weeks'
+
+
+def test_a_digest_read_from_its_days_mark_equals_one_read_from_the_whole_log(
+    tmp_path: Path,
+) -> None:
+    store, backend, last = _year_of_changes(tmp_path)
+    # a back-filled capture: logged on the last day, its time months before
+    store.clock = lambda: last
+    old = dataclasses.replace(capture(page("Other terms.")), captured_at=T0 + timedelta(1))
+    record_capture(store, target("other-terms"), old)
+    for since in (T0, T0 + timedelta(days=3), last - timedelta(days=7), last, T0 + timedelta(1)):
+        until = last + timedelta(days=1)
+        with_marks = digest.build(store, since, until)
+        for key in list(backend.inner.list(layout.EVENT_DAYS)):
+            (tmp_path / "store" / key).rename(tmp_path / key.replace("/", "-"))
+        assert digest.build(store, since, until) == with_marks, since
+        for key in tmp_path.glob("events-days-*"):
+            key.rename(tmp_path / "store" / key.name.replace("-", "/"))
+
+
+@pytest.mark.parametrize("mark", [b"garbage", b"", b"9" * 40])
+def test_a_damaged_days_mark_makes_the_digest_read_further_back_not_lose_events(
+    tmp_path: Path, mark: bytes
+) -> None:
+    store, backend, last = _year_of_changes(tmp_path, weeks=6)
+    expected = digest.build(store, last - timedelta(days=7), last + timedelta(days=1))
+    marks = sorted(backend.inner.list(layout.EVENT_DAYS))
+    (tmp_path / "store" / marks[-2]).write_bytes(mark)
+    assert digest.build(store, last - timedelta(days=7), last + timedelta(days=1)) == expected
+
+
+@pytest.mark.parametrize(
+    ("mark", "says"),
+    [(b"garbage", "not a day mark"), (b"999", "not in the log"), (b"1", "before the")],
+)
+def test_verify_names_a_day_mark_that_could_hide_events(
+    tmp_path: Path, mark: bytes, says: str
+) -> None:
+    store, backend, _ = _year_of_changes(tmp_path, weeks=4)
+    assert verify_store(store).ok
+    marks = sorted(backend.inner.list(layout.EVENT_DAYS))
+    (tmp_path / "store" / marks[-1]).write_bytes(mark)
+    [problem] = verify_store(store).problems
+    assert problem.key == marks[-1] and says in problem.detail, problem

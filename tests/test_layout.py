@@ -33,6 +33,7 @@ KEYS = [
     layout.event(7),
     layout.event_id("e1"),
     layout.EVENT_CURSOR,
+    layout.event_day(AT.date()),
     layout.seal(AT),
     layout.reextract("acme-terms", H),
     layout.failure("acme-terms"),

@@ -56,7 +56,7 @@ def build(store: Store, since: datetime, until: datetime) -> dict[str, Any]:
         lambda: {"changes": [], "clauses_touched": 0, "failures": 0, "archived": 0, "captured": 0}
     )
     other: list[dict[str, Any]] = []
-    for cursor, event in store.events():
+    for cursor, event in store.events(store.cursor_before(since)):
         at = _event_time(event)
         if at is None or not isinstance(event.get("type"), str):
             print(
