@@ -6,6 +6,9 @@ Keys are ``/``-separated relative paths such as ``blobs/ab/ab12...``. Three kind
 - :meth:`Backend.swap` replaces a key only if it still holds the version the caller read
   (compare-and-swap, for head pointers);
 - :meth:`Backend.overwrite` writes unconditionally (hints that may be stale without harm).
+
+:meth:`Backend.delete` removes a key of an area that is not kept (a finished queue entry
+moved out of its queue); nothing written once is ever deleted.
 """
 
 from __future__ import annotations
@@ -50,6 +53,10 @@ class Backend(Protocol):
 
     def overwrite(self, key: str, data: bytes) -> None:
         """Write ``key`` unconditionally."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if it exists."""
         ...
 
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[str]:

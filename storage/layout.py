@@ -32,12 +32,13 @@ REEXTRACTS = "reextracts/"
 FAILURES = "failures/"
 HELD = "held/"
 WAYBACK_QUEUE = "wayback/queue/"
+WAYBACK_DONE = "wayback/done/"
 WAYBACK_ATTESTATIONS = "wayback/attestations/"
 WAYBACK_PAUSED = "wayback/paused-until"
 WEBHOOKS = "webhooks/"
 
 CHECK_NAME = re.compile(r"(\d{8}T\d{12}Z)-([0-9a-f]{8})\.json")  # <UTC time>-<SHA-256[:8]>.json
-WAYBACK_ENTRY = re.compile(r"wayback/queue/([^/]+)/([0-9a-f]{64})\.json")
+WAYBACK_ENTRY = re.compile(r"wayback/(?:queue|done)/([^/]+)/([0-9a-f]{64})\.json")
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,13 @@ AREAS: tuple[Area, ...] = (
     ),
     Area(
         "wayback/queue/<document>/<manifest>.json",
-        "a version waiting for (or done with) its Wayback capture",
+        "a version waiting for its Wayback capture",
         "swap",
+    ),
+    Area(
+        "wayback/done/<document>/<manifest>.json",
+        "a version done with it (archived, skipped or failed), moved out of the queue",
+        "once",
     ),
     Area(
         "wayback/attestations/<manifest>.json",
@@ -132,7 +138,7 @@ TOP_LEVEL = frozenset(area.key.split("/", 1)[0] for area in AREAS)
 DIRECTORIES = re.compile(
     r"(?:blobs|manifests)(?:/[0-9a-f]{2})?|heads|seals|failures|held"
     r"|latest-checks|(?:checks|reextracts)(?:/[^/]+)?"
-    r"|events(?:/log|/ids|/days)?|wayback(?:/attestations|/queue(?:/[^/]+)?)?"
+    r"|events(?:/log|/ids|/days)?|wayback(?:/attestations|/(?:queue|done)(?:/[^/]+)?)?"
     r"|webhooks(?:/[^/]+(?:/dead)?)?"
 )
 # Written once and kept: under S3 Object Lock when the store is configured with it
@@ -238,6 +244,10 @@ def held(document: str) -> str:
 
 def wayback_entry(document: str, manifest: str) -> str:
     return f"{WAYBACK_QUEUE}{document_id(document)}/{manifest}.json"
+
+
+def wayback_done(document: str, manifest: str) -> str:
+    return f"{WAYBACK_DONE}{document_id(document)}/{manifest}.json"
 
 
 def wayback_attestation(manifest: str) -> str:

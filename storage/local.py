@@ -140,16 +140,18 @@ class LocalBackend:
         keys = sorted(k for k in keys if k.startswith(prefix))
         yield from (k for k in keys if start_after is None or k > start_after)
 
-    def links(self) -> _List[tuple[str, str]]:
+    def links(self, under: str = "") -> _List[tuple[str, str]]:
         """Every symbolic link, special file (FIFO, device, socket) and directory where the
-        layout has a file in the store, for ``verify``: (key, what it is, e.g. "a symbolic
-        link (to '/etc')")."""
+        layout has a file in the store (or under the directory ``under``, e.g.
+        ``wayback/queue/``), for ``verify``: (key, what it is, e.g. "a symbolic link (to
+        '/etc')")."""
         found: _List[tuple[str, str]] = []
+        under = under.rstrip("/")
         try:
-            fd = self._directory("")
+            fd = self._directory(under)
             if fd is not None:
                 try:
-                    self._walk(fd, "", [], links=found)
+                    self._walk(fd, under, [], links=found)
                 finally:
                     os.close(fd)
         except OSError as exc:
@@ -191,6 +193,21 @@ class LocalBackend:
         with self._parent(key, parts, create=True) as parent:
             self._present(parent, parts[-1], key)  # refuse to replace a planted link
             self._replace(parent, key, parts[-1], data)
+
+    def delete(self, key: str) -> None:
+        parts = _parts(key)
+        try:
+            with self._parent(key, parts) as parent:
+                if self._present(parent, parts[-1], key):  # refuses a planted link
+                    try:
+                        os.unlink(parts[-1], dir_fd=parent)
+                    except FileNotFoundError:
+                        return
+                    except OSError as exc:
+                        raise self._write_error(key, exc) from exc
+                    self._sync(parent, key)
+        except FileNotFoundError:
+            return  # a directory on the way is missing: so is the key
 
     def _replace(self, parent: int, key: str, name: str, data: bytes) -> None:
         """Put ``data`` at ``name`` in ``parent`` whole: a temporary file renamed over it."""

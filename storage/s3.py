@@ -160,6 +160,12 @@ class S3Backend:
     def overwrite(self, key: str, data: bytes) -> None:
         self._put(key, data)
 
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
+        except Exception as exc:  # absent is not an error: S3 answers 204 either way
+            raise self._error("delete", key, exc) from exc
+
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[str]:
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix + prefix}
         if start_after:

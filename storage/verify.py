@@ -404,7 +404,7 @@ def _check_dead_letters(store: Store, report: Report) -> None:
 def _check_wayback_queue(store: Store, report: Report) -> None:
     """Every Wayback queue entry (``wayback/queue/<document>/<manifest>.json``) is an entry of
     :class:`storage.records.Entry` for the document and manifest it is filed under."""
-    keys = list(store.backend.list(layout.WAYBACK_QUEUE))
+    keys = [*store.backend.list(layout.WAYBACK_QUEUE), *store.backend.list(layout.WAYBACK_DONE)]
     if not keys:
         return
 

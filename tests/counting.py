@@ -52,6 +52,10 @@ class Counting:
         self._count("overwrite", key)
         self.inner.overwrite(key, data)
 
+    def delete(self, key: str) -> None:
+        self._count("delete", key)
+        self.inner.delete(key)
+
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[str]:
         self._count("list", prefix)
         for key in self.inner.list(prefix, start_after):

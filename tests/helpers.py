@@ -113,7 +113,15 @@ def write_pages(tmp_path: Path, texts: list[tuple[str, str]]) -> Path:
 
 
 def entry(store: Store, manifest: str, doc: str = "acme-terms") -> Entry:
-    return Entry.model_validate_json(store.backend.read(layout.wayback_entry(doc, manifest)))
+    """A version's Wayback entry: in the queue, or moved out of it once finished."""
+    found = store.backend.read_versioned(layout.wayback_entry(doc, manifest))
+    if found is None:
+        finished = Entry.model_validate_json(store.backend.read(layout.wayback_done(doc, manifest)))
+        assert finished.status in ("archived", "skipped", "failed"), finished
+        return finished
+    queued = Entry.model_validate_json(found[0])
+    assert queued.status not in ("archived", "skipped", "failed"), queued
+    return queued
 
 
 def version(

@@ -6,11 +6,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from clausewatch.errors import NotAFile
 from clausewatch.evidence import digest
 from clausewatch.pipeline.record import record_capture
 from clausewatch.storage import layout
@@ -18,8 +20,10 @@ from clausewatch.storage.local import LocalBackend
 from clausewatch.storage.models import CheckRecord
 from clausewatch.storage.store import Store
 from clausewatch.storage.verify import verify_store
+from clausewatch.wayback import archive
 from tests.counting import Counting
-from tests.helpers import capture, page, target
+from tests.fake_wayback import FakeWayback, serve
+from tests.helpers import capture, client_for, entry, page, target, version
 
 T0 = datetime(2026, 1, 1, 9, tzinfo=UTC)
 H = "a" * 64
@@ -184,3 +188,73 @@ def test_verify_names_a_day_mark_that_could_hide_events(
     (tmp_path / "store" / marks[-1]).write_bytes(mark)
     [problem] = verify_store(store).problems
     assert problem.key == marks[-1] and says in problem.detail, problem
+
+
+@pytest.fixture
+def wayback() -> Iterator[tuple[str, FakeWayback]]:
+    server, fake = serve()
+    yield f"http://127.0.0.1:{server.server_port}", fake
+    server.shutdown()
+    server.server_close()
+
+
+def test_finished_wayback_entries_leave_the_queue(
+    tmp_path: Path, wayback: tuple[str, FakeWayback]
+) -> None:
+    store, backend = counted(tmp_path)
+    base, fake = wayback
+    done = [version(store, f"https://policies.acme.com/ok{i}", doc=f"d{i}") for i in range(5)]
+    waiting = version(store, "https://policies.acme.com/transient", doc="waiting")
+    first = archive.process_queue(store, client_for(base))
+    assert sorted(r.status for r in first) == ["archived"] * 5 + ["pending"]
+    assert list(backend.inner.list(layout.WAYBACK_QUEUE)) == [
+        layout.wayback_entry("waiting", waiting)
+    ]
+    assert [entry(store, h, f"d{i}").status for i, h in enumerate(done)] == ["archived"] * 5
+    backend.reset()
+    assert archive.process_queue(store, client_for(base)) == []  # nothing due
+    assert backend.listed[layout.WAYBACK_QUEUE.rstrip("/")] == 1  # the waiting entry only
+    # queued again (a re-extraction records the same version): not submitted again
+    archive.enqueue(store, done[0], store.get_manifest(done[0]))
+    assert archive.process_queue(store, client_for(base)) == []
+    assert len(fake.submissions) == 6 and verify_store(store).ok
+
+
+@pytest.mark.parametrize("crashed", [False, True])
+def test_a_finished_entry_left_in_the_queue_is_moved_not_submitted_again(
+    tmp_path: Path, wayback: tuple[str, FakeWayback], crashed: bool
+) -> None:
+    """As a store from before wayback/done/ has them, or a crash between the two writes."""
+    store, backend = counted(tmp_path)
+    base, fake = wayback
+    h = version(store, "https://policies.acme.com/ok", doc="acme-terms")
+    archive.process_queue(store, client_for(base))
+    finished = backend.inner.read(layout.wayback_done("acme-terms", h))
+    backend.inner.overwrite(layout.wayback_entry("acme-terms", h), finished)
+    if not crashed:
+        backend.inner.delete(layout.wayback_done("acme-terms", h))
+    assert archive.process_queue(store, client_for(base)) == []
+    assert not list(backend.inner.list(layout.WAYBACK_QUEUE))
+    assert backend.inner.read(layout.wayback_done("acme-terms", h)) == finished
+    assert fake.submissions == ["https://policies.acme.com/ok"]
+
+
+def test_delete_removes_a_key_and_nothing_else(store: Store) -> None:
+    store.backend.overwrite("wayback/queue/a/x.json", b"1")
+    store.backend.overwrite("wayback/queue/a/y.json", b"2")
+    store.backend.delete("wayback/queue/a/x.json")
+    store.backend.delete("wayback/queue/a/x.json")  # gone already: not an error
+    store.backend.delete("wayback/queue/nothing/here.json")
+    assert list(store.backend.list(layout.WAYBACK_QUEUE)) == ["wayback/queue/a/y.json"]
+
+
+def test_delete_never_removes_through_a_link(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.json").write_bytes(b"keep")
+    backend = LocalBackend(tmp_path / "store")
+    backend.overwrite("wayback/queue/a/y.json", b"2")
+    (tmp_path / "store" / "wayback" / "queue" / "b").symlink_to(outside)
+    with pytest.raises(NotAFile):
+        backend.delete("wayback/queue/b/x.json")
+    assert (outside / "x.json").read_bytes() == b"keep"

@@ -39,6 +39,7 @@ KEYS = [
     layout.failure("acme-terms"),
     layout.held("acme-terms"),
     layout.wayback_entry("acme-terms", H),
+    layout.wayback_done("acme-terms", H),
     layout.wayback_attestation(H),
     layout.WAYBACK_PAUSED,
     layout.webhook("hook", "state.json"),

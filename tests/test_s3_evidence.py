@@ -84,7 +84,7 @@ def test_json_records_are_application_json_and_captured_bodies_are_inert(
 ) -> None:
     from clausewatch.evidence import seal
     from clausewatch.pipeline.model import Capture
-    from clausewatch.wayback import archive
+    from clausewatch.storage import layout
 
     client = s3_client(moto_endpoint)
     store = Store(S3Backend(s3_bucket, "ct", client=client))
@@ -95,7 +95,7 @@ def test_json_records_are_application_json_and_captured_bodies_are_inert(
         target("acme-terms"),
         Capture("https://acme.example/t", T0, "browser", page("Rules.")),
     )
-    assert out.manifest and archive.pending(store)  # a browser capture is queued for Wayback
+    assert out.manifest and list(store.backend.list(layout.WAYBACK_QUEUE))  # queued for Wayback
     seal.seal(store)
 
     def types(prefix: str) -> set[str]:

@@ -42,7 +42,7 @@ from clausewatch.net import netguard
 from clausewatch.net.outbound import OutboundRefused
 from clausewatch.retry import Backoff, Policy
 from clausewatch.storage import layout
-from clausewatch.storage.models import Manifest, dump, load_json
+from clausewatch.storage.models import Manifest, dump
 from clausewatch.storage.records import Attestation, Entry
 from clausewatch.storage.store import Store
 from clausewatch.wayback.client import RateLimited, SaveResult, WaybackClient, WaybackSettings
@@ -83,7 +83,20 @@ def enqueue(store: Store, manifest_hash: str, manifest: Manifest) -> None:
         queued_at=now,
         next_attempt_at=now,
     )
+    if store.backend.exists(layout.wayback_done(entry.document, manifest_hash)):
+        return  # queued before, and done with
     store.backend.create(layout.wayback_entry(entry.document, manifest_hash), dump(entry))
+
+
+FINISHED = ("archived", "skipped", "failed")
+
+
+def _retire(store: Store, key: str, entry: Entry) -> None:
+    """Move a finished entry out of the queue (to ``wayback/done/``): a pass lists only what
+    may still need work. Written there first, then removed here, so a crash between the two
+    leaves a copy that the next pass removes."""
+    store.backend.create(layout.wayback_done(entry.document, entry.manifest), dump(entry))
+    store.backend.delete(key)
 
 
 def attestation(store: Store, manifest_hash: str) -> Attestation | None:
@@ -138,10 +151,16 @@ def process_queue(
             # reported, never rewritten: the damage stays as evidence for `verify`
             results.append(_damaged(key))
             continue
+        if entry.status in FINISHED:  # left by a crash, or by a version before wayback/done/
+            _retire(store, key, entry)
+            continue
         if not _due(entry, clock()):
             continue
         try:
-            results.append(_process(store, client, key, _Work(entry, found[1]), clock))
+            work = _Work(entry, found[1])
+            results.append(_process(store, client, key, work, clock))
+            if work.entry.status in FINISHED:
+                _retire(store, key, work.entry)
         except RateLimited as limited:
             until = clock() + timedelta(seconds=limited.retry_after)
             store.backend.overwrite(layout.WAYBACK_PAUSED, until.isoformat().encode())
@@ -168,12 +187,10 @@ def _special_entries(store: Store) -> list[tuple[str, str]]:
     links = getattr(store.backend, "links", None)
     if links is None:
         return []
-    return [(key, what) for key, what in links() if key.startswith(layout.WAYBACK_QUEUE)]
+    return list(links(layout.WAYBACK_QUEUE))  # the queue only, not the whole store
 
 
 def _due(entry: Entry, now: datetime) -> bool:
-    if entry.status in ("archived", "skipped", "failed"):
-        return False
     if entry.status == "submitting" and entry.claimed_at and now - entry.claimed_at < CLAIM_LEASE:
         return False  # another worker holds it
     return entry.next_attempt_at <= now or entry.status == "submitting"
@@ -409,11 +426,6 @@ def _save(store: Store, key: str, entry: Entry, token: str | None) -> str | None
     if not store.backend.swap(key, dump(entry), token):
         return None
     return _token(store, key)
-
-
-def pending(store: Store) -> list[dict[str, Any]]:
-    """Every queue entry, for reports."""
-    return [load_json(store.backend.read(k)) for k in store.backend.list(layout.WAYBACK_QUEUE)]
 
 
 def client_from_env() -> WaybackClient:
