@@ -44,10 +44,11 @@ class Backend(Protocol):
         """
         ...
 
-    def swap(self, key: str, data: bytes, expected: str | None) -> bool:
+    def swap(self, key: str, data: bytes, expected: str | None) -> str | None:
         """Replace ``key`` if its version token is still ``expected`` (None: must be absent).
 
-        Returns False, writing nothing, when another writer got there first.
+        Returns the new version token (a non-empty string, so true), or None, writing
+        nothing, when another writer got there first: a caller saving again needs no read.
         """
         ...
 

@@ -178,15 +178,15 @@ class LocalBackend:
             self._sync(parent, key)
         return True
 
-    def swap(self, key: str, data: bytes, expected: str | None) -> bool:
+    def swap(self, key: str, data: bytes, expected: str | None) -> str | None:
         parts = _parts(key)
         with self._parent(key, parts, create=True) as parent, self._locked(parent, key, parts):
             current = self.read_versioned(key)
             if (current[1] if current else None) != expected:
-                return False
+                return None
             self._replace(parent, key, parts[-1], data)
             self._sync(parent, key)
-        return True
+        return hashlib.sha256(data).hexdigest()  # the token read_versioned gives
 
     def overwrite(self, key: str, data: bytes) -> None:
         parts = _parts(key)

@@ -140,7 +140,7 @@ class S3Backend:
             extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
         if self.object_lock and key.startswith(LOCKED_AREAS):
             extra.update(self.object_lock.put_arguments())
-        return self._put(key, data, IfNoneMatch="*", **extra)
+        return self._put(key, data, IfNoneMatch="*", **extra) is not None
 
     def presign(self, key: str, expires_s: int = 3600) -> str:
         """A time-limited download link for readers without keys, signed with SigV4 (the
@@ -152,7 +152,7 @@ class S3Backend:
             ExpiresIn=expires_s,
         )
 
-    def swap(self, key: str, data: bytes, expected: str | None) -> bool:
+    def swap(self, key: str, data: bytes, expected: str | None) -> str | None:
         if expected is None:
             return self._put(key, data, IfNoneMatch="*")
         return self._put(key, data, IfMatch=expected)
@@ -201,9 +201,10 @@ class S3Backend:
         except Exception as exc:
             raise self._error("list", "", exc) from exc
 
-    def _put(self, key: str, data: bytes, **conditions: Any) -> bool:
+    def _put(self, key: str, data: bytes, **conditions: Any) -> str | None:
+        """Write ``key``; its new ETag, or None when a condition failed."""
         try:
-            self.client.put_object(
+            answer = self.client.put_object(
                 Bucket=self.bucket,
                 Key=self.prefix + key,
                 Body=data,
@@ -215,9 +216,9 @@ class S3Backend:
                 # botocore retries a PUT whose answer was lost; the retry then fails its own
                 # precondition. If the key holds exactly our bytes, the write was ours.
                 current = self.read_versioned(key)
-                return current is not None and current[0] == data
+                return current[1] if current is not None and current[0] == data else None
             raise self._error("write", key, exc) from exc
-        return True
+        return answer["ETag"]
 
     def _error(self, action: str, key: str, exc: Exception) -> StoreError:
         code = _code(exc)

@@ -151,7 +151,7 @@ class Store:
 
     def swap_head(self, head: Head, expected: str | None) -> bool:
         key = layout.head(head.document)
-        return self.backend.swap(key, dump(head), expected)
+        return self.backend.swap(key, dump(head), expected) is not None
 
     def documents(self, quiet: bool = False) -> list[str]:
         """The documents with a head, in order of id.

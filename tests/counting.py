@@ -44,9 +44,10 @@ class Counting:
         self._count("create", key)
         return bool(self.inner.create(key, data, sha256))
 
-    def swap(self, key: str, data: bytes, expected: str | None) -> bool:
+    def swap(self, key: str, data: bytes, expected: str | None) -> str | None:
         self._count("swap", key)
-        return bool(self.inner.swap(key, data, expected))
+        token: str | None = self.inner.swap(key, data, expected)
+        return token
 
     def overwrite(self, key: str, data: bytes) -> None:
         self._count("overwrite", key)

@@ -444,3 +444,28 @@ def test_a_webhook_url_whose_scheme_does_not_parse_is_refused_masked(
     assert result.output.startswith("error: CLAUSEWATCH_WEBHOOK_URLS")
     assert len(result.output.strip().splitlines()) == 1
     assert "SECRETPW" not in result.output and "***@x" in result.output
+
+
+def test_a_long_delivery_keeps_its_lease_and_saves_without_reading_back(store: Store) -> None:
+    """Regression: the 5-minute lease was never renewed, so a second deliverer took over a
+    delivery that was still running; and every save read the state back for its token."""
+    from clausewatch.storage import layout
+    from tests.counting import Counting
+
+    clock = Clock()
+    hook = endpoint("http://127.0.0.1:9/")
+    counted = Counting(store.backend)
+    busy: list[bool] = []
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        clock.now += timedelta(minutes=2)  # six events: twelve minutes in all
+        rival = Deliverer(store, httpx.Client(), clock).deliver(hook)
+        busy.append(rival.busy and rival.delivered == 0)
+        return httpx.Response(200)
+
+    client = httpx.Client(transport=httpx.MockTransport(slow))
+    report = Deliverer(Store(counted), client, clock).deliver(hook)
+    assert report.delivered == 6 and report.ok, report
+    assert busy == [True] * 6  # no rival took over at any point
+    state_reads = counted.calls[f"read {layout.WEBHOOKS}{hook.name}"]
+    assert state_reads == 2, counted.calls  # the claim's and the release's, none per save

@@ -349,6 +349,7 @@ class Deliverer:
             error = self.send(endpoint, event)
             if error is None:
                 queue.pop(0)
+                events.pop(cursor, None)  # only events still waiting stay in memory
                 state.delivered += 1
                 report.delivered += 1
                 self._forget(state, document)
@@ -359,6 +360,7 @@ class Deliverer:
                 if endpoint.policy().gives_up(attempts):
                     self._dead_letter(endpoint, cursor, event, attempts, error)
                     queue.pop(0)
+                    events.pop(cursor, None)
                     state.dead += 1
                     report.dead += 1
                     self._forget(state, document)
@@ -446,9 +448,8 @@ class Deliverer:
         if state.lease_owner and state.lease_until and state.lease_until > now:
             return None
         state.lease_owner, state.lease_until = self.owner, now + LEASE
-        if not self.store.backend.swap(key, state.model_dump_json().encode(), found_token):
-            return None
-        return state, self._version(key)
+        token = self.store.backend.swap(key, state.model_dump_json().encode(), found_token)
+        return None if token is None else (state, token)
 
     def _release(self, endpoint: Endpoint) -> None:
         """Give the lease back if this deliverer still holds it, keeping the state as it was
@@ -468,14 +469,17 @@ class Deliverer:
             log.warning("could not release the delivery lease %s in %s", key, self.store.url)
 
     def _save(self, endpoint: Endpoint, state: DeliveryState, token: str | None) -> str | None:
+        """Save the state by compare-and-swap (its new version token); while the lease is
+        held, it is renewed whenever half of it has passed, so a long delivery keeps it."""
         key = self._key(endpoint, "state.json")
-        if not self.store.backend.swap(key, state.model_dump_json().encode(), token):
+        now = self.clock()
+        held = state.lease_owner == self.owner and state.lease_until is not None
+        if held and state.lease_until is not None and state.lease_until - now < LEASE / 2:
+            state.lease_until = now + LEASE
+        saved = self.store.backend.swap(key, state.model_dump_json().encode(), token)
+        if saved is None:
             raise InputError(f"webhook {endpoint.name}: another deliverer took over; stopping")
-        return self._version(key)
-
-    def _version(self, key: str) -> str | None:
-        found = self.store.backend.read_versioned(key)
-        return found[1] if found else None
+        return saved
 
     def replay(self, endpoint: Endpoint, since: int) -> DeliveryReport:
         """Send again every event after ``since`` that the endpoint wants (state untouched)."""

@@ -416,16 +416,9 @@ def archived_event(manifest: Manifest, record: Attestation) -> dict[str, Any]:
     return events.cloudevent(events.ARCHIVED, ident, record.document, record.recorded_at, data)
 
 
-def _token(store: Store, key: str) -> str | None:
-    found = store.backend.read_versioned(key)
-    return found[1] if found else None
-
-
 def _save(store: Store, key: str, entry: Entry, token: str | None) -> str | None:
     """Replace an entry if it is still the one read; the new version token, or None."""
-    if not store.backend.swap(key, dump(entry), token):
-        return None
-    return _token(store, key)
+    return store.backend.swap(key, dump(entry), token)
 
 
 def client_from_env() -> WaybackClient:
