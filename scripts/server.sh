@@ -127,7 +127,7 @@ if pg pg_ctl status -D "$PGDATA_DIR" >/dev/null 2>&1; then
   say "reusing the PostgreSQL cluster already running in $PGDATA_DIR (port $PGPORT); it stays running"
 else
   if ! pg pg_ctl start -D "$PGDATA_DIR" -w -t 60 -l "$PGDATA_DIR/postgres.log" \
-    -o "-p $PGPORT" >/dev/null; then
+    -o "-p $PGPORT" >/dev/null 2>&1; then
     say "PostgreSQL did not start on 127.0.0.1:$PGPORT (port in use? set PGPORT); its log:"
     tail -n 5 "$PGDATA_DIR/postgres.log" >&2
     exit 1
