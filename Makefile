@@ -62,8 +62,10 @@ bench-webhooks: $(STAMP)
 PREFECT_PORT ?= 4200
 OPERATOR_ENV := PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api CLAUSEWATCH_HOME=$(CURDIR) \
 	CLAUSEWATCH_STORE=$(abspath $(STORE))
+# On a PostgreSQL cluster in .prefect-pg/ (PGPORT, default 5433) when PostgreSQL is installed,
+# on SQLite otherwise (scripts/server.sh; CLAUSEWATCH_SERVER_DB=sqlite to choose SQLite)
 server: install
-	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+	PREFECT=$(abspath $(BIN))/prefect PREFECT_PORT=$(PREFECT_PORT) scripts/server.sh
 
 deploy: install
 	$(OPERATOR_ENV) $(BIN)/prefect work-pool inspect clausewatch-process >/dev/null 2>&1 || \
