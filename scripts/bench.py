@@ -105,7 +105,7 @@ class Site:
     def __init__(self) -> None:
         cache: dict[int, str] = {}
         self.cache = cache
-        requests: list[float] = []  # when each page was requested (perf_counter)
+        requests: list[float] = []  # when each page was requested (time.time)
         self.requests = requests
 
         class Handler(BaseHTTPRequestHandler):
@@ -116,7 +116,7 @@ class Site:
                 if not self.path.startswith("/doc/"):
                     self.send_error(404)
                     return
-                requests.append(time.perf_counter())
+                requests.append(time.time())
                 doc = int(self.path.rsplit("/", 1)[1])
                 if doc not in cache:
                     cache[doc] = json.dumps(policy_sections(doc))
@@ -158,11 +158,11 @@ class Site:
 
 
 async def raw_render(urls: list[str]) -> float:
-    """The baseline: render every URL with the same browser, concurrency and settle rule."""
+    """The baseline: render every URL with the same browser, concurrency and settle rule;
+    returns when (time.time) the last page was read."""
     from playwright.async_api import async_playwright
 
     s = CaptureSettings()
-    started = time.perf_counter()  # like a monitor run's, the launch is its start
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=find_chromium(), args=list(CHROMIUM_ARGS)
@@ -170,6 +170,7 @@ async def raw_render(urls: list[str]) -> float:
         width, height = s.viewport
         context = await browser.new_context(viewport={"width": width, "height": height})
         slots = asyncio.Semaphore(PAGES)
+        done = [0.0]
 
         async def one(url: str) -> None:
             async with slots:
@@ -180,12 +181,13 @@ async def raw_render(urls: list[str]) -> float:
                         await page.wait_for_load_state("networkidle", timeout=s.idle_timeout_ms)
                     await page.evaluate(_DOM_QUIET_JS, [s.quiet_ms, s.settle_timeout_ms])
                     await page.content()
+                    done[0] = max(done[0], time.time())
                 finally:
                     await page.close()
 
         await asyncio.gather(*(one(u) for u in urls))
         await browser.close()
-    return time.perf_counter() - started
+    return done[0]
 
 
 def tree_rss_mb(root: int, skip: set[int]) -> float:
@@ -250,6 +252,11 @@ def run_monitor(
 
 def store_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def last_write(path: Path) -> float:
+    """When (time.time) a file of the store was last written: the last document recorded."""
+    return max(f.stat().st_mtime for f in path.rglob("*") if f.is_file())
 
 
 def statuses(results: list[dict[str, Any]]) -> dict[str, int]:
@@ -319,12 +326,13 @@ def main() -> int:
 
         def phase(name: str, urls: list[str], catalog: Path, r: dict[str, Any]) -> None:
             """One measured run of a round: raw renders, or a `clausewatch run` into the store.
-            Its seconds are split where the site saw the first page requested: the start
-            (Python, Prefect, the browser's launch) and the pages (everything after)."""
+            Its seconds are split in three: the start (Python, Prefect, the browser's launch)
+            until the site sees the first page requested, the pages until the last page is
+            read (raw) or the last document written to the store, and the finish."""
             seen = len(site.requests)
-            started = time.perf_counter()
+            started = time.time()
             if name.startswith("raw"):
-                asyncio.run(raw_render(urls))
+                last = asyncio.run(raw_render(urls))
             else:
                 before = store_bytes(store)
                 _, rss, results = run_monitor(catalog, store, env, prefect=name != "plain")
@@ -333,10 +341,12 @@ def main() -> int:
                 if name == "again":
                     r["grown"] = store_bytes(store) - before
                 add_counts(counts[name], results)
-            ended = time.perf_counter()
+                last = last_write(store)
+            ended = time.time()
             first_request = site.requests[seen]
             r["start"][name] = first_request - started
-            r["seconds"][name] = ended - first_request
+            r["seconds"][name] = last - first_request
+            r["finish"][name] = ended - last
 
         for i, (docs, catalog) in enumerate(zip(chunks, catalogs, strict=True)):
             urls = [f"{site.base}/doc/{d}" for d in docs]
@@ -346,7 +356,7 @@ def main() -> int:
             if i % 2:
                 fresh.reverse()
                 steady.reverse()
-            r: dict[str, Any] = {"seconds": {}, "start": {}}
+            r: dict[str, Any] = {"seconds": {}, "start": {}, "finish": {}}
             for name in fresh + steady:
                 phase(name, urls, catalog, r)
             n, t = len(docs), r["seconds"]
@@ -360,6 +370,7 @@ def main() -> int:
                     "bytes_per_unchanged_check": round(r["grown"] / n, 1),
                     "seconds": {k: round(v, 2) for k, v in t.items()},
                     "start": {k: round(v, 2) for k, v in r["start"].items()},
+                    "finish": {k: round(v, 2) for k, v in r["finish"].items()},
                 }
             )
         if large is not None:
@@ -371,8 +382,8 @@ def main() -> int:
     def total(key: str) -> float:
         return sum(x["seconds"][key] for x in per_round)
 
-    def start(key: str) -> float:
-        return statistics.median(x["start"][key] for x in per_round)
+    def fixed(part: str, key: str) -> float:
+        return statistics.median(x[part][key] for x in per_round)
 
     phases = ("raw_first", "first", "raw", "again", "plain")
     ratio = spread(figures("throughput_ratio"), 3)
@@ -397,7 +408,8 @@ def main() -> int:
         "first_pass_pages_per_s": round(a.small / total("first"), 2),
         "no_prefect_pages_per_s": round(a.small / total("plain"), 2),
         "seconds": {k: round(total(k), 1) for k in phases},
-        "start_seconds": {k: round(start(k), 2) for k in phases},
+        "start_seconds": {k: round(fixed("start", k), 2) for k in phases},
+        "finish_seconds": {k: round(fixed("finish", k), 2) for k in phases},
         "rounds": per_round,
         "documents": {"small": a.small, "large": a.large, "rounds": rounds},
         "peak_rss_mb_small": round(peak["first"], 1),
@@ -408,8 +420,8 @@ def main() -> int:
     }
     if large is not None:
         # seconds per document of one run at LARGE over one at SMALL: the first passes'
-        # pages and one start
-        per_small = (total("first") + start("first")) / a.small
+        # pages, one start and one finish
+        per_small = (total("first") + fixed("start", "first") + fixed("finish", "first")) / a.small
         summary["peak_rss_mb"] = round(large_rss, 1)
         summary["growth_ratio"] = round((large_s / a.large) / per_small, 3)
         summary["seconds"]["large"] = round(large_s, 1)
