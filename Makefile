@@ -49,7 +49,7 @@ score: $(STAMP)
 # The scorer, the naive yardstick and a bare lxml pass side by side, as one JSON summary
 # Monitoring at scale against a local site of generated pages: one JSON (see the README)
 bench: install
-	$(BIN)/python scripts/bench.py --small $(or $(SMALL),500) --large $(or $(LARGE),2000)
+	$(BIN)/python scripts/bench.py --small $(or $(SMALL),500) --large $(or $(LARGE),2000) $(if $(ROUNDS),--rounds $(ROUNDS))
 
 bench-accuracy: $(STAMP)
 	$(BIN)/python scripts/bench_accuracy.py $(CORPUS) --cli "$(BIN)/clausewatch"

@@ -15,8 +15,18 @@ nonce in links), starts one Prefect API server (the test harness: SQLite), and r
   large     the `monitor` flow over LARGE documents into an empty store, sampling the RSS of
             the worker and its Chromium processes (the Prefect server is not counted).
 
+The SMALL documents are split into rounds (--rounds, default about 100 documents each), and
+each round runs raw and first on its own fresh documents, then raw, again and plain on them;
+odd rounds run both groups in reverse order (ABBA), so a load that grows or fades weighs on
+both sides of a ratio alike. A ratio is the median of its rounds' values, printed with its
+spread and each round's value: a busy neighbour slows both sides of a round, not one phase.
+A run's time is split where the site sees its first page requested: the start before (Python,
+Prefect, the browser's launch; `start_seconds`, a fixed cost per run) and the pages after,
+which the ratios compare, so short rounds measure the cost per document.
+
 Each monitor run is a `clausewatch run` process, so its RSS is the worker's own.
-Prints one JSON object (keys in the README). usage: bench.py [--small 500] [--large 2000]
+Prints one JSON object (keys in the README).
+usage: bench.py [--small 500] [--large 2000, 0 to skip] [--rounds R]
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import json
 import os
 import platform
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,6 +60,7 @@ from clausewatch.pipeline.capture import (
 )
 
 PAGES = 4
+ROUND = 100  # documents per round by default
 WORDS = (
     "data personal information service account processing controller purposes consent third "
     "parties retention rights request law security transfer cookies provide use share may "
@@ -92,6 +104,9 @@ setTimeout(() => {{
 class Site:
     def __init__(self) -> None:
         cache: dict[int, str] = {}
+        self.cache = cache
+        requests: list[float] = []  # when each page was requested (time.time)
+        self.requests = requests
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format: str, *args: object) -> None:
@@ -101,6 +116,7 @@ class Site:
                 if not self.path.startswith("/doc/"):
                     self.send_error(404)
                     return
+                requests.append(time.time())
                 doc = int(self.path.rsplit("/", 1)[1])
                 if doc not in cache:
                     cache[doc] = json.dumps(policy_sections(doc))
@@ -123,9 +139,13 @@ class Site:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.base = f"http://127.0.0.1:{self.server.server_port}"
 
-    def catalog(self, path: Path, count: int) -> Path:
+    def prepare(self, docs: range) -> None:
+        for doc in docs:
+            self.cache.setdefault(doc, json.dumps(policy_sections(doc)))
+
+    def catalog(self, path: Path, docs: range) -> Path:
         lines = ["documents:"]
-        for i in range(count):
+        for i in docs:
             lines += [
                 f"  - id: policy-{i:05d}",
                 "    entity: Bench",
@@ -138,11 +158,11 @@ class Site:
 
 
 async def raw_render(urls: list[str]) -> float:
-    """The baseline: render every URL with the same browser, concurrency and settle rule."""
+    """The baseline: render every URL with the same browser, concurrency and settle rule;
+    returns when (time.time) the last page was read."""
     from playwright.async_api import async_playwright
 
     s = CaptureSettings()
-    started = time.perf_counter()  # like a monitor run, the browser's launch is counted
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=find_chromium(), args=list(CHROMIUM_ARGS)
@@ -150,6 +170,7 @@ async def raw_render(urls: list[str]) -> float:
         width, height = s.viewport
         context = await browser.new_context(viewport={"width": width, "height": height})
         slots = asyncio.Semaphore(PAGES)
+        done = [0.0]
 
         async def one(url: str) -> None:
             async with slots:
@@ -160,12 +181,13 @@ async def raw_render(urls: list[str]) -> float:
                         await page.wait_for_load_state("networkidle", timeout=s.idle_timeout_ms)
                     await page.evaluate(_DOM_QUIET_JS, [s.quiet_ms, s.settle_timeout_ms])
                     await page.content()
+                    done[0] = max(done[0], time.time())
                 finally:
                     await page.close()
 
         await asyncio.gather(*(one(u) for u in urls))
         await browser.close()
-    return time.perf_counter() - started
+    return done[0]
 
 
 def tree_rss_mb(root: int, skip: set[int]) -> float:
@@ -232,6 +254,11 @@ def store_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+def last_write(path: Path) -> float:
+    """When (time.time) a file of the store was last written: the last document recorded."""
+    return max(f.stat().st_mtime for f in path.rglob("*") if f.is_file())
+
+
 def statuses(results: list[dict[str, Any]]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for r in results:
@@ -239,64 +266,166 @@ def statuses(results: list[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
+def spread(values: list[float], digits: int) -> dict[str, float]:
+    """The median of per-round values with their range and interquartile range."""
+    q1, _, q3 = (
+        statistics.quantiles(values, n=4, method="inclusive")
+        if len(values) > 1
+        else [values[0]] * 3
+    )
+    return {
+        "median": round(statistics.median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+        "iqr": round(q3 - q1, digits),
+    }
+
+
+def add_counts(total: dict[str, int], results: list[dict[str, Any]]) -> None:
+    for status, n in statuses(results).items():
+        total[status] = total.get(status, 0) + n
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--small", type=int, default=500)
-    ap.add_argument("--large", type=int, default=2000)
+    ap.add_argument("--large", type=int, default=2000, help="0 skips the large phase")
+    ap.add_argument(
+        "--rounds", type=int, default=0, help=f"default: rounds of about {ROUND} documents"
+    )
     a = ap.parse_args()
+    rounds = a.rounds or max(1, round(a.small / ROUND))
+    if not 1 <= rounds <= a.small:
+        sys.exit("--rounds must be between 1 and --small")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ["CLAUSEWATCH_ALLOW_PRIVATE_URLS"] = "1"  # the site is on 127.0.0.1
     work = Path(tempfile.mkdtemp(prefix="clausewatch-bench-"))
     os.environ.setdefault("PREFECT_HOME", str(work / "prefect"))
     site = Site()
-    small = site.catalog(work / "small.yaml", a.small)
-    large = site.catalog(work / "large.yaml", a.large)
+    # round r's documents: a contiguous share of the small set, fresh for its first pass
+    bounds = [a.small * r // rounds for r in range(rounds + 1)]
+    chunks = [range(bounds[r], bounds[r + 1]) for r in range(rounds)]
+    catalogs = [site.catalog(work / f"small-{r}.yaml", c) for r, c in enumerate(chunks)]
+    warm = site.catalog(work / "warm.yaml", range(a.small + a.large, a.small + a.large + 1))
+    large = site.catalog(work / "large.yaml", range(a.large)) if a.large else None
+    site.prepare(range(a.small))  # no phase pays for generating the pages' terms
+    store = work / "store-small"
 
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
+    per_round: list[dict[str, Any]] = []
+    counts: dict[str, dict[str, int]] = {"first": {}, "again": {}, "plain": {}}
     with prefect_test_harness(server_startup_timeout=120):
         env = dict(os.environ, PREFECT_API_URL=str(PREFECT_API_URL.value()))
         env["PREFECT_RESULTS_LOCAL_STORAGE_PATH"] = str(work / "results")
-        raw_s = asyncio.run(raw_render([f"{site.base}/doc/{i}" for i in range(a.small)]))
-        first_s, first_rss, first = run_monitor(small, work / "store-small", env)
-        before = store_bytes(work / "store-small")
-        again_s, _, again = run_monitor(small, work / "store-small", env)
-        grown = store_bytes(work / "store-small") - before
-        plain_s, _, plain = run_monitor(small, work / "store-small", env, prefect=False)
-        large_s, large_rss, big = run_monitor(large, work / "store-large", env)
+        # warm-up, not counted: the first process of each kind pays for cold caches
+        asyncio.run(raw_render([f"{site.base}/doc/{a.small + a.large}"]))
+        run_monitor(warm, work / "store-warm", env)
+        peak = {"first": 0.0}
 
-    per_small, per_large = first_s / a.small, large_s / a.large
-    summary = {
-        "throughput_ratio": round((a.small / again_s) / (a.small / raw_s), 3),
-        "bytes_per_unchanged_check": round(grown / a.small, 1),
-        "peak_rss_mb": round(large_rss, 1),
-        "growth_ratio": round(per_large / per_small, 3),
-        "overhead_ms_per_document": round(1000 * (again_s - plain_s) / a.small, 1),
-        "raw_pages_per_s": round(a.small / raw_s, 2),
-        "monitor_pages_per_s": round(a.small / again_s, 2),
-        "first_pass_pages_per_s": round(a.small / first_s, 2),
-        "first_pass_throughput_ratio": round((a.small / first_s) / (a.small / raw_s), 3),
-        "no_prefect_pages_per_s": round(a.small / plain_s, 2),
-        "seconds": {
-            "raw": round(raw_s, 1),
-            "first": round(first_s, 1),
-            "again": round(again_s, 1),
-            "plain": round(plain_s, 1),
-            "large": round(large_s, 1),
+        def phase(name: str, urls: list[str], catalog: Path, r: dict[str, Any]) -> None:
+            """One measured run of a round: raw renders, or a `clausewatch run` into the store.
+            Its seconds are split in three: the start (Python, Prefect, the browser's launch)
+            until the site sees the first page requested, the pages until the last page is
+            read (raw) or the last document written to the store, and the finish."""
+            seen = len(site.requests)
+            started = time.time()
+            if name.startswith("raw"):
+                last = asyncio.run(raw_render(urls))
+            else:
+                before = store_bytes(store)
+                _, rss, results = run_monitor(catalog, store, env, prefect=name != "plain")
+                if name == "first":
+                    peak["first"] = max(peak["first"], rss)
+                if name == "again":
+                    r["grown"] = store_bytes(store) - before
+                add_counts(counts[name], results)
+                last = last_write(store)
+            ended = time.time()
+            first_request = site.requests[seen]
+            r["start"][name] = first_request - started
+            r["seconds"][name] = last - first_request
+            r["finish"][name] = ended - last
+
+        for i, (docs, catalog) in enumerate(zip(chunks, catalogs, strict=True)):
+            urls = [f"{site.base}/doc/{d}" for d in docs]
+            # ABBA: odd rounds run each pair the other way round, so a load that grows or
+            # fades during a round weighs on both sides of a ratio alike
+            fresh, steady = ["raw_first", "first"], ["raw", "again", "plain"]
+            if i % 2:
+                fresh.reverse()
+                steady.reverse()
+            r: dict[str, Any] = {"seconds": {}, "start": {}, "finish": {}}
+            for name in fresh + steady:
+                phase(name, urls, catalog, r)
+            n, t = len(docs), r["seconds"]
+            per_round.append(
+                {
+                    "documents": n,
+                    "order": fresh + steady,
+                    "first_pass_throughput_ratio": round(t["raw_first"] / t["first"], 3),
+                    "throughput_ratio": round(t["raw"] / t["again"], 3),
+                    "overhead_ms_per_document": round(1000 * (t["again"] - t["plain"]) / n, 1),
+                    "bytes_per_unchanged_check": round(r["grown"] / n, 1),
+                    "seconds": {k: round(v, 2) for k, v in t.items()},
+                    "start": {k: round(v, 2) for k, v in r["start"].items()},
+                    "finish": {k: round(v, 2) for k, v in r["finish"].items()},
+                }
+            )
+        if large is not None:
+            large_s, large_rss, big = run_monitor(large, work / "store-large", env)
+
+    def figures(key: str) -> list[float]:
+        return [x[key] for x in per_round]
+
+    def total(key: str) -> float:
+        return sum(x["seconds"][key] for x in per_round)
+
+    def fixed(part: str, key: str) -> float:
+        return statistics.median(x[part][key] for x in per_round)
+
+    phases = ("raw_first", "first", "raw", "again", "plain")
+    ratio = spread(figures("throughput_ratio"), 3)
+    first_ratio = spread(figures("first_pass_throughput_ratio"), 3)
+    overhead = spread(figures("overhead_ms_per_document"), 1)
+    summary: dict[str, Any] = {
+        "throughput_ratio": ratio["median"],
+        "bytes_per_unchanged_check": round(
+            sum(x["bytes_per_unchanged_check"] * x["documents"] for x in per_round) / a.small, 1
+        ),
+        "peak_rss_mb": None,
+        "growth_ratio": None,
+        "overhead_ms_per_document": overhead["median"],
+        "first_pass_throughput_ratio": first_ratio["median"],
+        "spread": {
+            "throughput_ratio": ratio,
+            "first_pass_throughput_ratio": first_ratio,
+            "overhead_ms_per_document": overhead,
         },
-        "documents": {"small": a.small, "large": a.large},
-        "peak_rss_mb_small": round(first_rss, 1),
-        "statuses": {
-            "first": statuses(first),
-            "again": statuses(again),
-            "plain": statuses(plain),
-            "large": statuses(big),
-        },
+        "raw_pages_per_s": round(a.small / total("raw"), 2),
+        "monitor_pages_per_s": round(a.small / total("again"), 2),
+        "first_pass_pages_per_s": round(a.small / total("first"), 2),
+        "no_prefect_pages_per_s": round(a.small / total("plain"), 2),
+        "seconds": {k: round(total(k), 1) for k in phases},
+        "start_seconds": {k: round(fixed("start", k), 2) for k in phases},
+        "finish_seconds": {k: round(fixed("finish", k), 2) for k in phases},
+        "rounds": per_round,
+        "documents": {"small": a.small, "large": a.large, "rounds": rounds},
+        "peak_rss_mb_small": round(peak["first"], 1),
+        "statuses": dict(counts),
         "pages_at_once": PAGES,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "date": datetime.now(UTC).date().isoformat(),
     }
+    if large is not None:
+        # seconds per document of one run at LARGE over one at SMALL: the first passes'
+        # pages, one start and one finish
+        per_small = (total("first") + fixed("start", "first") + fixed("finish", "first")) / a.small
+        summary["peak_rss_mb"] = round(large_rss, 1)
+        summary["growth_ratio"] = round((large_s / a.large) / per_small, 3)
+        summary["seconds"]["large"] = round(large_s, 1)
+        summary["statuses"]["large"] = statuses(big)
     print(json.dumps(summary))
     return 0
 
