@@ -68,7 +68,7 @@ def verify_store(store: Store, document: str | None = None) -> Report:
         if document not in docs:
             raise InputError(f"no document {document!r} in {store.url}: see `clausewatch history`")
         docs = [document]
-    report.problems += _links(store)
+    report.problems += _links(store, document)
     if document is None:
         report.problems += [Problem("invalid", key, STRAY_HEAD) for key in store.stray_heads()]
     manifests: dict[str, Manifest] = {}
@@ -93,12 +93,28 @@ def verify_store(store: Store, document: str | None = None) -> Report:
     return report
 
 
-def _links(store: Store) -> list[Problem]:
+def _links(store: Store, document: str | None = None) -> list[Problem]:
     """Every symbolic link or special file in a local store: the backend never follows or reads
-    one (a read meeting it fails, a listing skips it), so each is a problem until removed."""
+    one (a read meeting it fails, a listing skips it), so each is a problem until removed.
+    For one document, only in its own folders (a link among its blobs fails its chain's
+    reads, named): walking the whole store would cost the store's size, not the document's."""
     links = getattr(store.backend, "links", None)
     if links is None:
         return []  # S3 has no links
+    found = (
+        links()
+        if document is None
+        else [
+            link
+            for under in (
+                layout.checks(document),
+                f"{layout.REEXTRACTS}{document}/",
+                f"{layout.WAYBACK_QUEUE}{document}/",
+                f"{layout.WAYBACK_DONE}{document}/",
+            )
+            for link in links(under)
+        ]
+    )
     return [
         Problem("not-a-file", key, f"{what}: readers skip it; remove it")
         if what == MISPLACED_DIRECTORY
@@ -107,7 +123,7 @@ def _links(store: Store) -> list[Problem]:
             key,
             f"{what}; clausewatch never follows links or reads special files in a store: remove it",
         )
-        for key, what in links()
+        for key, what in found
     ]
 
 

@@ -258,3 +258,22 @@ def test_delete_never_removes_through_a_link(tmp_path: Path) -> None:
     with pytest.raises(NotAFile):
         backend.delete("wayback/queue/b/x.json")
     assert (outside / "x.json").read_bytes() == b"keep"
+
+
+def test_verify_of_one_document_walks_its_own_folders_not_the_store(tmp_path: Path) -> None:
+    """Regression: `verify --document D` looked for links in the whole store, a cost that grew
+    with every other document's history."""
+    store, _ = counted(tmp_path)
+    for doc in ("doc", "other"):
+        record_capture(store, target(doc), capture(page("Terms.")))
+        check(store, doc, T0 + timedelta(days=1))
+    root = tmp_path / "store"
+    (root / "checks" / "other" / "planted.json").symlink_to("/etc/hostname")
+    assert verify_store(store, "doc").ok
+    (root / "checks" / "doc" / "planted.json").symlink_to("/etc/hostname")
+    [problem] = verify_store(store, "doc").problems
+    assert problem.kind == "link" and problem.key == "checks/doc/planted.json"
+    assert {p.key for p in verify_store(store).problems} >= {
+        "checks/doc/planted.json",
+        "checks/other/planted.json",
+    }
