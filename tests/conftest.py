@@ -34,6 +34,7 @@ from clausewatch.demo.site import DemoSite  # noqa: E402
 from clausewatch.storage.local import LocalBackend  # noqa: E402
 from clausewatch.storage.s3 import S3Backend  # noqa: E402
 from clausewatch.storage.store import Store  # noqa: E402
+from tests.fake_wayback import FakeWayback, serve  # noqa: E402
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -66,6 +67,15 @@ def s3_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Point boto3 at moto the standard way (AWS_ENDPOINT_URL_S3), as users point it at MinIO."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_endpoint)
     return moto_endpoint
+
+
+@pytest.fixture
+def wayback() -> Iterator[tuple[str, FakeWayback]]:
+    """A local Save Page Now 2 server (tests/fake_wayback.py): its base URL and its state."""
+    server, fake = serve()
+    yield f"http://127.0.0.1:{server.server_port}", fake
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(params=["local", "s3"])

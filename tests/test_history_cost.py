@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from clausewatch.storage.store import Store
 from clausewatch.storage.verify import verify_store
 from clausewatch.wayback import archive
 from tests.counting import Counting
-from tests.fake_wayback import FakeWayback, serve
+from tests.fake_wayback import FakeWayback
 from tests.helpers import capture, client_for, entry, page, target, version
 
 T0 = datetime(2026, 1, 1, 9, tzinfo=UTC)
@@ -188,14 +187,6 @@ def test_verify_names_a_day_mark_that_could_hide_events(
     (tmp_path / "store" / marks[-1]).write_bytes(mark)
     [problem] = verify_store(store).problems
     assert problem.key == marks[-1] and says in problem.detail, problem
-
-
-@pytest.fixture
-def wayback() -> Iterator[tuple[str, FakeWayback]]:
-    server, fake = serve()
-    yield f"http://127.0.0.1:{server.server_port}", fake
-    server.shutdown()
-    server.server_close()
 
 
 def test_finished_wayback_entries_leave_the_queue(

@@ -3,7 +3,6 @@ and a Wayback claim stays fresh through long polls, so no entry is submitted twi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from clausewatch.storage.local import LocalBackend
 from clausewatch.storage.store import Store
 from clausewatch.wayback import archive
 from clausewatch.wayback.client import WaybackClient
-from tests.fake_wayback import FakeWayback, serve
+from tests.fake_wayback import FakeWayback
 from tests.helpers import T0, capture, client_for, page, target, version
 
 
@@ -57,14 +56,6 @@ def test_fetch_failed_fires_once_after_a_transient_store_error(tmp_path: Path) -
         record_capture(store, t, capture(page("Terms."), 4))
     record_capture(store, t, capture(page("Terms."), 4))  # retried: the recovery is still told
     assert kinds(store) == ["captured", "fetch_failed", "recovered"]
-
-
-@pytest.fixture
-def wayback() -> Iterator[tuple[str, FakeWayback]]:
-    server, fake = serve()
-    yield f"http://127.0.0.1:{server.server_port}", fake
-    server.shutdown()
-    server.server_close()
 
 
 def test_a_slow_pass_keeps_its_wayback_claims_fresh(

@@ -9,7 +9,6 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,16 +21,8 @@ from clausewatch.storage.local import LocalBackend
 from clausewatch.storage.store import Store
 from clausewatch.wayback import archive
 from clausewatch.wayback.client import WaybackClient, WaybackSettings
-from tests.fake_wayback import FakeWayback, serve
+from tests.fake_wayback import FakeWayback
 from tests.helpers import client_for, entry, validate, version
-
-
-@pytest.fixture
-def wayback() -> Iterator[tuple[str, FakeWayback]]:
-    server, fake = serve()
-    yield f"http://127.0.0.1:{server.server_port}", fake
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
