@@ -7,7 +7,7 @@ STORE  ?= ./archive
 # Prefect: no telemetry, quiet logs for the demo (the Prefect UI keeps the details)
 PREFECT_ENV := PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_LOGGING_LEVEL=WARNING
 
-.PHONY: install browser demo test test-fast check format schemas score corpus-hashes bench bench-accuracy bench-webhooks server deploy worker clean
+.PHONY: install browser demo test test-fast check format schemas score corpus-hashes bench bench-accuracy bench-history bench-webhooks server deploy worker clean
 
 install: $(STAMP) browser
 
@@ -53,6 +53,10 @@ bench: install
 
 bench-accuracy: $(STAMP)
 	$(BIN)/python scripts/bench_accuracy.py $(CORPUS) --cli "$(BIN)/clausewatch"
+
+# A day's work on a store with a year of history against one with a day of it (ratios, one JSON)
+bench-history: $(STAMP)
+	$(BIN)/python scripts/bench_history.py --docs $(or $(DOCS),1000) --s3-docs $(or $(S3_DOCS),20) --repeat $(or $(REPEAT),3)
 
 # Webhook delivery cost to a healthy local receiver (deliveries per second)
 bench-webhooks: $(STAMP)
