@@ -18,6 +18,7 @@ What it does with a submitted URL depends on a word in the URL's path:
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 import uuid
@@ -45,6 +46,9 @@ class FakeWayback:
     cdx: dict[str, list[str]] = field(default_factory=dict)
     available: int = 5
     requests: list[str] = field(default_factory=list)  # "METHOD path" of every request
+    # errors while answering (a client that went away mid-answer, e.g. a killed archiver):
+    # kept here, never printed, so they cannot land in another test's captured output
+    errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def finish(self, job_id: str) -> None:
@@ -190,7 +194,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     fake: FakeWayback
-    daemon_threads = True
+    # server_close() waits for the requests in flight (at most the 2 s of a "/slow" one), so
+    # none outlives its test
+    daemon_threads = False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.fake.errors.append(f"{client_address}: {sys.exc_info()[1]!r}")
 
 
 def serve() -> tuple[_Server, FakeWayback]:

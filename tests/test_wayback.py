@@ -21,7 +21,7 @@ from clausewatch.storage.local import LocalBackend
 from clausewatch.storage.store import Store
 from clausewatch.wayback import archive
 from clausewatch.wayback.client import WaybackClient, WaybackSettings
-from tests.fake_wayback import FakeWayback
+from tests.fake_wayback import FakeWayback, serve
 from tests.helpers import client_for, entry, validate, version
 
 
@@ -508,3 +508,32 @@ def test_the_wayback_queue_flow_fails_when_a_submission_failed(
     monkeypatch.setenv("CLAUSEWATCH_WAYBACK_POLL_INTERVAL", "0.05")
     with pytest.raises(ArchiveIncomplete, match="1 of 1 Wayback submissions failed"):
         wayback_queue(store.url)
+
+
+@pytest.mark.slow
+def test_the_fake_server_keeps_a_vanished_clients_error_to_itself(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A client killed mid-request (the killed-archiver test does that) once made the fake
+    print a traceback from its thread after the test had ended, into the next test's captured
+    CLI output; the fake keeps such errors in ``errors`` and waits for its requests on close."""
+    import socket
+    import struct
+
+    server, fake = serve()
+    body = b"url=https%3A%2F%2Fpolicies.acme.com%2Fslow"  # answered after 2 s
+    with socket.create_connection(("127.0.0.1", server.server_port)) as sock:
+        sock.sendall(
+            b"POST /save HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+            + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        deadline = time.monotonic() + 10
+        while not fake.submissions:  # the request is in, its answer not yet written
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
+    server.shutdown()
+    server.server_close()  # waits for the handler, which meets the reset connection
+    assert fake.errors, "the handler met no error: the test did not exercise the path"
+    assert capfd.readouterr().err == ""
