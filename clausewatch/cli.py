@@ -211,6 +211,17 @@ def import_cmd(
         int | None,
         typer.Option(help="Processes extracting ahead (default: one per CPU).", min=1, max=64),
     ] = None,
+    group: Annotated[
+        int | None,
+        typer.Option(
+            help=(
+                "Captures per durable sync on a local store; a line is printed once its "
+                "group is on disk (default: CLAUSEWATCH_IMPORT_GROUP, 64; 1: a sync per write)."
+            ),
+            min=1,
+            max=10000,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record saved pages without rendering them (back-fill); one result per input line.
@@ -228,7 +239,15 @@ def import_cmd(
         raise InputError(f"cannot read batch {batch}: {exc.strerror}") from None
     failed = False
     with fh:
-        for outcome in import_batch(target, fh, cat, str(batch), workers or default_workers()):
+        outcomes = import_batch(
+            target,
+            fh,
+            cat,
+            str(batch),
+            workers or default_workers(),
+            group or max(1, settings().import_group),
+        )
+        for outcome in outcomes:
             failed = failed or (outcome.status == "error" and outcome.error_type != "extraction")
             if as_json:
                 _echo_json(outcome.as_json())

@@ -229,6 +229,13 @@ class Settings(BaseSettings):
         default=2,
         description="failed checks in a row before `fetch_failed` (less than 1 counts as 1)",
     )
+    import_group: Count = Field(
+        default=64,
+        description=(
+            "captures `import` records per durable sync on a local store (`1`: a sync per "
+            "write; less than 1 counts as 1)"
+        ),
+    )
     webhook_urls: str = Field(
         default="",
         description="webhook endpoints, comma separated (named `hook-<hash of the URL>`)",

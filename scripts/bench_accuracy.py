@@ -12,7 +12,9 @@ Runs, side by side on the same pages:
      fidelity measure;
   5. the import again with its store in memory (/dev/shm, where fsync costs nothing), to show
      how much of the import's time is durable writes to this machine's disk (a diagnostic: the
-     share that counts is the first, with the store on disk).
+     share that counts is the first, with the store on disk);
+  6. the import again on disk without group commit (CLAUSEWATCH_IMPORT_GROUP=1: every write
+     synced on its own), to show what group commit gains (a diagnostic too).
 
 usage: bench_accuracy.py CORPUS [--cli PATH]    (make bench-accuracy CORPUS=../shared/corpus)
 Prints one JSON object.
@@ -121,7 +123,9 @@ def bare_lxml_mb_per_s(pages: list[bytes]) -> float:
     return sum(map(len, pages)) / 1e6 / (time.perf_counter() - started)
 
 
-def score(corpus: Path, cli: str, store: str = "") -> dict[str, object]:
+def score(
+    corpus: Path, cli: str, store: str = "", env: dict[str, str] | None = None
+) -> dict[str, object]:
     out = Path(tempfile.mkdtemp(prefix="bench-accuracy-")) / "score.json"
     scorer = corpus / "score.py"
     where = ["--store", store] if store else []
@@ -130,6 +134,7 @@ def score(corpus: Path, cli: str, store: str = "") -> dict[str, object]:
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, **(env or {})},
     )
     if done.returncode != 0:
         sys.exit(f"the scorer failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
@@ -150,6 +155,7 @@ def main() -> None:
     if Path("/dev/shm").is_dir():
         with tempfile.TemporaryDirectory(dir="/dev/shm", prefix="bench-accuracy-") as shm:
             in_memory = score(args.corpus, args.cli, f"file://{shm}/store")
+    ungrouped = score(args.corpus, args.cli, env={"CLAUSEWATCH_IMPORT_GROUP": "1"})
     bare_again = bare_lxml_mb_per_s([p for _, _, p in pages])  # the machine's speed may drift
     floor = (bare + bare_again) / 2
     print(
@@ -163,6 +169,13 @@ def main() -> None:
                 "trafilatura_yardstick": trafilatura_yardstick(args.corpus),
                 "bare_lxml_mb_per_s": round(floor, 2),
                 "import_throughput_share": round(float(ours["html_mb_per_s"]) / floor, 3),  # type: ignore[arg-type]
+                "import_without_group_commit": {
+                    "seconds": ungrouped["seconds"],
+                    "import_throughput_share": round(
+                        float(ungrouped["html_mb_per_s"]) / floor,  # type: ignore[arg-type]
+                        3,
+                    ),
+                },
                 "store_in_memory": None
                 if in_memory is None
                 else {

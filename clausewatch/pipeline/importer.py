@@ -13,6 +13,12 @@ and the batch goes on.
 Extraction is pure, so with ``workers > 1`` it runs ahead in a pool of processes while this
 process records the results strictly in input order (a bounded window: memory stays flat
 whatever the batch size).
+
+On a store in a local directory the captures are recorded in groups (``group`` lines, or
+what was recorded within ``GROUP_SECONDS``) made durable by one sync each
+(:mod:`storage.group`); a group's results are yielded only once it is durable, so a line that
+was printed is on disk. On S3 every write is durable when it returns and lines are yielded one
+by one.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ import multiprocessing
 import os
 import stat
 import sys
+import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
@@ -37,6 +44,8 @@ from clausewatch.pipeline.catalog import Catalog
 from clausewatch.pipeline.model import Capture, Outcome, Target
 from clausewatch.pipeline.record import extract_capture, record_capture
 from clausewatch.storage import layout
+from clausewatch.storage.group import GroupCommit, GroupConflict
+from clausewatch.storage.local import LocalBackend
 from clausewatch.storage.models import DOCUMENT_ID, DocumentRef
 from clausewatch.storage.store import Store
 from clausewatch.urls import url_problem
@@ -49,6 +58,8 @@ Job = tuple[Target, Capture, str]  # what to record, and where the line came fro
 Extracted = Extraction | ExtractionError
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a saved page larger than this is refused, not read
 MAX_CLOCK_SKEW = timedelta(minutes=5)  # captured_at may be this far ahead of the clock
+GROUP_LINES = 64  # lines recorded per durable sync on a local store (1: a sync per write)
+GROUP_SECONDS = 1.0  # a group is committed once it has been open this long, however small
 
 
 def default_workers() -> int:
@@ -61,24 +72,77 @@ def import_batch(
     catalog: Catalog | None = None,
     source: str = "<batch>",
     workers: int = 1,
-) -> Iterator[Outcome]:
-    """Record every line of a batch; yields one outcome per non-blank line, in order."""
+    group: int = GROUP_LINES,
+) -> Generator[Outcome, None, None]:
+    """Record every line of a batch; yields one outcome per non-blank line, in order, each
+    once it is durable."""
     known = {d.id: d for d in catalog.documents} if catalog else {}
     jobs = (
         _job(number, line, known, source)
         for number, line in enumerate(lines, start=1)
         if line.strip()
     )
-    for job, extracted in _extracted(jobs, workers):
+    paired = _extracted(jobs, workers)
+    if group <= 1 or not isinstance(store.backend, LocalBackend):
+        for job, extracted in paired:
+            yield _record(store, job, extracted)
+        return
+    with GroupCommit(store.backend) as grouped:
+        view = Store(grouped, claim_lease_s=store.claim_lease_s, clock=store.clock)
+        held: list[Outcome] = []
+        opened = time.monotonic()
+        for job, extracted in paired:
+            held.append(_record(view, job, extracted))
+            if len(held) >= group or time.monotonic() - opened >= GROUP_SECONDS:
+                try:
+                    grouped.commit()
+                except GroupConflict as exc:
+                    yield from _not_recorded(held, paired, exc)
+                    return
+                yield from held
+                held = []
+                opened = time.monotonic()
+        try:
+            grouped.commit()
+        except GroupConflict as exc:
+            yield from _not_recorded(held, iter(()), exc)
+            return
+        yield from held
+
+
+def _record(store: Store, job: Job | Outcome, extracted: Extracted | None) -> Outcome:
+    if isinstance(job, Outcome):
+        return job
+    target, capture, where = job
+    try:
+        return record_capture(store, target, capture, extracted)
+    except ClausewatchError as exc:
+        return Outcome(
+            target.ref.id, "error", error=f"{where}: {exc}", error_type=type(exc).__name__
+        )
+
+
+def _not_recorded(
+    held: list[Outcome],
+    rest: Iterator[tuple[Job | Outcome, Extracted | None]],
+    exc: GroupConflict,
+) -> Iterator[Outcome]:
+    """After a conflict the import stops: the group's lines and every line after it are
+    errors (nothing of them is acknowledged), each still reported on its line."""
+    for outcome in held:
+        if outcome.status == "error":
+            yield outcome  # its own error stands
+        else:
+            yield Outcome(outcome.document, "error", error=str(exc), error_type="GroupConflict")
+    for job, _ in rest:
         if isinstance(job, Outcome):
             yield job
-            continue
-        target, capture, where = job
-        try:
-            yield record_capture(store, target, capture, extracted)
-        except ClausewatchError as exc:
+        else:
             yield Outcome(
-                target.ref.id, "error", error=f"{where}: {exc}", error_type=type(exc).__name__
+                job[0].ref.id,
+                "error",
+                error=f"{job[2]}: not recorded: the import stopped at a conflict ({exc})",
+                error_type="GroupConflict",
             )
 
 
