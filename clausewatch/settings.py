@@ -1,7 +1,9 @@
 """Every ``CLAUSEWATCH_*`` setting, typed, in one place.
 
-:func:`settings` reads the environment each time it is called (cheap, and a change to
-``os.environ`` — a test's monkeypatch, the demo's switch — takes effect at once). A value that
+:func:`settings` looks at the environment each time it is called, so a change to
+``os.environ`` (a test's monkeypatch, the demo's switch) takes effect at once; it builds the
+settings again only when a ``CLAUSEWATCH_*`` variable changed (building them takes
+milliseconds, and an import asks for them once per event). A value that
 cannot be used raises :class:`~clausewatch.errors.SettingsError` naming the variable and what it
 accepts; the command line calls :func:`settings` before any work, so a bad value fails at start.
 
@@ -13,6 +15,7 @@ This module imports nothing from clausewatch but :mod:`clausewatch.errors`, so t
 from __future__ import annotations
 
 import math
+import os
 import re
 from typing import Annotated, Any
 
@@ -296,13 +299,23 @@ class Settings(BaseSettings):
     )
 
 
+_built: dict[tuple[tuple[str, str], ...], Settings] = {}  # by the CLAUSEWATCH_* variables
+
+
 def settings() -> Settings:
     """The settings from the environment now. Raises :class:`SettingsError` naming the
     variable (never a secret's value) for a value that cannot be used."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        raise SettingsError(_message(exc)) from None
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(PREFIX)))
+    found = _built.get(key)
+    if found is None:
+        try:
+            found = Settings()
+        except ValidationError as exc:
+            raise SettingsError(_message(exc)) from None
+        if len(_built) >= 64:  # tests change the environment often: keep the cache small
+            _built.clear()
+        _built[key] = found
+    return found
 
 
 def _message(exc: ValidationError) -> str:
