@@ -53,11 +53,21 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _store_default(ctx: Any, param: Any, value: str) -> str:
+    """``--store`` when given, else ``CLAUSEWATCH_STORE`` through the settings (one reader of
+    the environment), else their default, ``./archive``."""
+    if ctx.get_parameter_source(param.name).name == "DEFAULT":
+        return settings().store
+    return value
+
+
 StoreOpt = Annotated[
     str,
     typer.Option(
         "--store",
-        envvar="CLAUSEWATCH_STORE",
+        callback=_store_default,
+        show_default="./archive, or CLAUSEWATCH_STORE",
         help="Store URL: a path, file:///PATH or s3://BUCKET/PREFIX.",
     ),
 ]

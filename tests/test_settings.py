@@ -11,7 +11,10 @@ from typer.testing import CliRunner
 from clausewatch import settings as settings_module
 from clausewatch.cli import app
 from clausewatch.errors import InputError, SettingsError
+from clausewatch.pipeline.record import record_capture
 from clausewatch.settings import FALSE, TRUE, Settings, markdown_table, settings, variable
+from clausewatch.storage.store import open_store
+from tests.helpers import capture, page, target
 
 ROOT = Path(__file__).resolve().parent.parent
 SWITCHES = ("allow_private_urls", "events_cosmetic", "wayback")
@@ -143,6 +146,7 @@ def test_no_other_module_reads_a_clausewatch_variable() -> None:
     read = re.compile(
         r"""(?:environ\.get|getenv|environ\.setdefault)\(\s*['"]CLAUSEWATCH_"""
         r"""|environ\[\s*['"]CLAUSEWATCH_[A-Z_]*['"]\s*\](?!\s*=[^=])"""
+        r"""|envvar\s*=\s*['"]CLAUSEWATCH_"""  # an option read by Typer, past the settings
     )
     offenders = []
     for folder in ("clausewatch", "storage", "extractors", "flows"):
@@ -192,3 +196,21 @@ def test_settings_are_built_again_only_when_a_variable_changes(
         settings()  # a bad value is never kept: it fails every time
     with pytest.raises(SettingsError):
         settings()
+
+
+def test_the_store_comes_from_the_option_then_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--store`` wins over ``CLAUSEWATCH_STORE``, which is read through the settings."""
+    for doc in ("doc-one", "doc-two"):
+        store = open_store(str(tmp_path / doc))
+        record_capture(store, target(doc), capture(page("We keep your data for a year.")))
+    runner = CliRunner()
+    monkeypatch.setenv("CLAUSEWATCH_STORE", str(tmp_path / "missing"))
+    given = runner.invoke(app, ["history", "doc-one", "--store", str(tmp_path / "doc-one")])
+    assert given.exit_code == 0 and "doc-one" in given.stdout, given.output
+    monkeypatch.setenv("CLAUSEWATCH_STORE", str(tmp_path / "doc-two"))
+    from_settings = runner.invoke(app, ["history", "doc-two"])
+    assert from_settings.exit_code == 0 and "doc-two" in from_settings.stdout, from_settings.output
+    other = runner.invoke(app, ["history", "doc-one"])
+    assert other.exit_code != 0 and "doc-one" in other.stderr
