@@ -25,7 +25,7 @@ import typer
 from typer.core import TyperGroup
 
 from clausewatch.errors import ClausewatchError, InputError, SettingsError
-from clausewatch.settings import settings
+from clausewatch.settings import IMPORT_GROUP_MAX, settings
 from clausewatch.storage import layout
 
 
@@ -229,7 +229,7 @@ def import_cmd(
                 "group is on disk (default: CLAUSEWATCH_IMPORT_GROUP, 64; 1: a sync per write)."
             ),
             min=1,
-            max=10000,
+            max=IMPORT_GROUP_MAX,
         ),
     ] = None,
     as_json: JsonOpt = False,
@@ -255,7 +255,7 @@ def import_cmd(
             cat,
             str(batch),
             workers or default_workers(),
-            group or max(1, settings().import_group),
+            group or settings().import_group,
         )
         for outcome in outcomes:
             failed = failed or (outcome.status == "error" and outcome.error_type != "extraction")

@@ -36,6 +36,7 @@ PREFIX = "CLAUSEWATCH_"
 TRUE = ("1", "on", "true", "yes")
 FALSE = ("0", "off", "false", "no")
 SCREENSHOT_MODES = ("viewport", "full", "none")
+IMPORT_GROUP_MAX = 10_000  # captures per durable sync, at most (also `import --group`'s limit)
 
 
 def variable(field: str) -> str:
@@ -234,9 +235,11 @@ class Settings(BaseSettings):
     )
     import_group: Count = Field(
         default=64,
+        ge=1,
+        le=IMPORT_GROUP_MAX,
         description=(
-            "captures `import` records per durable sync on a local store (`1`: a sync per "
-            "write; less than 1 counts as 1)"
+            "captures `import` records per durable sync on a local store, 1 to 10000 "
+            "(`1`: a sync per write), as `import --group`"
         ),
     )
     webhook_urls: str = Field(

@@ -240,3 +240,22 @@ def test_the_command_line_takes_the_group_size_from_its_option_or_setting(
     )
     assert bad.exit_code == 2 and "CLAUSEWATCH_IMPORT_GROUP='many'" in bad.output, bad.output
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "10001"])
+def test_the_setting_takes_what_the_option_takes(tmp_path: Path, value: str) -> None:
+    """``CLAUSEWATCH_IMPORT_GROUP`` outside 1..10000 fails at start as ``--group`` does, instead
+    of being taken as 1 or as given (found by an outside check)."""
+    from typer.testing import CliRunner
+
+    from clausewatch.cli import app
+
+    batch = tmp_path / "steps.jsonl"
+    batch.write_text("")
+    bad = CliRunner().invoke(
+        app,
+        ["import", "--batch", str(batch), "--store", str(tmp_path / "x")],
+        env={"CLAUSEWATCH_IMPORT_GROUP": value},
+    )
+    assert bad.exit_code == 2 and f"CLAUSEWATCH_IMPORT_GROUP={value}" in bad.output, bad.output
+    assert not (tmp_path / "x").exists()
