@@ -89,3 +89,33 @@ def test_a_bad_block_in_a_real_file_is_named(tmp_path: Path) -> None:
     path.write_text(source.replace("- h3: Model training", "- h4: Model training"))
     with pytest.raises(DemoDataError, match=r"privacy\.yaml: unknown block type 'h4'"):
         load_document(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- not a mapping\n",
+        "nav_links: {1: [[Home, /]]}\n",  # versions 2 and 3 missing
+        "nav_links: {1: [Home], 2: [], 3: []}\n",  # not [label, path] pairs
+    ],
+)
+def test_a_broken_noise_file_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """The site's noise (clausewatch/demo/data/site/noise.yaml) is data too: a broken file is
+    named, not a KeyError or TypeError."""
+    from clausewatch.demo import noise
+
+    bad = tmp_path / "noise.yaml"
+    bad.write_text(text)
+    monkeypatch.setattr(noise, "NOISE", bad)
+    with pytest.raises(ValueError, match=str(bad)):
+        data = noise._load()
+        {v: noise._links(x, "nav_links") for v, x in noise._per_version(data, "nav_links").items()}
+
+
+def test_the_page_style_and_scripts_are_the_files() -> None:
+    page = render_page(PAGES[0].id, 1, random.Random(0), NOW)
+    site = pages.DATA / "site"
+    for name in ("site.css", "deferred.js", "clock.js", "cookie.js"):
+        assert (site / name).read_text() in page, name

@@ -168,11 +168,14 @@ def test_wheel_carries_every_schema(wheel: Path) -> None:
 
 
 def test_wheel_carries_the_demo_texts(wheel: Path) -> None:
+    """The policy texts, the noise, the style and the scripts of the demo site: every file."""
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
-        f"clausewatch/demo/data/{p.name}" for p in (ROOT / "clausewatch/demo/data").glob("*.yaml")
+        f"clausewatch/demo/data/{p.relative_to(ROOT / 'clausewatch/demo/data')}"
+        for p in (ROOT / "clausewatch/demo/data").rglob("*")
+        if p.is_file()
     }
-    assert len(expected) == 3, expected
+    assert len(expected) == 8, expected
     assert expected <= names, sorted(expected - names)
 
 

@@ -1,78 +1,60 @@
 """Page noise: things that change between requests or versions but are not policy.
 
-v1 and v2 share the nav order and promo pool; v3 changes only noise relative
-to v2: cookie banner text, promo pool and nav link order.
+The texts are data (``data/site/noise.yaml``, which says what changes from one version to the
+next); this module reads them once, checked, into the names the renderer uses.
 """
 
 from __future__ import annotations
 
-_NAV_DEFAULT = (
-    ("Products", "/products"),
-    ("Pricing", "/pricing"),
-    ("Research", "/research"),
-    ("Blog", "/blog"),
-    ("Careers", "/careers"),
-    ("Legal", "/"),
-)
-_NAV_REORDERED = (
-    ("Research", "/research"),
-    ("Legal", "/"),
-    ("Products", "/products"),
-    ("Careers", "/careers"),
-    ("Blog", "/blog"),
-    ("Pricing", "/pricing"),
-)
-NAV_LINKS: dict[int, tuple[tuple[str, str], ...]] = {
-    1: _NAV_DEFAULT,
-    2: _NAV_DEFAULT,
-    3: _NAV_REORDERED,
-}
+from pathlib import Path
+from typing import Any
 
+import yaml
+
+NOISE = Path(__file__).parent / "data" / "site" / "noise.yaml"
+VERSIONS = (1, 2, 3)
+
+Links = tuple[tuple[str, str], ...]
+
+
+def _links(value: Any, where: str) -> Links:
+    if not isinstance(value, list) or not all(
+        isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)
+        for item in value
+    ):
+        raise ValueError(f"{NOISE}: {where} must be a list of [label, path] pairs")
+    return tuple((label, path) for label, path in value)
+
+
+def _texts(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(x, str) for x in value):
+        raise ValueError(f"{NOISE}: {where} must be a non-empty list of texts")
+    return tuple(value)
+
+
+def _per_version(data: dict[str, Any], key: str) -> dict[int, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict) or sorted(value) != list(VERSIONS):
+        raise ValueError(f"{NOISE}: {key} must have an entry for each of versions 1, 2 and 3")
+    return value
+
+
+def _load() -> dict[str, Any]:
+    data = yaml.safe_load(NOISE.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{NOISE}: expected a mapping of the noise's parts")
+    return data
+
+
+_DATA = _load()
+NAV_LINKS: dict[int, Links] = {
+    v: _links(links, f"nav_links {v}") for v, links in _per_version(_DATA, "nav_links").items()
+}
 COOKIE_BANNER: dict[int, str] = {
-    1: (
-        "We use cookies to keep you signed in, remember your preferences and "
-        "understand how our site is used. You can accept all cookies or reject "
-        "the non-essential ones."
-    ),
-    2: (
-        "Northwind AI and our partners use cookies and similar technologies to run "
-        "this site, measure traffic and personalize content. Choose Accept to allow "
-        "all cookies or Reject to allow only essential ones."
-    ),
-    3: (
-        "Cookies help us run this site and make it better. Essential cookies are "
-        "always on; analytics cookies are set only if you say yes."
-    ),
+    v: str(text) for v, text in _per_version(_DATA, "cookie_banner").items()
 }
-
-_PROMOS_A = (
-    "New: Northwind Canvas lets your team draft, edit and review documents "
-    "together with the assistant.",
-    "Northwind Voice is now on iOS and Android. Talk to the assistant hands-free.",
-    "Join our live webinar on building reliable agents with the Northwind API.",
-    "Students get Northwind Plus at half price. Verify your school email.",
-    "On the research blog: how we evaluate long-context reasoning.",
-)
-_PROMOS_B = (
-    "Introducing Northwind Teams: shared projects, admin controls and single sign-on.",
-    "Northwind Desktop for macOS and Windows is here. Download it today.",
-    "Our developer conference, Northwind Build, returns this autumn. Save a seat.",
-    "Try the new spreadsheet integration to analyze data in plain English.",
-    "We are hiring engineers and researchers in four offices. See open roles.",
-)
-PROMOS: dict[int, tuple[str, ...]] = {1: _PROMOS_A, 2: _PROMOS_A, 3: _PROMOS_B}
-
-FOOTER_LINKS = (
-    ("Privacy", "/privacy"),
-    ("Terms", "/terms"),
-    ("Acceptable Use", "/acceptable-use"),
-    ("Cookies", "/cookies"),
-    ("Security", "/security"),
-    ("Status", "/status"),
-    ("Contact", "/contact"),
-)
-
-FEEDBACK_PROMPT = (
-    "Was this page helpful? Tell us what we could explain more clearly and our "
-    "legal team will take a look."
-)
+PROMOS: dict[int, tuple[str, ...]] = {
+    v: _texts(promos, f"promos {v}") for v, promos in _per_version(_DATA, "promos").items()
+}
+FOOTER_LINKS: Links = _links(_DATA.get("footer_links"), "footer_links")
+FEEDBACK_PROMPT: str = str(_DATA.get("feedback_prompt", ""))

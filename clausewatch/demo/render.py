@@ -13,6 +13,7 @@ import json
 import random
 import re
 from datetime import datetime
+from pathlib import Path
 
 from clausewatch.demo import noise
 from clausewatch.demo.model import (
@@ -29,125 +30,16 @@ Segment = dict[str, str]
 
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 
-_CSS = """
-* { box-sizing: border-box; }
-body { margin: 0; padding-bottom: 96px; color: #1f2933; background: #f4f6f8;
-  font: 16px/1.6 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-a { color: #1d4ed8; }
-.site-header { background: #0f2a44; color: #fff; }
-.bar { max-width: 1120px; margin: 0 auto; padding: 14px 24px; display: flex;
-  align-items: center; gap: 32px; }
-.brand { color: #fff; font-weight: 700; font-size: 1.2rem; text-decoration: none; }
-.site-nav { display: flex; gap: 20px; flex: 1; }
-.site-nav a { color: #d6e4f0; text-decoration: none; }
-.site-clock { color: #9fb6cc; font-size: .9rem; font-variant-numeric: tabular-nums; }
-.layout { max-width: 1120px; margin: 32px auto; padding: 0 24px; display: grid;
-  grid-template-columns: minmax(0, 1fr) 260px; gap: 32px; align-items: start; }
-.policy { background: #fff; padding: 40px 48px; border-radius: 8px;
-  box-shadow: 0 1px 3px rgba(0, 0, 0, .08); }
-.policy h1 { margin-top: 0; font-size: 2rem; }
-.policy-meta { color: #52606d; }
-.policy h2 { margin-top: 2rem; padding-top: 1rem; border-top: 1px solid #e4e7eb;
-  font-size: 1.35rem; }
-.policy h3 { margin-bottom: .25rem; font-size: 1.05rem; }
-table { width: 100%; margin: 1rem 0; border-collapse: collapse; }
-th, td { padding: 8px 12px; border: 1px solid #d9dee3; text-align: left;
-  vertical-align: top; }
-th { background: #f0f3f6; }
-.promo { position: sticky; top: 24px; padding: 16px 20px; border-radius: 8px;
-  background: #fff7e6; border: 1px solid #f5d48a; }
-.promo-label { margin: 0 0 .5rem; font-weight: 700; color: #8a5a00; }
-.site-footer { background: #1f2933; color: #cbd2d9; font-size: .9rem; }
-.site-footer .bar { display: block; padding: 24px; }
-.site-footer a { color: #cbd2d9; margin-right: 16px; }
-.cookie-banner { position: fixed; left: 0; right: 0; bottom: 0; display: flex;
-  gap: 16px; align-items: center; justify-content: center; padding: 16px 24px;
-  background: #fff; border-top: 1px solid #d9dee3;
-  box-shadow: 0 -2px 8px rgba(0, 0, 0, .1); }
-.cookie-banner p { margin: 0; max-width: 720px; }
-.cookie-banner button { padding: 8px 16px; border-radius: 4px; cursor: pointer;
-  border: 1px solid #0f2a44; background: #0f2a44; color: #fff; }
-.cookie-banner button.secondary { background: #fff; color: #0f2a44; }
-"""
-
-# Builds the deferred policy section from the JSON data block, 300 ms after
-# DOMContentLoaded, and inserts it into <main>'s article.
-_DEFERRED_SCRIPT = """
-(function () {
-  function inline(node, segments) {
-    segments.forEach(function (seg) {
-      if (seg.href) {
-        var a = document.createElement("a");
-        a.href = seg.href;
-        a.textContent = seg.text;
-        node.appendChild(a);
-      } else {
-        node.appendChild(document.createTextNode(seg.text));
-      }
-    });
-    return node;
-  }
-  function el(tag, segments) {
-    return inline(document.createElement(tag), segments);
-  }
-  function row(cells, tag) {
-    var tr = document.createElement("tr");
-    cells.forEach(function (cell) { tr.appendChild(el(tag, [{text: cell}])); });
-    return tr;
-  }
-  function table(b) {
-    var t = document.createElement("table");
-    var head = t.appendChild(document.createElement("thead"));
-    head.appendChild(row(b.header, "th"));
-    var body = t.appendChild(document.createElement("tbody"));
-    b.rows.forEach(function (r) { body.appendChild(row(r, "td")); });
-    return t;
-  }
-  function block(b) {
-    if (b.type === "p") { return el("p", b.segments); }
-    if (b.type === "h3") { return el("h3", [{text: b.text}]); }
-    if (b.type === "table") { return table(b); }
-    var ul = document.createElement("ul");
-    b.items.forEach(function (item) { ul.appendChild(el("li", item)); });
-    return ul;
-  }
-  function build(data) {
-    var section = document.createElement("section");
-    section.id = data.id;
-    section.className = "policy-section";
-    section.appendChild(el("h2", [{text: data.heading}]));
-    data.blocks.forEach(function (b) { section.appendChild(block(b)); });
-    return section;
-  }
-  document.addEventListener("DOMContentLoaded", function () {
-    setTimeout(function () {
-      var source = document.getElementById("deferred-policy-data");
-      var data = JSON.parse(source.textContent);
-      var article = document.querySelector("main article");
-      var anchor = document.getElementById(data.insert_before);
-      article.insertBefore(build(data.section), anchor);
-    }, 300);
-  });
-})();
-"""
-
-_CLOCK_SCRIPT = """
-(function () {
-  var clock = document.getElementById("site-clock");
-  setInterval(function () {
-    clock.textContent = new Date().toISOString().slice(11, 19) + " UTC";
-  }, 1000);
-})();
-"""
-
-_COOKIE_SCRIPT = """
-(function () {
-  var banner = document.getElementById("cookie-consent");
-  banner.querySelectorAll("button").forEach(function (button) {
-    button.addEventListener("click", function () { banner.hidden = true; });
-  });
-})();
-"""
+# The page's style and scripts are files beside the policy texts: ``deferred.js`` builds the
+# deferred policy section from the JSON data block, 300 ms after DOMContentLoaded, and inserts
+# it into <main>'s article; ``clock.js`` ticks the header's clock; ``cookie.js`` closes the
+# cookie banner.
+_ASSETS = Path(__file__).parent / "data" / "site"
+_CSS = (_ASSETS / "site.css").read_text(encoding="utf-8")
+_SCRIPTS = tuple(
+    (_ASSETS / name).read_text(encoding="utf-8")
+    for name in ("deferred.js", "clock.js", "cookie.js")
+)
 
 
 def _esc(text: str) -> str:
@@ -311,7 +203,7 @@ def _head_html(title: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_esc(title)}</title>\n<style>{_CSS}</style>\n</head>"
+        f"<title>{_esc(title)}</title>\n<style>\n{_CSS}</style>\n</head>"
     )
 
 
@@ -326,9 +218,7 @@ def render_document(policy: Policy, version: int, rng: random.Random, now: datet
         '<script type="application/json" id="deferred-policy-data">\n'
         f"{_deferred_json(policy, rng)}\n</script>"
     )
-    scripts = "".join(
-        f"<script>{js}</script>\n" for js in (_DEFERRED_SCRIPT, _CLOCK_SCRIPT, _COOKIE_SCRIPT)
-    )
+    scripts = "".join(f"<script>\n{js}</script>\n" for js in _SCRIPTS)
     return "\n".join(
         (
             _head_html(f"{policy.heading} | Northwind AI"),
