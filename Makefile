@@ -7,7 +7,7 @@ STORE  ?= ./archive
 # Prefect: no telemetry, quiet logs for the demo (the Prefect UI keeps the details)
 PREFECT_ENV := PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_LOGGING_LEVEL=WARNING
 
-.PHONY: install browser demo test test-fast check format schemas score corpus-hashes bench bench-accuracy bench-history bench-webhooks server deploy worker clean
+.PHONY: install browser postgresql demo test test-fast check format schemas score corpus-hashes bench bench-accuracy bench-history bench-webhooks server deploy worker clean
 
 install: $(STAMP) browser
 
@@ -18,10 +18,14 @@ $(STAMP): pyproject.toml scripts/bootstrap-venv.sh
 browser: $(STAMP)
 	@VENV=$(VENV) scripts/install-browser.sh
 
+# PostgreSQL for `make server` and its tests (apt-get as root where it is missing)
+postgresql:
+	@scripts/install-postgresql.sh
+
 demo: install
 	$(PREFECT_ENV) $(BIN)/clausewatch demo --store $(STORE)
 
-test: install
+test: install postgresql
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 # The fast lane: no Chromium, no Prefect API, no moto server, nothing slow (the markers in
@@ -46,11 +50,14 @@ CORPUS ?= ../shared/corpus
 score: $(STAMP)
 	$(BIN)/python $(CORPUS)/score.py $(CORPUS) --cli "$(BIN)/clausewatch"
 
-# The scorer, the naive yardstick and a bare lxml pass side by side, as one JSON summary
-# Monitoring at scale against a local site of generated pages: one JSON (see the README)
-bench: install
-	$(BIN)/python scripts/bench.py --small $(or $(SMALL),500) --large $(or $(LARGE),2000) $(if $(ROUNDS),--rounds $(ROUNDS))
+# Monitoring at scale against a local site of generated pages: one JSON (see the README).
+# SERVER=postgresql WORKERS=2 LIMITS=1: on scripts/server.sh's server, two process workers on
+# one work pool, global concurrency limits on
+bench: install postgresql
+	$(BIN)/python scripts/bench.py --small $(or $(SMALL),500) --large $(or $(LARGE),2000) $(if $(ROUNDS),--rounds $(ROUNDS)) \
+		$(if $(SERVER),--server $(SERVER)) $(if $(WORKERS),--workers $(WORKERS)) $(if $(LIMITS),--global-limits)
 
+# The scorer, trafilatura, a bare lxml pass and the import side by side, as one JSON summary
 bench-accuracy: $(STAMP)
 	$(BIN)/python scripts/bench_accuracy.py $(CORPUS) --cli "$(BIN)/clausewatch"
 
@@ -68,7 +75,7 @@ OPERATOR_ENV := PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api CLAUSEWATCH
 	CLAUSEWATCH_STORE=$(abspath $(STORE))
 # On a PostgreSQL cluster in .prefect-pg/ (PGPORT, default 5433) when PostgreSQL is installed,
 # on SQLite otherwise (scripts/server.sh; CLAUSEWATCH_SERVER_DB=sqlite to choose SQLite)
-server: install
+server: install postgresql
 	PREFECT=$(abspath $(BIN))/prefect PREFECT_PORT=$(PREFECT_PORT) scripts/server.sh
 
 deploy: install

@@ -25,8 +25,20 @@ Prefect, the browser's launch; `start_seconds`, a fixed cost per run) and the pa
 which the ratios compare, so short rounds measure the cost per document.
 
 Each monitor run is a `clausewatch run` process, so its RSS is the worker's own.
+
+With --server postgresql (or sqlite) the Prefect API is a real server instead, started by
+`scripts/server.sh` (what `make server` runs) with its data in the benchmark's directory, and
+with --workers N the `first` and `again` phases run as N flow runs at once of the `monitor`
+deployment on a `process` work pool with N workers (one run each), each over its share of the
+round's documents with PAGES / N pages at once; `plain` then runs N `--no-prefect` processes at
+once over the same shares, so both sides render PAGES pages at a time, as `raw` does. With
+--global-limits the runs share Prefect global concurrency limits (the pages and the one host,
+set to PAGES beforehand as an operator would). The server's log is read at the end for
+database errors and dropped events (`server`).
+
 Prints one JSON object (keys in the README).
 usage: bench.py [--small 500] [--large 2000, 0 to skip] [--rounds R]
+                [--server harness|postgresql|sqlite] [--workers N] [--global-limits]
 """
 
 from __future__ import annotations
@@ -45,12 +57,16 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_server import PrefectServer, WorkerPool, create_limits
 
 from clausewatch.pipeline.capture import (
     _DOM_QUIET_JS,
@@ -221,12 +237,12 @@ def tree_rss_mb(root: int, skip: set[int]) -> float:
 
 
 def run_monitor(
-    catalog: Path, store: Path, env: dict[str, str], prefect: bool = True
+    catalog: Path, store: Path, env: dict[str, str], prefect: bool = True, pages: int = PAGES
 ) -> tuple[float, float, list[dict[str, Any]]]:
     """One `clausewatch run` process: (seconds, peak RSS in MB of it and Chromium, results)."""
     cli = str(Path(sys.executable).parent / "clausewatch")
     args = [cli, "run", "--catalog", str(catalog), "--store", str(store)]
-    args += ["--pages", str(PAGES), "--per-host", str(PAGES), "--host-gap", "0", "--json"]
+    args += ["--pages", str(pages), "--per-host", str(PAGES), "--host-gap", "0", "--json"]
     if not prefect:
         args.append("--no-prefect")
     started = time.perf_counter()
@@ -286,6 +302,34 @@ def add_counts(total: dict[str, int], results: list[dict[str, Any]]) -> None:
         total[status] = total.get(status, 0) + n
 
 
+def stored_results(store: Path, docs: range, since: float) -> list[dict[str, Any]]:
+    """What flow runs on workers did, read back from the store (their outcomes stay in the
+    workers): a first version recorded after ``since``, or an unchanged check after it."""
+    from clausewatch.storage.store import open_store
+
+    st = open_store(str(store))
+    results = []
+    for d in docs:
+        head, _ = st.head(f"policy-{d:05d}")
+        checked = st.last_checked(f"policy-{d:05d}")
+        if head is None:
+            status = "missing"
+        elif head.version == 1 and head.captured_at.timestamp() >= since:
+            status = "first"
+        elif head.version == 1 and checked is not None and checked.timestamp() >= since:
+            status = "unchanged"
+        else:
+            status = f"version {head.version}"
+        results.append({"status": status})
+    return results
+
+
+def shares(docs: range, n: int) -> list[range]:
+    """``docs`` cut into ``n`` contiguous shares, one per worker."""
+    cuts = [docs.start + len(docs) * k // n for k in range(n + 1)]
+    return [range(cuts[k], cuts[k + 1]) for k in range(n)]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--small", type=int, default=500)
@@ -293,10 +337,24 @@ def main() -> int:
     ap.add_argument(
         "--rounds", type=int, default=0, help=f"default: rounds of about {ROUND} documents"
     )
+    ap.add_argument(
+        "--server",
+        choices=("harness", "postgresql", "sqlite"),
+        default="harness",
+        help="the Prefect API: the test harness (SQLite), or scripts/server.sh on either",
+    )
+    ap.add_argument("--workers", type=int, default=0, help="process workers (with --server)")
+    ap.add_argument("--global-limits", action="store_true", help="runs share global limits")
     a = ap.parse_args()
     rounds = a.rounds or max(1, round(a.small / ROUND))
     if not 1 <= rounds <= a.small:
         sys.exit("--rounds must be between 1 and --small")
+    if a.workers and a.server == "harness":
+        sys.exit("--workers needs --server postgresql or sqlite (a server the workers reach)")
+    if not 0 <= a.workers <= PAGES or (a.workers and PAGES % a.workers):
+        sys.exit(f"--workers must divide the {PAGES} pages at once: 1, 2 or 4")
+    if a.global_limits and not a.workers:
+        sys.exit("--global-limits needs --workers")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ["CLAUSEWATCH_ALLOW_PRIVATE_URLS"] = "1"  # the site is on 127.0.0.1
     work = Path(tempfile.mkdtemp(prefix="clausewatch-bench-"))
@@ -306,25 +364,87 @@ def main() -> int:
     bounds = [a.small * r // rounds for r in range(rounds + 1)]
     chunks = [range(bounds[r], bounds[r + 1]) for r in range(rounds)]
     catalogs = [site.catalog(work / f"small-{r}.yaml", c) for r, c in enumerate(chunks)]
+    ways = max(1, a.workers)  # runs at once in a phase, each over its share of the documents
+    parts = [
+        [
+            (part, site.catalog(work / f"small-{r}-{k}.yaml", part))
+            for k, part in enumerate(shares(c, ways))
+        ]
+        for r, c in enumerate(chunks)
+    ]
     warm = site.catalog(work / "warm.yaml", range(a.small + a.large, a.small + a.large + 1))
     large = site.catalog(work / "large.yaml", range(a.large)) if a.large else None
     site.prepare(range(a.small))  # no phase pays for generating the pages' terms
     store = work / "store-small"
+
+    server: PrefectServer | None = None
+    if a.server != "harness":  # before Prefect is imported: its settings see this API
+        server = PrefectServer(work, a.server).__enter__()
+        os.environ["PREFECT_API_URL"] = server.url
 
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
     per_round: list[dict[str, Any]] = []
     counts: dict[str, dict[str, int]] = {"first": {}, "again": {}, "plain": {}}
-    with prefect_test_harness(server_startup_timeout=120):
+    api = (
+        prefect_test_harness(server_startup_timeout=120)
+        if server is None
+        else contextlib.nullcontext()
+    )
+    with contextlib.ExitStack() as stack:
+        if server is not None:
+            stack.callback(server.stop)
+        stack.enter_context(api)
         env = dict(os.environ, PREFECT_API_URL=str(PREFECT_API_URL.value()))
         env["PREFECT_RESULTS_LOCAL_STORAGE_PATH"] = str(work / "results")
+        pool = stack.enter_context(WorkerPool(work, env, a.workers)) if a.workers else None
+        if a.global_limits:
+            create_limits(PAGES, "127.0.0.1")
         # warm-up, not counted: the first process of each kind pays for cold caches
         asyncio.run(raw_render([f"{site.base}/doc/{a.small + a.large}"]))
         run_monitor(warm, work / "store-warm", env)
         peak = {"first": 0.0}
 
-        def phase(name: str, urls: list[str], catalog: Path, r: dict[str, Any]) -> None:
+        overlapped: dict[str, bool] = {}  # whether every phase's flow runs ran at once
+
+        def on_workers(name: str, round_parts: list[tuple[range, Path]]) -> None:
+            """A phase as flow runs on the pool (first, again) or as as many processes
+            without Prefect (plain), all at once, each over its share."""
+            since = time.time()
+            if name == "plain":
+                with ThreadPoolExecutor(len(round_parts)) as threads:
+                    done = threads.map(
+                        lambda part: run_monitor(part[1], store, env, False, PAGES // ways),
+                        round_parts,
+                    )
+                    for _, _, results in done:
+                        add_counts(counts[name], results)
+                return
+            assert pool is not None
+            overlapped[name] = overlapped.get(name, True) and pool.run(
+                [
+                    {
+                        "catalog": str(catalog),
+                        "store": str(store),
+                        "pages": PAGES // ways,
+                        "per_host": PAGES,
+                        "host_gap_s": 0.0,
+                        "global_limits": a.global_limits,
+                    }
+                    for _, catalog in round_parts
+                ]
+            )
+            for docs, _ in round_parts:
+                add_counts(counts[name], stored_results(store, docs, since))
+
+        def phase(
+            name: str,
+            urls: list[str],
+            catalog: Path,
+            r: dict[str, Any],
+            round_parts: list[tuple[range, Path]],
+        ) -> None:
             """One measured run of a round: raw renders, or a `clausewatch run` into the store.
             Its seconds are split in three: the start (Python, Prefect, the browser's launch)
             until the site sees the first page requested, the pages until the last page is
@@ -333,6 +453,12 @@ def main() -> int:
             started = time.time()
             if name.startswith("raw"):
                 last = asyncio.run(raw_render(urls))
+            elif a.workers:
+                before = store_bytes(store)
+                on_workers(name, round_parts)
+                if name == "again":
+                    r["grown"] = store_bytes(store) - before
+                last = last_write(store)
             else:
                 before = store_bytes(store)
                 _, rss, results = run_monitor(catalog, store, env, prefect=name != "plain")
@@ -348,7 +474,7 @@ def main() -> int:
             r["seconds"][name] = last - first_request
             r["finish"][name] = ended - last
 
-        for i, (docs, catalog) in enumerate(zip(chunks, catalogs, strict=True)):
+        for i, (docs, catalog, round_parts) in enumerate(zip(chunks, catalogs, parts, strict=True)):
             urls = [f"{site.base}/doc/{d}" for d in docs]
             # ABBA: odd rounds run each pair the other way round, so a load that grows or
             # fades during a round weighs on both sides of a ratio alike
@@ -358,7 +484,7 @@ def main() -> int:
                 steady.reverse()
             r: dict[str, Any] = {"seconds": {}, "start": {}, "finish": {}}
             for name in fresh + steady:
-                phase(name, urls, catalog, r)
+                phase(name, urls, catalog, r, round_parts)
             n, t = len(docs), r["seconds"]
             per_round.append(
                 {
@@ -415,6 +541,14 @@ def main() -> int:
         "peak_rss_mb_small": round(peak["first"], 1),
         "statuses": dict(counts),
         "pages_at_once": PAGES,
+        "prefect": {
+            "api": "test harness (SQLite)"
+            if server is None
+            else f"scripts/server.sh ({server.used})",
+            "workers": a.workers or None,
+            "global_limits": a.global_limits,
+            "runs_at_once": overlapped or None,
+        },
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "date": datetime.now(UTC).date().isoformat(),
     }
@@ -426,6 +560,10 @@ def main() -> int:
         summary["growth_ratio"] = round((large_s / a.large) / per_small, 3)
         summary["seconds"]["large"] = round(large_s, 1)
         summary["statuses"]["large"] = statuses(big)
+    if server is not None:
+        problems = server.problems()
+        summary["prefect"]["server_log_problems"] = len(problems)
+        summary["prefect"]["server_log_problem_lines"] = problems[:10]
     print(json.dumps(summary))
     return 0
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import glob
 import json
+import os
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -172,3 +175,14 @@ def assert_one_version_per_change(store_dir: str) -> None:
     kinds = sorted(e["type"].rsplit(".", 1)[1] for _, e in store.events())
     assert kinds == ["captured"] * 3 + ["changed"] * 2
     assert verify_store(store).ok
+
+
+def pg_bindir() -> str | None:
+    """Where scripts/server.sh finds initdb and pg_ctl (PATH, then Debian's directory)."""
+    pg_ctl = shutil.which("pg_ctl")
+    candidates = [os.path.dirname(os.path.realpath(pg_ctl))] if pg_ctl else []
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    for directory in candidates:
+        if all(os.access(os.path.join(directory, b), os.X_OK) for b in ("pg_ctl", "initdb")):
+            return directory
+    return None

@@ -22,20 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import pg_bindir
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "server.sh"
 PREFECT = Path(sys.executable).parent / "prefect"
-
-
-def pg_bindir() -> str | None:
-    """Where scripts/server.sh finds initdb and pg_ctl (PATH, then Debian's directory)."""
-    pg_ctl = shutil.which("pg_ctl")
-    candidates = [os.path.dirname(os.path.realpath(pg_ctl))] if pg_ctl else []
-    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
-    for directory in candidates:
-        if all(os.access(os.path.join(directory, b), os.X_OK) for b in ("pg_ctl", "initdb")):
-            return directory
-    return None
 
 
 def free_port() -> int:

@@ -1,0 +1,67 @@
+"""`make bench SERVER=postgresql WORKERS=2 LIMITS=1` runs end to end (tiny sizes: a smoke test):
+the phases run as flow runs on two process workers at once, every document is recorded and
+then checked unchanged, and the server's log holds no database error."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import pg_bindir
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.prefect
+@pytest.mark.timeout(600)
+@pytest.mark.skipif(
+    pg_bindir() is None,
+    reason="no PostgreSQL binaries: pg_ctl and initdb neither on PATH nor in /usr/lib/postgresql/*/bin"
+    " (apt-get install -y postgresql)",
+)
+def test_bench_on_postgresql_with_two_workers() -> None:
+    # not tmp_path: pytest's base is private to root, and as root the cluster is run by the
+    # unprivileged `postgres` user, who must be able to reach its data directory
+    work = Path(tempfile.mkdtemp(prefix="clausewatch-bench-test-"))
+    work.chmod(0o711)
+    try:
+        figures = _bench(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    assert figures["statuses"] == {
+        "first": {"first": 4},
+        "again": {"unchanged": 4},
+        "plain": {"unchanged": 4},
+    }
+    prefect = figures["prefect"]
+    assert prefect["api"].startswith("scripts/server.sh (PostgreSQL"), prefect
+    assert prefect["workers"] == 2 and prefect["global_limits"] is True
+    assert prefect["runs_at_once"] == {"first": True, "again": True}, prefect
+    assert prefect["server_log_problems"] == 0, prefect["server_log_problem_lines"]
+
+
+def _bench(work: Path) -> dict[str, Any]:
+    command = ["scripts/bench.py", "--small", "4", "--large", "0", "--rounds", "1"]
+    command += ["--server", "postgresql", "--workers", "2", "--global-limits"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAUSEWATCH_"))}
+    result = subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=540,
+        env=dict(env, TMPDIR=str(work)),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures: dict[str, Any] = json.loads(result.stdout)
+    return figures
