@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import jsonschema
+import pytest
 
 from clausewatch.events.webhooks import Endpoint
 from clausewatch.pipeline.model import Capture, Target
@@ -186,3 +187,10 @@ def pg_bindir() -> str | None:
         if all(os.access(os.path.join(directory, b), os.X_OK) for b in ("pg_ctl", "initdb")):
             return directory
     return None
+
+
+needs_postgresql = pytest.mark.skipif(
+    pg_bindir() is None,
+    reason="no PostgreSQL binaries: pg_ctl and initdb neither on PATH nor in /usr/lib/postgresql/*/bin"
+    " (apt-get install -y postgresql; `make test` does so as root)",
+)

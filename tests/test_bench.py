@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import pg_bindir
+from tests.helpers import needs_postgresql
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,11 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.browser
 @pytest.mark.prefect
 @pytest.mark.timeout(600)
-@pytest.mark.skipif(
-    pg_bindir() is None,
-    reason="no PostgreSQL binaries: pg_ctl and initdb neither on PATH nor in /usr/lib/postgresql/*/bin"
-    " (apt-get install -y postgresql)",
-)
+@needs_postgresql
 def test_bench_on_postgresql_with_two_workers() -> None:
     # not tmp_path: pytest's base is private to root, and as root the cluster is run by the
     # unprivileged `postgres` user, who must be able to reach its data directory

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import pg_bindir
+from tests.helpers import needs_postgresql, pg_bindir
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "server.sh"
@@ -147,11 +147,7 @@ def server_env(work: Path, **extra: str) -> dict[str, str]:
 @pytest.mark.slow
 @pytest.mark.prefect
 @pytest.mark.timeout(120)
-@pytest.mark.skipif(
-    pg_bindir() is None,
-    reason="no PostgreSQL binaries: pg_ctl and initdb neither on PATH nor in /usr/lib/postgresql/*/bin"
-    " (apt-get install -y postgresql)",
-)
+@needs_postgresql
 def test_make_server_runs_prefect_on_a_local_postgresql_cluster(work: Path) -> None:
     env = server_env(work)
     api = f"http://127.0.0.1:{env['PREFECT_PORT']}/api"
