@@ -53,7 +53,7 @@ score: $(STAMP)
 # Monitoring at scale against a local site of generated pages: one JSON (see the README).
 # SERVER=postgresql WORKERS=2 LIMITS=1: on scripts/server.sh's server, two process workers on
 # one work pool, global concurrency limits on
-bench: install postgresql
+bench: install $(if $(filter postgresql,$(SERVER)),postgresql)
 	$(BIN)/python scripts/bench.py --small $(or $(SMALL),500) --large $(or $(LARGE),2000) $(if $(ROUNDS),--rounds $(ROUNDS)) \
 		$(if $(SERVER),--server $(SERVER)) $(if $(WORKERS),--workers $(WORKERS)) $(if $(LIMITS),--global-limits)
 

@@ -237,9 +237,15 @@ def tree_rss_mb(root: int, skip: set[int]) -> float:
 
 
 def run_monitor(
-    catalog: Path, store: Path, env: dict[str, str], prefect: bool = True, pages: int = PAGES
+    catalog: Path,
+    store: Path,
+    env: dict[str, str],
+    prefect: bool = True,
+    pages: int = PAGES,
+    sample: bool = True,
 ) -> tuple[float, float, list[dict[str, Any]]]:
-    """One `clausewatch run` process: (seconds, peak RSS in MB of it and Chromium, results)."""
+    """One `clausewatch run` process: (seconds, peak RSS in MB of it and Chromium, results;
+    the RSS is 0 without ``sample``)."""
     cli = str(Path(sys.executable).parent / "clausewatch")
     args = [cli, "run", "--catalog", str(catalog), "--store", str(store)]
     args += ["--pages", str(pages), "--per-host", str(PAGES), "--host-gap", "0", "--json"]
@@ -255,7 +261,8 @@ def run_monitor(
     reader.start()
     err_reader.start()
     while proc.poll() is None:
-        peak = max(peak, tree_rss_mb(proc.pid, set()))
+        if sample:
+            peak = max(peak, tree_rss_mb(proc.pid, set()))
         time.sleep(0.25)
     elapsed = time.perf_counter() - started
     reader.join()
@@ -304,7 +311,9 @@ def add_counts(total: dict[str, int], results: list[dict[str, Any]]) -> None:
 
 def stored_results(store: Path, docs: range, since: float) -> list[dict[str, Any]]:
     """What flow runs on workers did, read back from the store (their outcomes stay in the
-    workers): a first version recorded after ``since``, or an unchanged check after it."""
+    workers), in the CLI's words: a first version recorded after ``since`` is ``first``, a
+    later one ``changed``, an unchanged check after it ``unchanged``; a document the phase
+    left as it was is an ``error``."""
     from clausewatch.storage.store import open_store
 
     st = open_store(str(store))
@@ -312,14 +321,12 @@ def stored_results(store: Path, docs: range, since: float) -> list[dict[str, Any
     for d in docs:
         head, _ = st.head(f"policy-{d:05d}")
         checked = st.last_checked(f"policy-{d:05d}")
-        if head is None:
-            status = "missing"
-        elif head.version == 1 and head.captured_at.timestamp() >= since:
-            status = "first"
-        elif head.version == 1 and checked is not None and checked.timestamp() >= since:
+        if head is not None and head.captured_at.timestamp() >= since:
+            status = "first" if head.version == 1 else "changed"
+        elif head is not None and checked is not None and checked.timestamp() >= since:
             status = "unchanged"
         else:
-            status = f"version {head.version}"
+            status = "error"
         results.append({"status": status})
     return results
 
@@ -353,6 +360,8 @@ def main() -> int:
         sys.exit("--workers needs --server postgresql or sqlite (a server the workers reach)")
     if not 0 <= a.workers <= PAGES or (a.workers and PAGES % a.workers):
         sys.exit(f"--workers must divide the {PAGES} pages at once: 1, 2 or 4")
+    if a.small // rounds < max(1, a.workers):
+        sys.exit("every round needs a document per worker: fewer --rounds or more --small")
     if a.global_limits and not a.workers:
         sys.exit("--global-limits needs --workers")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -377,25 +386,19 @@ def main() -> int:
     site.prepare(range(a.small))  # no phase pays for generating the pages' terms
     store = work / "store-small"
 
-    server: PrefectServer | None = None
-    if a.server != "harness":  # before Prefect is imported: its settings see this API
-        server = PrefectServer(work, a.server).__enter__()
-        os.environ["PREFECT_API_URL"] = server.url
-
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
-
     per_round: list[dict[str, Any]] = []
     counts: dict[str, dict[str, int]] = {"first": {}, "again": {}, "plain": {}}
-    api = (
-        prefect_test_harness(server_startup_timeout=120)
-        if server is None
-        else contextlib.nullcontext()
-    )
-    with contextlib.ExitStack() as stack:
-        if server is not None:
-            stack.callback(server.stop)
-        stack.enter_context(api)
+    with contextlib.ExitStack() as stack:  # stops the server and workers however the run ends
+        server: PrefectServer | None = None
+        if a.server != "harness":  # before Prefect is imported: its settings see this API
+            server = stack.enter_context(PrefectServer(work, a.server))
+            os.environ["PREFECT_API_URL"] = server.url
+
+        from prefect.settings import PREFECT_API_URL
+        from prefect.testing.utilities import prefect_test_harness
+
+        if server is None:
+            stack.enter_context(prefect_test_harness(server_startup_timeout=120))
         env = dict(os.environ, PREFECT_API_URL=str(PREFECT_API_URL.value()))
         env["PREFECT_RESULTS_LOCAL_STORAGE_PATH"] = str(work / "results")
         pool = stack.enter_context(WorkerPool(work, env, a.workers)) if a.workers else None
@@ -404,6 +407,13 @@ def main() -> int:
         # warm-up, not counted: the first process of each kind pays for cold caches
         asyncio.run(raw_render([f"{site.base}/doc/{a.small + a.large}"]))
         run_monitor(warm, work / "store-warm", env)
+        if pool is not None:  # and each worker's first flow run
+            pool.run(
+                [
+                    {"catalog": str(warm), "store": str(work / f"store-warm-{k}")}
+                    for k in range(a.workers)
+                ]
+            )
         peak = {"first": 0.0}
 
         overlapped: dict[str, bool] = {}  # whether every phase's flow runs ran at once
@@ -414,15 +424,17 @@ def main() -> int:
             since = time.time()
             if name == "plain":
                 with ThreadPoolExecutor(len(round_parts)) as threads:
-                    done = threads.map(
-                        lambda part: run_monitor(part[1], store, env, False, PAGES // ways),
+                    done = threads.map(  # no memory sampling: the flow runs have none either
+                        lambda part: run_monitor(
+                            part[1], store, env, False, PAGES // ways, sample=False
+                        ),
                         round_parts,
                     )
                     for _, _, results in done:
                         add_counts(counts[name], results)
                 return
             assert pool is not None
-            overlapped[name] = overlapped.get(name, True) and pool.run(
+            at_once = pool.run(
                 [
                     {
                         "catalog": str(catalog),
@@ -435,6 +447,7 @@ def main() -> int:
                     for _, catalog in round_parts
                 ]
             )
+            overlapped[name] = overlapped.get(name, True) and at_once
             for docs, _ in round_parts:
                 add_counts(counts[name], stored_results(store, docs, since))
 
@@ -501,6 +514,8 @@ def main() -> int:
             )
         if large is not None:
             large_s, large_rss, big = run_monitor(large, work / "store-large", env)
+        # the server's log up to here: not what it prints while it is being stopped
+        problems = server.problems() if server is not None else []
 
     def figures(key: str) -> list[float]:
         return [x[key] for x in per_round]
@@ -538,7 +553,7 @@ def main() -> int:
         "finish_seconds": {k: round(fixed("finish", k), 2) for k in phases},
         "rounds": per_round,
         "documents": {"small": a.small, "large": a.large, "rounds": rounds},
-        "peak_rss_mb_small": round(peak["first"], 1),
+        "peak_rss_mb_small": round(peak["first"], 1) if not a.workers else None,
         "statuses": dict(counts),
         "pages_at_once": PAGES,
         "prefect": {
@@ -561,7 +576,6 @@ def main() -> int:
         summary["seconds"]["large"] = round(large_s, 1)
         summary["statuses"]["large"] = statuses(big)
     if server is not None:
-        problems = server.problems()
         summary["prefect"]["server_log_problems"] = len(problems)
         summary["prefect"]["server_log_problem_lines"] = problems[:10]
     print(json.dumps(summary))

@@ -11,6 +11,8 @@ run per worker, all at once, waiting for every one to finish.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http.client
 import os
 import re
 import signal
@@ -27,9 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # what counts as a database error in the server's log (the SQLite persister's failure, locks,
 # dropped events, any traceback)
 PROBLEMS = re.compile(
-    r"database is locked|NOT NULL constraint|[Dd]ropping \d+ events|Traceback|\| ERROR +\||"
-    r"IntegrityError|OperationalError|DeadlockDetected"
+    r"database is locked|NOT NULL constraint|[Dd]ropping \d+ events|[Dd]ropping event|Traceback"
+    r"|\| (ERROR|CRITICAL) +\||IntegrityError|OperationalError|DBAPIError|DeadlockDetected"
+    r"|TooManyConnections|QueuePool"
 )
+PG_PROBLEMS = re.compile(r"\b(ERROR|FATAL|PANIC):")  # in PostgreSQL's own log
 
 
 def free_port() -> int:
@@ -55,8 +59,9 @@ class PrefectServer:
         # PostgreSQL runs as the `postgres` user when the benchmark runs as root: it must be
         # able to enter the benchmark's directory (which mkdtemp made private)
         self.work.chmod(0o711)
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
         env = dict(
-            os.environ,
+            inherited,
             PREFECT=str(Path(sys.executable).parent / "prefect"),
             PREFECT_PORT=str(self.port),
             PGPORT=str(free_port()),
@@ -72,6 +77,15 @@ class PrefectServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # stopped as a group: the script, Prefect, its workers
         )
+        try:  # an error or Ctrl-C while it starts stops it too (it runs in its own session)
+            self._wait()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -80,42 +94,66 @@ class PrefectServer:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=2) as reply:
                     if reply.status == 200:
                         break
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 pass
             time.sleep(1)
         else:
-            self.stop()
             raise SystemExit(f"the Prefect server did not answer in 240 s:\n{self.tail()}")
         text = self.log.read_text(errors="replace")
         found = re.search(r"server: Prefect on (PostgreSQL [0-9.]+|SQLite)", text)
         self.used = found.group(1) if found else "SQLite"
         if self.database == "postgresql" and not self.used.startswith("PostgreSQL"):
-            self.stop()
             raise SystemExit(f"PostgreSQL was asked for, the server runs on SQLite:\n{self.tail()}")
-        return self
 
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        """Prefect, then PostgreSQL (server.sh stops it on its way out); if the script does not
+        end within two minutes, the session is killed and the cluster stopped at once."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            self._stop_cluster()
+
+    def _stop_cluster(self) -> None:
+        """pg_ctl runs the postmaster in a session of its own: killing the script's leaves it."""
+        pgdata = self.work / "pg"
+        if not (pgdata / "postmaster.pid").exists():
+            return
+        as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        for pg_ctl in sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)[:1]:
+            subprocess.run(
+                [*as_pg, str(pg_ctl), "stop", "-D", str(pgdata), "-m", "immediate"],
+                capture_output=True,
+                timeout=60,
+            )
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def problems(self) -> list[str]:
-        """The server log's lines that name a database error or dropped events."""
-        return [
+        """The lines of the server's log (so far: call it before stopping the server, whose
+        shutdown may print tracebacks of its own) and of PostgreSQL's that name a database
+        error or dropped events."""
+        found = [
             line.strip()
             for line in self.log.read_text(errors="replace").splitlines()
             if PROBLEMS.search(line)
         ]
+        pg_log = self.work / "pg" / "postgres.log"
+        if pg_log.exists():
+            found += [
+                f"postgres.log: {line.strip()}"
+                for line in pg_log.read_text(errors="replace").splitlines()
+                if PG_PROBLEMS.search(line)
+            ]
+        return found
 
 
 class WorkerPool:
@@ -163,22 +201,26 @@ class WorkerPool:
         self.deployment = asyncio.run(create())
         prefect = str(Path(sys.executable).parent / "prefect")
         start = [prefect, "worker", "start", "--pool", self.name, "--type", "process"]
-        for log in self.logs:
-            self.workers.append(
-                subprocess.Popen(
-                    [*start, "--limit", "1"],
-                    env=self.env,
-                    cwd=ROOT,
-                    stdout=log.open("wb"),
-                    stderr=subprocess.STDOUT,
+        try:
+            for log in self.logs:
+                self.workers.append(
+                    subprocess.Popen(
+                        [*start, "--limit", "1"],
+                        env=self.env,
+                        cwd=ROOT,
+                        stdout=log.open("wb"),
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,  # stopped with its flow runs and their browsers
+                    )
                 )
-            )
-        deadline = time.monotonic() + 180
-        while not all(b"started!" in log.read_bytes() for log in self.logs):
-            if time.monotonic() > deadline:
-                self.__exit__()
-                raise SystemExit(f"the workers did not start:\n{self.tails()}")
-            time.sleep(0.5)
+            deadline = time.monotonic() + 180
+            while not all(b"started!" in log.read_bytes() for log in self.logs):
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"the workers did not start:\n{self.tails()}")
+                time.sleep(0.5)
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def tails(self) -> str:
@@ -215,14 +257,16 @@ class WorkerPool:
         return max(r.start_time for r in finished) < min(r.end_time for r in finished)
 
     def __exit__(self, *exc: object) -> None:
+        """Each worker's session: the worker, any flow run it started, their Chromium."""
         for worker in self.workers:
-            worker.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGTERM)
         for worker in self.workers:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            with contextlib.suppress(ProcessLookupError):  # what is left of its session
+                os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
 
 
 def create_limits(pages: int, host: str) -> None:
