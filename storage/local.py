@@ -133,12 +133,19 @@ class LocalBackend:
 
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[str]:
         directory = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        # names of the directory that cannot lead to a key listed are passed over before any
+        # other work: a document's checks after its latest one, the log after a cursor, cost
+        # a directory read and a comparison per earlier name, not a key each
+        begins = prefix[len(directory) + 1 :] if directory else prefix
+        rest = None  # start_after below this directory
+        if start_after is not None and (not directory or start_after.startswith(directory + "/")):
+            rest = start_after[len(directory) + 1 :] if directory else start_after
         keys: _List[str] = []
         try:
             fd = self._directory(directory)
             if fd is not None:
                 try:
-                    self._walk(fd, directory, keys, links=None)
+                    self._walk(fd, directory, keys, links=None, names=(begins, rest))
                 finally:
                     os.close(fd)
         except OSError as exc:
@@ -286,12 +293,23 @@ class LocalBackend:
             raise self._write_error(str(self.root), exc) from exc
 
     def _walk(
-        self, fd: int, prefix: str, keys: _List[str], links: _List[tuple[str, str]] | None
+        self,
+        fd: int,
+        prefix: str,
+        keys: _List[str],
+        links: _List[tuple[str, str]] | None,
+        names: tuple[str, str | None] | None = None,
     ) -> None:
         """Collect the regular files under ``fd`` (keys), never descending into a link; each
-        link or special file goes to ``links`` (or, when listing, is skipped with a warning)."""
+        link or special file goes to ``links`` (or, when listing, is skipped with a warning).
+        ``names`` (this directory only): what a name must begin with, and the path (below
+        this directory) that every key wanted comes after."""
         with os.scandir(fd) as entries:
-            found = list(entries)
+            if names is None:
+                found = list(entries)
+            else:
+                begins, rest = names
+                found = [e for e in entries if e.name.startswith(begins) and _after(e, rest)]
         for entry in found:
             key = f"{prefix}/{entry.name}" if prefix else entry.name
             if entry.is_symlink():
@@ -465,6 +483,16 @@ def _is_link(parent: int, name: str) -> bool:
         return stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode)
     except OSError:
         return False
+
+
+def _after(entry: os.DirEntry[str], rest: str | None) -> bool:
+    """Whether a key at or under ``entry`` can come after ``rest`` (both relative to the
+    directory being listed): a file's name must, and a directory's name plus ``/`` must, or
+    hold ``rest`` itself."""
+    if rest is None or entry.name > rest:  # (then its name plus "/" is after it too)
+        return True
+    below = entry.name + "/"  # the names checked first: most entries stop here, no type asked
+    return (rest.startswith(below) or below > rest) and entry.is_dir(follow_symlinks=False)
 
 
 def _special(mode: int) -> str:

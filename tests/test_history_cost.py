@@ -268,3 +268,33 @@ def test_verify_of_one_document_walks_its_own_folders_not_the_store(tmp_path: Pa
         "checks/doc/planted.json",
         "checks/other/planted.json",
     }
+
+
+KEYS = [
+    "checks/a/20260101T000000000000Z-1.json",
+    "checks/a/20260102T000000000000Z-2.json",
+    "checks/a-b/20260101T000000000000Z-3.json",
+    "checks/a.b/20260103T000000000000Z-4.json",
+    "checks/ab/20260101T000000000000Z-5.json",
+    "checks/b/20260104T000000000000Z-6.json",
+    "events/log/000000000001.json",
+    "events/log/000000000002.json",
+    "events/log/000000000010.json",
+]
+STARTS = [None, "", "checks/a", "checks/a-", "checks/a-b", "checks/a/zz", "checks/a/2026"]
+STARTS += [*KEYS, "events/log/000000000002.json", "events/log/0000000000", "events/m", "z"]
+
+
+@pytest.mark.parametrize(
+    "prefix", ["", "checks/", "checks/a", "checks/a/", "checks/a-", "events/log/", "events/log/0"]
+)
+def test_a_local_listing_after_a_key_is_every_later_key(tmp_path: Path, prefix: str) -> None:
+    """The local backend passes over names before ``start_after`` without looking at them;
+    what it lists is still every key after it, in order, including under a directory whose
+    name sorts before the start but whose keys do not (``a/...`` after ``a-b``)."""
+    backend = LocalBackend(tmp_path / "store")
+    for key in KEYS:
+        backend.create(key, b"{}")
+    for start in STARTS:
+        expected = sorted(k for k in KEYS if k.startswith(prefix) and (start is None or k > start))
+        assert list(backend.list(prefix, start_after=start)) == expected, (prefix, start)
