@@ -82,6 +82,13 @@ def _seconds(value: Any, info: ValidationInfo) -> Any:
     return number
 
 
+def _blank_is_default(value: Any, info: ValidationInfo) -> Any:
+    """An empty (or all-space) value is the field's default, as it is for a switch."""
+    if isinstance(value, str) and not value.strip():
+        return Settings.model_fields[info.field_name or ""].default
+    return value
+
+
 def _count(value: Any, info: ValidationInfo) -> Any:
     """A whole number, as Python's ``int()`` reads it."""
     if not isinstance(value, str):
@@ -181,9 +188,9 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
-    store: str = Field(
+    store: Annotated[str, BeforeValidator(_blank_is_default)] = Field(
         default="./archive",
-        description="store URL used when `--store` is not given",
+        description="store URL used when `--store` is not given (empty: the default)",
     )
     instance: Name = Field(
         default="default",

@@ -214,3 +214,16 @@ def test_the_store_comes_from_the_option_then_the_settings(
     assert from_settings.exit_code == 0 and "doc-two" in from_settings.stdout, from_settings.output
     other = runner.invoke(app, ["history", "doc-one"])
     assert other.exit_code != 0 and "doc-one" in other.stderr
+
+
+def test_an_empty_store_variable_is_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``CLAUSEWATCH_STORE=`` means ``./archive``, as Typer's envvar took it (found by an
+    outside check: it became an empty store URL and an error)."""
+    monkeypatch.chdir(tmp_path)
+    record_capture(open_store("archive"), target("doc-one"), capture(page("Kept a year.")))
+    monkeypatch.setenv("CLAUSEWATCH_STORE", " ")
+    assert settings().store == "./archive"
+    result = CliRunner().invoke(app, ["history", "doc-one"])
+    assert result.exit_code == 0 and "doc-one" in result.stdout, result.output
