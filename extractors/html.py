@@ -32,6 +32,7 @@ from clausewatch.extractors.locate import (
     main_content,
     outside_title,
     trim_edges,
+    trim_leading_menus,
     trim_trailing_menus,
 )
 from clausewatch.extractors.model import Clause, Extraction
@@ -148,7 +149,7 @@ def _automatic(
     drop_furniture(body, controls, found.furniture)
     trace.after("furniture", furniture_reason(controls))
     trace.before("widget")
-    drop_widgets(body, found.screen_reader_only, found.headings, found.feedback)
+    drop_widgets(body, found.screen_reader_only, found.headings, found.feedback, found.related)
     trace.after("widget", widget_reason)
     if wanted is not None and not is_heading(wanted) and attached(wanted, body):
         root = wanted  # the section the URL's fragment names
@@ -159,8 +160,12 @@ def _automatic(
         trim_edges(root)
         trace.after("edge", constant("a menu-like block at the start or end of the page"))
     else:
-        trim_trailing_menus(root)
-        trace.after("edge", constant("a block of links that ends the container (a footer menu)"))
+        menu = trim_leading_menus(root)
+        trim_trailing_menus(root, menu)
+        trace.after(
+            "edge",
+            constant("a block of links before the title or at the end of the container (a menu)"),
+        )
     trace.before("catalog")
     _remove(root, remove)
     trace.after("catalog", constant("removed by the catalog's `remove` selectors"))

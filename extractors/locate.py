@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import lxml.html
 
@@ -67,6 +67,8 @@ EDGE_MAX_SHARE = 0.02
 EDGE_LINK_DENSITY = 0.5
 EDGE_MIN_LINKS = 5  # a trailing block of a container is a menu only with this many links
 TRAILING_LINK_DENSITY = 0.7
+LEADING_LINK_DENSITY = 0.9  # before the title: a block that is links and little else
+MENU_REPEAT_SHARE = 0.5  # a trailing block linking mostly where the leading menu did repeats it
 _TITLE_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 SENTENCE_LINK_CHARS = 50  # link text this long reads as a sentence ("Annex I: Standard ...")
 SENTENCE_CHARS = 60
@@ -203,7 +205,7 @@ def trim_edges(root: lxml.html.HtmlElement) -> None:
     drop_all(doomed)
 
 
-def trim_trailing_menus(root: lxml.html.HtmlElement) -> None:
+def trim_trailing_menus(root: lxml.html.HtmlElement, menu: Collection[str] = ()) -> None:
     """Drop the link blocks that end a container root (and the headings that title them): its
     last children holding at least :data:`EDGE_MIN_LINKS` links, none of which reads as text
     (:func:`_reads_as_text`), that are either edge-like (under :data:`EDGE_MAX_SHARE` of
@@ -212,7 +214,8 @@ def trim_trailing_menus(root: lxml.html.HtmlElement) -> None:
     links mostly on the site). The footer menus a site keeps inside its content wrapper ("About
     us", "Our services", "Follow us") are rewritten freely; a closing line of the terms ("Last
     updated: 1 May 2024") holds no links, and a list of processors links to other sites: both
-    stay."""
+    stay. A block whose links mostly go where a menu dropped above went (``menu``: its links)
+    is the same menu again, whatever its links read like."""
     total = max(1, size(root))
     site: str | None = None
     doomed: list[lxml.html.HtmlElement] = []
@@ -221,7 +224,12 @@ def trim_trailing_menus(root: lxml.html.HtmlElement) -> None:
             doomed.append(child)  # the title of the menu below it, not a heading of the terms
             continue
         links = list(child.iter("a"))
-        if len(links) < EDGE_MIN_LINKS or _reads_as_text(child, links):
+        if len(links) < EDGE_MIN_LINKS:
+            break
+        if menu and _repeats_menu(links, menu) and _mostly_link_text(child, links):
+            doomed.append(child)
+            continue
+        if _reads_as_text(child, links):
             break
         if not _is_edge_furniture(child, total):
             child_size = size(child)
@@ -235,6 +243,51 @@ def trim_trailing_menus(root: lxml.html.HtmlElement) -> None:
                 break
         doomed.append(child)
     drop_all(doomed)
+
+
+def trim_leading_menus(root: lxml.html.HtmlElement) -> set[str]:
+    """Drop the link blocks a container root holds before the document's title: when the root
+    holds exactly one ``<h1>``, its children wholly before the one that holds the ``<h1>`` that
+    have at least :data:`EDGE_MIN_LINKS` links, at least :data:`LEADING_LINK_DENSITY` of their
+    text in links, and links that mostly stay on the site. A site's menu (with a title and a
+    line of description in each link) kept in the content wrapper above the document is
+    rewritten with the site; a notice or preamble above the title is text, not links, and
+    stays. Returns the links of the blocks dropped (a menu's repetition further down, a
+    sidebar, links to the same pages: :func:`trim_trailing_menus`)."""
+    titles = list(root.iter("h1"))
+    if len(titles) != 1:
+        return set()
+    top = titles[0]
+    while top.getparent() is not None and top.getparent() is not root:
+        top = top.getparent()
+    if top.getparent() is not root:
+        return set()
+    site: str | None = None
+    doomed = []
+    for child in root:
+        if child is top:
+            break
+        if not isinstance(child.tag, str):
+            continue
+        links = list(child.iter("a"))
+        if len(links) < EDGE_MIN_LINKS:
+            continue
+        if sum(size(a) for a in links) < LEADING_LINK_DENSITY * size(child):
+            continue
+        if site is None:
+            site = site_host(root)
+        if links_stay_on_site([a.get("href") or "" for a in links], site):
+            doomed.append(child)
+    drop_all(doomed)
+    return {href for el in doomed for a in el.iter("a") if (href := a.get("href"))}
+
+
+def _repeats_menu(links: list[lxml.html.HtmlElement], menu: Collection[str]) -> bool:
+    return sum(1 for a in links if a.get("href") in menu) >= MENU_REPEAT_SHARE * len(links)
+
+
+def _mostly_link_text(el: lxml.html.HtmlElement, links: list[lxml.html.HtmlElement]) -> bool:
+    return sum(size(a) for a in links) >= TRAILING_LINK_DENSITY * size(el)
 
 
 def _reads_as_text(el: lxml.html.HtmlElement, links: list[lxml.html.HtmlElement]) -> bool:

@@ -28,6 +28,7 @@ from clausewatch.extractors.widgets import (
     FEEDBACK_TAGS,
     HEADING_TAGS,
     asks_for_feedback,
+    names_related,
     names_screen_reader_only,
 )
 
@@ -49,6 +50,8 @@ class Survey:
     screen_reader_only: list[lxml.html.HtmlElement] = field(default_factory=list)
     headings: list[lxml.html.HtmlElement] = field(default_factory=list)  # h2-h6
     feedback: list[lxml.html.HtmlElement] = field(default_factory=list)  # "was this helpful?"
+    # other elements whose own text is all "Related articles" (a heading styled, not tagged)
+    related: list[lxml.html.HtmlElement] = field(default_factory=list)
     # ids named by a control's aria-controls (tabs, accordion and disclosure buttons)
     controlled: set[str] = field(default_factory=set)
 
@@ -83,8 +86,11 @@ def survey(doc: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> Survey:
             found.headings.append(el)
         elif tag in FEEDBACK_TAGS:
             own = el.text
-            if own and asks_for_feedback(own):
-                found.feedback.append(el)
+            if own:
+                if asks_for_feedback(own):
+                    found.feedback.append(el)
+                elif names_related(own):
+                    found.related.append(el)
         names = el.keys()
         if not names:
             if tag in FURNITURE_TAGS:

@@ -34,8 +34,8 @@ STEPS = {
     "widget": "furniture inside the text: screen-reader-only text, feedback widgets, "
     "related-article lists, menus and tables of contents",
     "outside": "outside the element that holds the legal text",
-    "edge": "a menu-like block at the start or end of the page, or a block of links that "
-    "ends the container (a footer menu)",
+    "edge": "a menu-like block at the start or end of the page, or a block of links before "
+    "the document's title or at the end of the container (a menu)",
     "catalog": "removed by the catalog's `remove` selectors",
 }
 

@@ -86,10 +86,13 @@ def drop_widgets(
     screen_reader_only: Iterable[lxml.html.HtmlElement],
     headings: Iterable[lxml.html.HtmlElement],
     feedback: Iterable[lxml.html.HtmlElement],
+    related: Iterable[lxml.html.HtmlElement] = (),
 ) -> None:
     """Drop screen-reader-only text, feedback widgets and related-article lists. Found by
     :func:`extractors.survey.survey`: ``headings`` are the page's ``h2``-``h6``, ``feedback``
-    the other elements whose own text asks for feedback (:func:`asks_for_feedback`)."""
+    the other elements whose own text asks for feedback (:func:`asks_for_feedback`),
+    ``related`` the other elements whose own text names a related-article list
+    (:func:`names_related`: a heading styled as one but not tagged so)."""
     drop_all(list(screen_reader_only))
     doomed: list[lxml.html.HtmlElement] = []
     for heading in headings:
@@ -105,8 +108,18 @@ def drop_widgets(
     for el in feedback:
         if el.getparent() is not None:
             doomed.append(_widget_around(el, body))
+    for el in related:
+        if el.getparent() is not None:
+            doomed.extend(_related_list(el))
     drop_all(doomed)
     drop_all(_link_lists(body))
+
+
+def names_related(own_text: str) -> bool:
+    """Whether an element's own text is, all of it, the title of a related-article list
+    ("Related articles", "Articles connexes": :data:`_RELATED`), a colon allowed."""
+    text = own_text.strip().rstrip(":").strip()
+    return 0 < len(text) <= RELATED_HEADING_MAX_CHARS and _RELATED.fullmatch(text) is not None
 
 
 def says_feedback(text: str) -> bool:

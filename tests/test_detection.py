@@ -371,3 +371,96 @@ def test_the_end_of_a_policy_made_of_links_is_kept(ending: str) -> None:
     page = f"<body><div id='app'>{body}{ending}</div><nav>x</nav></body>"
     alone = extract(f"<body><main>{ending}</main></body>").clauses
     assert extract(page).clauses[-len(alone) :] == alone
+
+
+def _site_menu(n: int = 6, tail: str = "") -> str:
+    """A site's menu: each link a title and a line of description (too long to read as a
+    short menu item), all on the site."""
+    return "".join(
+        f"<a href='/section/{k}'><strong>Section {k}{tail}</strong><p>What you will find in "
+        f"section {k} of our transparency pages, and how we report on it.</p></a>"
+        for k in range(n)
+    )
+
+
+def _in_wrapper(before: str, after: str = "", title: str = "<h1>Terms</h1>") -> str:
+    """The document in a section of a content wrapper that also holds a menu above it."""
+    return (
+        f"<html><body><div id='wrap'><div class='top'>{before}</div>"
+        f"<section>{title}{POLICY_TEXT * 2}</section>{after}</div><div>x</div></body></html>"
+    )
+
+
+def test_a_menu_above_the_title_inside_the_wrapper_is_not_part_of_the_terms() -> None:
+    """Issue 14: a help centre's menu (title and description in every link) kept in the
+    content wrapper above the document's h1 was stored as terms and raised a change whenever
+    the site renamed a section."""
+    texts = [c.text for c in extract(_in_wrapper(_site_menu())).clauses]
+    assert texts[0] == "Terms" and not any("Section" in t for t in texts)
+    renamed = [c.text for c in extract(_in_wrapper(_site_menu(tail=" (new)"))).clauses]
+    assert renamed == texts
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        # a notice above the title is text, with or without a link
+        "<p>These terms change on 1 June; <a href='/new'>read the new terms</a>. Until then "
+        "the terms below apply to every account.</p>",
+        # links to other sites above the title (the group's companies) are not the site's menu
+        "".join(f"<a href='https://company{k}.example/'>Company {k} Ltd</a> " for k in range(6)),
+    ],
+)
+def test_what_stands_above_the_title_and_is_not_a_menu_is_kept(before: str) -> None:
+    text = extract(_in_wrapper(before)).text
+    alone = extract(f"<html><body><main>{before}</main></body></html>").text
+    assert alone in text
+
+
+def test_a_menu_above_a_second_title_is_kept_when_the_page_has_two() -> None:
+    """With two h1s nothing says which one starts the document: nothing is dropped."""
+    page = _in_wrapper(_site_menu(), title="<h1>Terms</h1><h1>Part two</h1>")
+    assert "Section 3" in extract(page).text
+
+
+def test_a_sidebar_that_repeats_the_menu_above_the_title_is_not_part_of_the_terms() -> None:
+    """The same menu again after the document (a sidebar, linking to the same pages) is a
+    menu even though its links read like sentences; an annex list that ends the terms links
+    elsewhere and stays."""
+    sidebar = "<div class='side'>" + _site_menu(tail=" and what it covers for you") + "</div>"
+    texts = [c.text for c in extract(_in_wrapper(_site_menu(), sidebar)).clauses]
+    assert texts[-1].startswith("We keep account data") and not any("Section" in t for t in texts)
+    annexes = (
+        "<ol>"
+        + "".join(
+            f"<li><a href='/annex{n}'>Annex {n}: Standard Contractual Clauses (Module {n}, "
+            "controller to processor)</a></li>"
+            for n in range(1, 6)
+        )
+        + "</ol>"
+    )
+    kept = extract(_in_wrapper(_site_menu(), annexes)).text
+    assert "Annex 5: Standard Contractual Clauses" in kept
+
+
+def test_a_related_articles_list_under_a_styled_title_is_dropped() -> None:
+    """Help centres style the title of a related-article list as a heading without tagging it
+    as one (issue 14: a second copy of the list, rotating between captures, was kept)."""
+    related = (
+        "<div><div><div><span><span>Articles connexes</span></span></div></div>"
+        "<div role='list'><div role='listitem'><a href='/a'>Comment supprimer mon compte ?</a>"
+        "</div><div role='listitem'><a href='/b'>Comment changer mon adresse e-mail ?</a></div>"
+        "</div></div>"
+    )
+    text = extract(with_policy(related)).text
+    assert "Articles connexes" not in text and "supprimer mon compte" not in text
+    # the words in a sentence, or a title followed by text, are kept
+    for kept in (
+        "<p>Related articles of the code apply as well: <a href='/c'>article 5</a>.</p>",
+        "<div><span>See also</span></div><div><p>The law of your country may give you "
+        "more rights; <a href='/law'>see the list</a>.</p></div>",
+    ):
+        assert (
+            "apply as well" in extract(with_policy(kept)).text
+            or "more rights" in extract(with_policy(kept)).text
+        )

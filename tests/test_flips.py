@@ -102,3 +102,72 @@ def test_a_value_seen_flipping_in_one_clause_never_folds_a_change_in_another(
         record_capture(store, t, capture(policy(24, 25, may=may), minute))
     sharing = record_capture(store, t, capture(policy(24, 25, share="must"), 10))
     assert (sharing.change_class, sharing.changed) == ("substantive", True)
+
+
+def change_log(days: tuple[int, ...], keep: str = "30 days", lang: str = "en") -> bytes:
+    """A policy whose change log lists one date per entry, rendered in the visitor's zone."""
+    months = {
+        "en": ("Feb", "Nov", "Oct"),
+        "fr": ("févr.", "nov.", "oct."),
+        "de": ("Februar", "November", "Oktober"),
+    }[lang]
+    dot = "." if lang == "de" else ""
+    items = "".join(
+        f"<h3>Version of {d}{dot} {months[n % 3]} {2022 - n}</h3><p>Entry {n} of the log.</p>"
+        for n, d in enumerate(days)
+    )
+    terms = TERMS.replace("30 days", keep)
+    return f"<html><body><main><h1>Terms</h1>{terms}<h2>Changelog</h2>{items}</main></body></html>".encode()
+
+
+def test_every_date_one_day_off_is_cosmetic_from_the_first_time(store: Store) -> None:
+    """A change log whose dates all move by the same day (another time zone) is the same text:
+    no alert the first time, none when it moves back (issue 14: facebook-style change logs
+    raised a change and a revert on every capture from another zone)."""
+    for lang in ("en", "fr", "de"):
+        t = target(f"tz-{lang}")
+        record_capture(store, t, capture(change_log((24, 24, 28, 4), lang=lang)))
+        later = record_capture(store, t, capture(change_log((25, 25, 29, 5), lang=lang), 1))
+        assert (later.change_class, later.changed, later.event) == ("cosmetic", False, None)
+        back = record_capture(store, t, capture(change_log((24, 24, 28, 4), lang=lang), 2))
+        assert (back.change_class, back.changed) == ("cosmetic", False)
+
+
+def test_a_date_shift_that_is_not_a_time_zone_is_a_change(store: Store) -> None:
+    """Two dates moved (an effective date and its copy), dates moved both ways or by two
+    days, or a word changed with the shift: each is a change of the terms."""
+    cases = {
+        "two dates": ((24, 24, 10, 10), (25, 25, 10, 10)),
+        "both ways": ((24, 24, 28, 4), (25, 23, 29, 5)),
+        "two days": ((24, 24, 28, 4), (26, 26, 30, 6)),
+    }
+    for name, (before, after) in cases.items():
+        t = target(f"shift-{name.replace(' ', '-')}")
+        record_capture(store, t, capture(change_log(before)))
+        out = record_capture(store, t, capture(change_log(after), 1))
+        assert (name, out.change_class, out.changed) == (name, "substantive", True)
+    t = target("shift-and-word")
+    record_capture(store, t, capture(change_log((24, 24, 28, 4))))
+    out = record_capture(store, t, capture(change_log((25, 25, 29, 5), keep="60 days"), 1))
+    assert (out.change_class, out.changed) == ("substantive", True)
+
+
+def test_dates_are_read_in_the_forms_policy_pages_use() -> None:
+    import datetime as dt
+
+    from clausewatch.changes.dates import dates_and_rest
+
+    text = (
+        "Updated 24 févr. 2022; 1er mars 2021; 3. März 2020; 5 de febrero de 2019; "
+        "February 6th, 2018; 2017-12-31; 31 Feb 2022 is no date; 12 Foo 2022 neither."
+    )
+    dates, rest = dates_and_rest(text)
+    assert dates == [
+        dt.date(2022, 2, 24),
+        dt.date(2021, 3, 1),
+        dt.date(2020, 3, 3),
+        dt.date(2019, 2, 5),
+        dt.date(2018, 2, 6),
+        dt.date(2017, 12, 31),
+    ]
+    assert rest.count("\x00date\x00") == 6 and "31 Feb 2022 is no date" in rest

@@ -6,7 +6,9 @@ class          when                                                             
 first          the first version of a document                                      captured
 substantive    the words of the terms changed                                       changed
 cosmetic       same words, other form: punctuation, casing, typography, layout,     none
-               list numbering, links                                                (history)
+               list numbering, links; or every date shown moved by the same one     (history)
+               day (the page renders them in the visitor's time zone:
+               :mod:`changes.dates`)
 reverted       the words returned to one of the recent versions                     changed
 flapping       the only words that changed are values seen changing the other way   flapping,
                before (first time; afterwards such a version is cosmetic)           once
@@ -28,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from clausewatch.changes.dates import shifted_a_day
 from clausewatch.changes.diff import ClauseDiff
 from clausewatch.extractors import Clause, substance_tokens
 from clausewatch.extractors.language import detect_language
@@ -220,6 +223,9 @@ def judge(
     if old is None or diff is None:
         return Verdict(classify(head, substance_hash, language), language, [])
     pairs, only_pairs = replaced_words(old, new, diff)
+    if only_pairs and head is not None and shifted_a_day(old, new):
+        # every date a day off, nothing else changed: the same instants in another time zone
+        return Verdict("cosmetic", language, [])
     change_class = classify(
         head, substance_hash, language, same_shape(old, new), pairs if only_pairs else None
     )
