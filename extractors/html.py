@@ -48,7 +48,7 @@ from clausewatch.extractors.trace import (
     hidden_reason,
     widget_reason,
 )
-from clausewatch.extractors.widgets import drop_widgets
+from clausewatch.extractors.widgets import drop_link_lists, drop_widgets, sign_up_forms
 
 __all__ = ["extract", "parse_html"]
 
@@ -84,6 +84,7 @@ def extract(
     wanted = find_part(doc, part) if part and not select else None
     nth = occurrence(doc, wanted) if wanted is not None and is_heading(wanted) else 0
     controls = set() if select else with_controls(found.controls)
+    sign_ups = [] if select else sign_up_forms(found.email_inputs)
     trace.revealed(found.maybe_hidden, found.controlled)
     trace.before("invisible")
     drop_invisible(found.junk, found.comments, found.maybe_hidden, found.controlled)
@@ -98,7 +99,7 @@ def extract(
         trace.after("catalog", constant("removed by the catalog's `remove` selectors"))
         clauses = tuple(c for root in roots for c in split_blocks(root))
     else:
-        clauses = _automatic(body, controls, remove, found, trace, wanted)
+        clauses = _automatic(body, controls, remove, found, trace, wanted, sign_ups)
         if part:
             kept = wanted is not None and (wanted is body or attached(wanted, body))
             clauses, note = choose(part, wanted, nth, clauses, kept)
@@ -144,12 +145,15 @@ def _automatic(
     found: Survey,
     trace: Trace,
     wanted: lxml.html.HtmlElement | None = None,
+    sign_ups: Sequence[lxml.html.HtmlElement] = (),
 ) -> tuple[Clause, ...]:
     trace.before("furniture")
     drop_furniture(body, controls, found.furniture)
     trace.after("furniture", furniture_reason(controls))
     trace.before("widget")
-    drop_widgets(body, found.screen_reader_only, found.headings, found.feedback, found.related)
+    drop_widgets(
+        body, found.screen_reader_only, found.headings, found.feedback, found.related, sign_ups
+    )
     trace.after("widget", widget_reason)
     if wanted is not None and not is_heading(wanted) and attached(wanted, body):
         root = wanted  # the section the URL's fragment names
@@ -166,6 +170,9 @@ def _automatic(
             "edge",
             constant("a block of links before the title or at the end of the container (a menu)"),
         )
+    trace.before("widget")
+    drop_link_lists(root)
+    trace.after("widget", widget_reason)
     trace.before("catalog")
     _remove(root, remove)
     trace.after("catalog", constant("removed by the catalog's `remove` selectors"))

@@ -233,8 +233,8 @@ def trim_trailing_menus(root: lxml.html.HtmlElement, menu: Collection[str] = ())
             break
         if not _is_edge_furniture(child, total):
             child_size = size(child)
-            if child_size >= 0.5 * total:
-                break
+            if child_size >= 0.5 * total and child.tag not in _PAGE_EDGE_TAGS:
+                break  # most of the text; a <footer> (kept inside <main>) says what it is
             if sum(size(a) for a in links) < TRAILING_LINK_DENSITY * child_size:
                 break
             if site is None:

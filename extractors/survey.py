@@ -28,6 +28,7 @@ from clausewatch.extractors.widgets import (
     FEEDBACK_TAGS,
     HEADING_TAGS,
     asks_for_feedback,
+    is_email_input,
     names_related,
     names_screen_reader_only,
 )
@@ -50,6 +51,7 @@ class Survey:
     screen_reader_only: list[lxml.html.HtmlElement] = field(default_factory=list)
     headings: list[lxml.html.HtmlElement] = field(default_factory=list)  # h2-h6
     feedback: list[lxml.html.HtmlElement] = field(default_factory=list)  # "was this helpful?"
+    email_inputs: list[lxml.html.HtmlElement] = field(default_factory=list)  # sign-up forms
     # other elements whose own text is all "Related articles" (a heading styled, not tagged)
     related: list[lxml.html.HtmlElement] = field(default_factory=list)
     # ids named by a control's aria-controls (tabs, accordion and disclosure buttons)
@@ -80,6 +82,8 @@ def survey(doc: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> Survey:
                 continue
             if tag in CONTROL_TAGS:
                 controls.append(el)
+                if tag == "input" and is_email_input(el):
+                    found.email_inputs.append(el)
         elif el is doc:
             continue
         if tag in HEADING_TAGS:

@@ -5,6 +5,8 @@
   ``screen-reader-text``, ...). Nobody reading the page sees it, and sites reword it freely.
 - **Feedback widgets** ("Was this article helpful?", "Cet article vous a-t-il été utile ?"):
   the largest short block (at most :data:`WIDGET_MAX_CHARS`) around such a question.
+- **Sign-up forms** (a newsletter's "Join us, 10% off"): a form that asks for an e-mail
+  address and nothing else, with the short block around it.
 - **Related-article lists** ("Related articles", "Articles associés", "Ähnliche Artikel"):
   a heading saying so and the link lists after it, which rotate between captures.
 
@@ -19,7 +21,7 @@ from collections.abc import Iterable
 import lxml.html
 
 from clausewatch.extractors.canonical import substance_tokens
-from clausewatch.extractors.clean import drop_all, size
+from clausewatch.extractors.clean import attached, drop_all, size
 from clausewatch.extractors.locate import links_stay_on_site
 from clausewatch.extractors.model import Clause
 from clausewatch.extractors.text import Memo
@@ -87,12 +89,14 @@ def drop_widgets(
     headings: Iterable[lxml.html.HtmlElement],
     feedback: Iterable[lxml.html.HtmlElement],
     related: Iterable[lxml.html.HtmlElement] = (),
+    sign_ups: Iterable[lxml.html.HtmlElement] = (),
 ) -> None:
     """Drop screen-reader-only text, feedback widgets and related-article lists. Found by
     :func:`extractors.survey.survey`: ``headings`` are the page's ``h2``-``h6``, ``feedback``
     the other elements whose own text asks for feedback (:func:`asks_for_feedback`),
     ``related`` the other elements whose own text names a related-article list
-    (:func:`names_related`: a heading styled as one but not tagged so)."""
+    (:func:`names_related`: a heading styled as one but not tagged so), ``sign_ups`` the
+    sign-up forms (:func:`sign_up_forms`), dropped with their pitch."""
     drop_all(list(screen_reader_only))
     doomed: list[lxml.html.HtmlElement] = []
     for heading in headings:
@@ -111,8 +115,68 @@ def drop_widgets(
     for el in related:
         if el.getparent() is not None:
             doomed.extend(_related_list(el))
+    for form in sign_ups:
+        if attached(form, body):
+            doomed.append(_sign_up_block(form, body))
     drop_all(doomed)
-    drop_all(_link_lists(body))
+
+
+def drop_link_lists(root: lxml.html.HtmlElement) -> None:
+    """Drop the menus and tables of contents inside the legal text's container
+    (:func:`_link_lists`). It runs after the container's edges are trimmed, so a footer menu
+    that ends the container goes whole, with its titles (:func:`extractors.locate.trim_trailing_menus`
+    sees its links)."""
+    drop_all(_link_lists(root))
+
+
+def is_email_input(el: lxml.html.HtmlElement) -> bool:
+    """Whether an ``<input>`` asks for an e-mail address."""
+    kind = (el.get("type") or "text").lower()
+    if kind == "email":
+        return True
+    return kind == "text" and any("mail" in (el.get(a) or "").lower() for a in ("name", "id"))
+
+
+def sign_up_forms(email_inputs: Iterable[lxml.html.HtmlElement]) -> list[lxml.html.HtmlElement]:
+    """The forms that ask for an e-mail address and nothing else a person types (one text
+    field, no text area): a newsletter or account sign-up, never part of the terms. A contact
+    form (a name, a message) is not one. Read before the controls are dropped."""
+    forms = []
+    for field_ in email_inputs:
+        form = next(field_.iterancestors("form"), None)
+        if form is None or form in forms:
+            continue
+        typed = [
+            i
+            for i in form.iter("input", "textarea")
+            if i.tag == "textarea" or (i.get("type") or "text").lower() in _TYPED_INPUTS
+        ]
+        if len(typed) == 1:
+            forms.append(form)
+    return forms
+
+
+_TYPED_INPUTS = frozenset({"text", "email", "tel", "number", "search", "url", "password"})
+# A sign-up block: the form and its pitch ("Join us", "10% off your first order").
+SIGN_UP_MAX_CHARS = 700
+
+
+def _sign_up_block(
+    form: lxml.html.HtmlElement, body: lxml.html.HtmlElement
+) -> lxml.html.HtmlElement:
+    """The largest ancestor of a sign-up form (or the form) below ``body`` with at most
+    :data:`SIGN_UP_MAX_CHARS` of text, at most one heading and no ``<h1>``: the pitch around
+    the form, never the document it sits in."""
+    block = form
+    for ancestor in form.iterancestors():
+        if ancestor is body or size(ancestor) > SIGN_UP_MAX_CHARS:
+            break
+        if next(ancestor.iter("h1"), None) is not None:
+            break
+        if sum(1 for _ in ancestor.iter(*HEADING_TAGS)) > 1:
+            break
+        block = ancestor
+    return block
 
 
 def names_related(own_text: str) -> bool:

@@ -9,6 +9,7 @@ import pytest
 
 from clausewatch.errors import ExtractionError
 from clausewatch.extractors import extract
+from clausewatch.extractors.trace import Recorder
 
 POLICY = (
     "<main><h1>Privacy policy</h1>"
@@ -464,3 +465,63 @@ def test_a_related_articles_list_under_a_styled_title_is_dropped() -> None:
             "apply as well" in extract(with_policy(kept)).text
             or "more rights" in extract(with_policy(kept)).text
         )
+
+
+def _sign_up(fields: str) -> str:
+    return (
+        "<section><h3>Join us</h3><p>Sign up and get 10% off your first order. You can "
+        f"unsubscribe at any time.</p><form>{fields}<button>Sign up</button></form>"
+        "<p>Thank you for signing up!</p></section>"
+    )
+
+
+def test_a_sign_up_form_and_its_pitch_are_not_part_of_the_terms() -> None:
+    """Issue 14: a newsletter sign-up kept in the content wrapper ("10% off your first order")
+    was stored with the imprint, and its pitch rewritten between captures."""
+    for fields in (
+        "<input type='email' name='email'><input type='hidden' name='optin' value='1'>",
+        "<input type='text' name='newsletter_email'><input type='checkbox' name='agree'>",
+    ):
+        texts = [c.text for c in extract(with_policy(_sign_up(fields))).clauses]
+        assert texts[-1].startswith("We keep account data"), fields
+        assert not any("10% off" in t or "Thank you" in t for t in texts)
+    trace = Recorder()
+    extract(with_policy(_sign_up("<input type='email'>")), trace=trace)
+    assert [d.step for d in trace.dropped if d.reason.startswith("sign-up form")] == ["widget"]
+
+
+def test_a_contact_form_and_the_text_around_a_sign_up_in_a_short_page_are_kept() -> None:
+    """A contact form asks for more than an address; a sign-up never takes the document's
+    title or its text with it."""
+    contact = _sign_up(
+        "<input type='text' name='name'><input type='email' name='email'><textarea></textarea>"
+    )
+    assert "10% off" in extract(with_policy(contact)).text
+    short = (
+        "<html><body><main><h1>Imprint</h1><p>Acme SAS, 1 rue de la Paix, Paris.</p><form>"
+        "<input type='email'></form></main></body></html>"
+    )
+    assert "Acme SAS" in extract(short).text
+
+
+def test_a_footer_inside_main_is_dropped_whole_even_when_it_is_half_the_page() -> None:
+    """Issue 14: a short imprint whose <main> also holds the site's <footer> (menus with their
+    titles, a language picker) kept the footer's titles once its link lists were dropped."""
+    groups = "".join(
+        f"<h4>Group {g}</h4><ul>"
+        + "".join(f"<li><a href='/g{g}/{k}'>Page {g}.{k}</a></li>" for k in range(4))
+        + "</ul>"
+        for g in range(5)
+    )
+    page = (
+        "<html><body><main><div><h1>Imprint</h1>"
+        "<p>Acme SAS, 1 rue de la Paix, 75002 Paris, France.</p><p>Publisher: Jane Doe, "
+        f"jane@acme.example.</p></div><footer>{groups}<h4>Language</h4><p>fr</p></footer>"
+        "</main></body></html>"
+    )
+    texts = [c.text for c in extract(page).clauses]
+    assert texts == [
+        "Imprint",
+        "Acme SAS, 1 rue de la Paix, 75002 Paris, France.",
+        "Publisher: Jane Doe, jane@acme.example.",
+    ]
