@@ -36,6 +36,13 @@ _FEEDBACK = re.compile(
     r"(?:was|is) (?:this|the) (?:(?:article|page|answer|information|content)\s+)?"
     r"(?:helpful|useful)|"
     r"did (?:this|we) (?:answer|help|solve)|"
+    r"did you find (?:this|the) (?:(?:article|page|answer|information)\s+)?(?:helpful|useful)|"
+    r"(?:ça|ca|cela) vous a (?:été utile|aidé)|"
+    r"(?:war|ist) (?:das|dies) hilfreich|hat (?:dir|ihnen) (?:das|dies|dieser artikel) geholfen|"
+    r"(?:te|le) (?:ha )?(?:resultado|resultó|fue|ha sido) útil|"
+    r"(?:ti|le) è stato utile|"
+    r"(?:was|is) dit (?:nuttig|behulpzaam)|heeft dit (?:artikel )?(?:je|u) geholpen|"
+    r"(?:isso|isto) (?:foi|é) útil|"
     r"(?:cet article|cette page|cette réponse|ce contenu|cette information|cela|ceci)\s+"
     r"(?:vous )?a-t-(?:il|elle) (?:été utile|aidé)|"
     r"(?:war|ist) (?:dieser artikel|diese seite|diese antwort|dieser inhalt) hilfreich|"
@@ -216,7 +223,7 @@ def _link_lists(body: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     return found
 
 
-FEEDBACK_MIN_CHARS = 15  # shorter than any question the expression knows
+FEEDBACK_MIN_CHARS = 12  # shorter than any question the expression knows ("Isso foi útil?")
 FEEDBACK_TAGS = frozenset({"p", "div", "span", "legend", "label", "strong", "b"})
 
 
@@ -232,7 +239,8 @@ def asks_for_feedback(own_text: str) -> bool:
 
 # Words one of which every feedback question holds: a cheap test before the expression.
 _FEEDBACK_HINT = re.compile(
-    "helpful|useful|utile|aidé|hilfreich|útil|nuttig|behulpzaam|did this|did we", re.IGNORECASE
+    "helpful|useful|utile|aidé|hilfreich|geholfen|útil|nuttig|behulpzaam|geholpen|did this|did we",
+    re.IGNORECASE,
 )
 
 

@@ -177,16 +177,26 @@ def test_screen_reader_only_text_is_not_part_of_the_terms() -> None:
         "Este artigo foi útil?",
         "Was this helpful?",
         "Cela vous a-t-il aidé ?",
+        # issue 14: help centres ask less formally, and their answers are styled divs
+        "Ça vous a aidé ?",
+        "Did you find this article helpful?",
+        "War das hilfreich?",
+        "Hat Ihnen dieser Artikel geholfen?",
+        "¿Te resultó útil?",
+        "Ti è stato utile?",
+        "Heeft dit artikel je geholpen?",
+        "Isso foi útil?",
     ],
 )
 def test_a_feedback_widget_is_not_part_of_the_terms(question: str) -> None:
     widget = (
-        f"<div class='fb'><div><p>{question}</p><button>Yes</button><button>No</button></div>"
+        f"<div class='fb'><div><p>{question}</p><button>Yes</button><button>No</button>"
+        "<div role='button'>Oui</div><div role='button'>Non</div></div>"
         "<p>1,204 people found this helpful</p></div>"
     )
     text = extract(with_policy(widget)).text
     assert "We keep account data" in text
-    assert question not in text and "1,204" not in text
+    assert question not in text and "1,204" not in text and "Oui" not in text
 
 
 def test_a_related_articles_list_is_dropped_but_a_see_also_section_of_text_is_kept() -> None:
