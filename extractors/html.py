@@ -44,6 +44,7 @@ from clausewatch.extractors.trace import (
     NO_TRACE,
     Trace,
     constant,
+    edge_reason,
     furniture_reason,
     hidden_reason,
     widget_reason,
@@ -151,9 +152,7 @@ def _automatic(
     drop_furniture(body, controls, found.furniture)
     trace.after("furniture", furniture_reason(controls))
     trace.before("widget")
-    drop_widgets(
-        body, found.screen_reader_only, found.headings, found.feedback, found.related, sign_ups
-    )
+    drop_widgets(body, found.screen_reader_only, found.headings, found.feedback, found.related)
     trace.after("widget", widget_reason)
     if wanted is not None and not is_heading(wanted) and attached(wanted, body):
         root = wanted  # the section the URL's fragment names
@@ -165,11 +164,8 @@ def _automatic(
         trace.after("edge", constant("a menu-like block at the start or end of the page"))
     else:
         menu = trim_leading_menus(root)
-        trim_trailing_menus(root, menu)
-        trace.after(
-            "edge",
-            constant("a block of links before the title or at the end of the container (a menu)"),
-        )
+        trim_trailing_menus(root, menu, sign_ups)
+        trace.after("edge", edge_reason)
     trace.before("widget")
     drop_link_lists(root)
     trace.after("widget", widget_reason)

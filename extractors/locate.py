@@ -69,6 +69,8 @@ EDGE_MIN_LINKS = 5  # a trailing block of a container is a menu only with this m
 TRAILING_LINK_DENSITY = 0.7
 LEADING_LINK_DENSITY = 0.9  # before the title: a block that is links and little else
 MENU_REPEAT_SHARE = 0.5  # a trailing block linking mostly where the leading menu did repeats it
+LABEL_EXCEPTIONS = 0.1  # the share of a menu's links that may read like sentences
+SIGN_UP_MAX_CHARS = 700  # a sign-up's pitch ("Join us, 10% off your first order") and form
 _TITLE_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 SENTENCE_LINK_CHARS = 50  # link text this long reads as a sentence ("Annex I: Standard ...")
 SENTENCE_CHARS = 60
@@ -205,36 +207,58 @@ def trim_edges(root: lxml.html.HtmlElement) -> None:
     drop_all(doomed)
 
 
-def trim_trailing_menus(root: lxml.html.HtmlElement, menu: Collection[str] = ()) -> None:
+def trim_trailing_menus(
+    root: lxml.html.HtmlElement,
+    menu: Collection[str] = (),
+    sign_ups: Collection[lxml.html.HtmlElement] = (),
+) -> None:
     """Drop the link blocks that end a container root (and the headings that title them): its
-    last children holding at least :data:`EDGE_MIN_LINKS` links, none of which reads as text
-    (:func:`_reads_as_text`), that are either edge-like (under :data:`EDGE_MAX_SHARE` of
+    last children holding at least :data:`EDGE_MIN_LINKS` links, no contact link or table
+    (:func:`_holds_contacts_or_table`) and no link that reads as a sentence, that are either edge-like (under :data:`EDGE_MAX_SHARE` of
     the text, mostly links or without a sentence) or link-dense (at least
     :data:`TRAILING_LINK_DENSITY` of their text is links, less than half the root's text, the
     links mostly on the site). The footer menus a site keeps inside its content wrapper ("About
     us", "Our services", "Follow us") are rewritten freely; a closing line of the terms ("Last
     updated: 1 May 2024") holds no links, and a list of processors links to other sites: both
-    stay. A block whose links mostly go where a menu dropped above went (``menu``: its links)
-    is the same menu again, whatever its links read like."""
+    stay. Three more kinds of block end the container:
+
+    - a block whose links mostly go where a menu dropped above went (``menu``: its links) and
+      read as labels (:func:`_labels`): the same menu again, as a sidebar;
+    - a ``<footer>`` kept inside ``<main>`` that is link-dense and made of labels, even when it
+      holds half the text of a short page (an imprint);
+    - a short block around a sign-up form (``sign_ups``: :func:`extractors.widgets.sign_up_forms`;
+      at most :data:`SIGN_UP_MAX_CHARS` and under half the text, one heading, no ``<h1>``): a
+      newsletter's pitch after the document, one only. Inside the document such a form
+      stays, with the text around it (a newsletter clause, an opt-out)."""
     total = max(1, size(root))
     site: str | None = None
     doomed: list[lxml.html.HtmlElement] = []
+    forms = set(sign_ups)
     for child in reversed([c for c in root if isinstance(c.tag, str)]):
         if doomed and child.tag in _TITLE_TAGS:
             doomed.append(child)  # the title of the menu below it, not a heading of the terms
             continue
+        if forms and _is_sign_up_block(child, forms, total):
+            doomed.append(child)
+            forms = set()  # one: sections that each hold a form are the document's
+            continue
         links = list(child.iter("a"))
-        if len(links) < EDGE_MIN_LINKS:
+        if len(links) < EDGE_MIN_LINKS or _holds_contacts_or_table(child, links):
             break
-        if menu and _repeats_menu(links, menu) and _mostly_link_text(child, links):
+        if (
+            menu
+            and _repeats_menu(links, menu)
+            and _mostly_link_text(child, links)
+            and _labels(links)
+        ):
             doomed.append(child)
             continue
-        if _reads_as_text(child, links):
+        if _long_link(links):
             break
         if not _is_edge_furniture(child, total):
             child_size = size(child)
-            if child_size >= 0.5 * total and child.tag not in _PAGE_EDGE_TAGS:
-                break  # most of the text; a <footer> (kept inside <main>) says what it is
+            if child_size >= 0.5 * total and not (child.tag in _PAGE_EDGE_TAGS and _labels(links)):
+                break  # most of the text; a <footer> of labels (kept in <main>) is a footer
             if sum(size(a) for a in links) < TRAILING_LINK_DENSITY * child_size:
                 break
             if site is None:
@@ -245,15 +269,30 @@ def trim_trailing_menus(root: lxml.html.HtmlElement, menu: Collection[str] = ())
     drop_all(doomed)
 
 
+def _is_sign_up_block(
+    el: lxml.html.HtmlElement, forms: Collection[lxml.html.HtmlElement], total: int
+) -> bool:
+    el_size = size(el)
+    if el_size > SIGN_UP_MAX_CHARS or el_size >= 0.5 * total:
+        return False  # a short page's text around a form is the page (an imprint)
+    if next(el.iter("h1"), None) is not None:
+        return False
+    if sum(1 for _ in el.iter(*_TITLE_TAGS)) > 1:
+        return False
+    return any(form in forms for form in el.iter("form"))
+
+
 def trim_leading_menus(root: lxml.html.HtmlElement) -> set[str]:
     """Drop the link blocks a container root holds before the document's title: when the root
     holds exactly one ``<h1>``, its children wholly before the one that holds the ``<h1>`` that
     have at least :data:`EDGE_MIN_LINKS` links, at least :data:`LEADING_LINK_DENSITY` of their
-    text in links, and links that mostly stay on the site. A site's menu (with a title and a
-    line of description in each link) kept in the content wrapper above the document is
-    rewritten with the site; a notice or preamble above the title is text, not links, and
-    stays. Returns the links of the blocks dropped (a menu's repetition further down, a
-    sidebar, links to the same pages: :func:`trim_trailing_menus`)."""
+    text in links, no link that reads as a sentence (a link holding a title and a line of
+    description is a menu's card, not a sentence: :func:`sentence_link`; a link to a section
+    of the page is an entry of a table of contents, :func:`in_page_link`), no contact link or
+    table, and links that mostly stay on the site. A site's menu kept in the content wrapper
+    above the document is rewritten with the site; a notice or preamble above the title is
+    text, linked or not, and stays. Returns the links of the blocks dropped (a menu's
+    repetition further down, a sidebar, links to the same pages: :func:`trim_trailing_menus`)."""
     titles = list(root.iter("h1"))
     if len(titles) != 1:
         return set()
@@ -274,6 +313,10 @@ def trim_leading_menus(root: lxml.html.HtmlElement) -> set[str]:
             continue
         if sum(size(a) for a in links) < LEADING_LINK_DENSITY * size(child):
             continue
+        if _holds_contacts_or_table(child, links):
+            continue
+        if any(sentence_link(a) and not in_page_link(a) for a in links):
+            continue  # a linked sentence, unless it leads to a section of the page
         if site is None:
             site = site_host(root)
         if links_stay_on_site([a.get("href") or "" for a in links], site):
@@ -290,16 +333,48 @@ def _mostly_link_text(el: lxml.html.HtmlElement, links: list[lxml.html.HtmlEleme
     return sum(size(a) for a in links) >= TRAILING_LINK_DENSITY * size(el)
 
 
-def _reads_as_text(el: lxml.html.HtmlElement, links: list[lxml.html.HtmlElement]) -> bool:
-    """What a footer menu never holds and the end of a policy may: contact links (``mailto:``,
-    ``tel:``), a table (of processors, of annexes), or a link that reads as a sentence."""
+def _link_text(a: lxml.html.HtmlElement) -> str:
+    return " ".join(a.text_content().split())
+
+
+def _labels(links: list[lxml.html.HtmlElement]) -> bool:
+    """Whether the links read as a menu's labels: all but :data:`LABEL_EXCEPTIONS` of them
+    shorter than a sentence (:data:`SENTENCE_CHARS`) and without a comma ("Our approach to
+    elections", not "The Privacy Policy, which describes how we process your data" or "ACME
+    SAS, Paris"). A long menu has a long label or two."""
+    sentences = sum(1 for a in links if len(t := _link_text(a)) >= SENTENCE_CHARS or "," in t)
+    return sentences <= LABEL_EXCEPTIONS * len(links)
+
+
+def sentence_link(a: lxml.html.HtmlElement) -> bool:
+    """A link whose text reads as a sentence: at least :data:`SENTENCE_LINK_CHARS`, in one
+    run of text (a menu's card holds a title and a description in blocks of their own)."""
+    if len(_link_text(a)) < SENTENCE_LINK_CHARS:
+        return False
+    return next((d for d in a.iterdescendants(*_BLOCK_TAGS)), None) is None
+
+
+_BLOCK_TAGS = ("p", "div", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "br")
+
+
+def in_page_link(a: lxml.html.HtmlElement) -> bool:
+    """Whether a link leads to a section of the page itself (``href="#..."``): an entry of a
+    table of contents, whatever it reads like."""
+    href = (a.get("href") or "").strip()
+    return href.startswith("#") and len(href) > 1
+
+
+def _holds_contacts_or_table(el: lxml.html.HtmlElement, links: list[lxml.html.HtmlElement]) -> bool:
+    """Contact links (``mailto:``, ``tel:``) or a table (of processors, of annexes): what a
+    menu never holds and the end of a policy may."""
     for a in links:
-        href = (a.get("href") or "").strip().lower()
-        if href.startswith(("mailto:", "tel:")):
-            return True
-        if len(" ".join(a.text_content().split())) >= SENTENCE_LINK_CHARS:
+        if (a.get("href") or "").strip().lower().startswith(("mailto:", "tel:")):
             return True
     return next(el.iter("table"), None) is not None
+
+
+def _long_link(links: list[lxml.html.HtmlElement]) -> bool:
+    return any(len(_link_text(a)) >= SENTENCE_LINK_CHARS for a in links)
 
 
 def links_stay_on_site(hrefs: list[str], site: str = "") -> bool:

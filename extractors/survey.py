@@ -93,7 +93,7 @@ def survey(doc: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> Survey:
             if own:
                 if asks_for_feedback(own):
                     found.feedback.append(el)
-                elif names_related(own):
+                elif names_related(el):
                     found.related.append(el)
         names = el.keys()
         if not names:

@@ -32,10 +32,10 @@ STEPS = {
     "hidden": "hidden, and nothing on the page reveals it",
     "furniture": "page furniture: navigation, headers and footers, dialogs, banners",
     "widget": "furniture inside the text: screen-reader-only text, feedback widgets, "
-    "related-article lists, sign-up forms, menus and tables of contents",
+    "related-article lists, menus and tables of contents",
     "outside": "outside the element that holds the legal text",
     "edge": "a menu-like block at the start or end of the page, or a block of links before "
-    "the document's title or at the end of the container (a menu)",
+    "the document's title or at the end of the container (a menu, a sign-up form)",
     "catalog": "removed by the catalog's `remove` selectors",
 }
 
@@ -258,9 +258,13 @@ def widget_reason(el: lxml.html.HtmlElement) -> str:
         return 'feedback widget ("was this helpful?")'
     if el.tag in ("ul", "ol"):
         return "menu or table of contents (a list of short links or of the page's headings)"
-    if el.tag == "form" or next(el.iter("form"), None) is not None:
-        return "sign-up form (it asks for an e-mail address and nothing else)"
     return "related-article list"
+
+
+def edge_reason(el: lxml.html.HtmlElement) -> str:
+    if el.tag == "form" or next(el.iter("form"), None) is not None:
+        return "a sign-up form that ends the container (it asks for an e-mail address only)"
+    return "a block of links before the title or at the end of the container (a menu)"
 
 
 def constant(text: str) -> Callable[[lxml.html.HtmlElement], str]:
@@ -274,6 +278,7 @@ __all__ = [
     "Recorder",
     "Trace",
     "constant",
+    "edge_reason",
     "furniture_reason",
     "hidden_reason",
     "widget_reason",

@@ -5,8 +5,6 @@
   ``screen-reader-text``, ...). Nobody reading the page sees it, and sites reword it freely.
 - **Feedback widgets** ("Was this article helpful?", "Cet article vous a-t-il été utile ?"):
   the largest short block (at most :data:`WIDGET_MAX_CHARS`) around such a question.
-- **Sign-up forms** (a newsletter's "Join us, 10% off"): a form that asks for an e-mail
-  address and nothing else, with the short block around it.
 - **Related-article lists** ("Related articles", "Articles associés", "Ähnliche Artikel"):
   a heading saying so and the link lists after it, which rotate between captures.
 
@@ -21,8 +19,8 @@ from collections.abc import Iterable
 import lxml.html
 
 from clausewatch.extractors.canonical import substance_tokens
-from clausewatch.extractors.clean import attached, drop_all, size
-from clausewatch.extractors.locate import links_stay_on_site
+from clausewatch.extractors.clean import drop_all, size
+from clausewatch.extractors.locate import in_page_link, links_stay_on_site, sentence_link
 from clausewatch.extractors.model import Clause
 from clausewatch.extractors.text import Memo
 
@@ -96,16 +94,15 @@ def drop_widgets(
     headings: Iterable[lxml.html.HtmlElement],
     feedback: Iterable[lxml.html.HtmlElement],
     related: Iterable[lxml.html.HtmlElement] = (),
-    sign_ups: Iterable[lxml.html.HtmlElement] = (),
 ) -> None:
     """Drop screen-reader-only text, feedback widgets and related-article lists. Found by
     :func:`extractors.survey.survey`: ``headings`` are the page's ``h2``-``h6``, ``feedback``
     the other elements whose own text asks for feedback (:func:`asks_for_feedback`),
     ``related`` the other elements whose own text names a related-article list
-    (:func:`names_related`: a heading styled as one but not tagged so), ``sign_ups`` the
-    sign-up forms (:func:`sign_up_forms`), dropped with their pitch."""
+    (:func:`names_related`: a heading styled as one but not tagged so)."""
     drop_all(list(screen_reader_only))
     doomed: list[lxml.html.HtmlElement] = []
+    sizes = _Sizes()
     for heading in headings:
         if heading.getparent() is None:
             continue
@@ -113,18 +110,15 @@ def drop_widgets(
         if not text or len(text) > WIDGET_MAX_CHARS:
             continue
         if _FEEDBACK.search(text):
-            doomed.append(_widget_around(heading, body))
+            doomed.append(_widget_around(heading, body, sizes))
         elif len(text) <= RELATED_HEADING_MAX_CHARS and _RELATED.search(text):
-            doomed.extend(_related_list(heading))
+            doomed.extend(_related_list(heading, sizes))
     for el in feedback:
         if el.getparent() is not None:
-            doomed.append(_widget_around(el, body))
+            doomed.append(_widget_around(el, body, sizes))
     for el in related:
         if el.getparent() is not None:
-            doomed.extend(_related_list(el))
-    for form in sign_ups:
-        if attached(form, body):
-            doomed.append(_sign_up_block(form, body))
+            doomed.extend(_related_list(el, sizes, inline_title=False))
     drop_all(doomed)
 
 
@@ -146,51 +140,39 @@ def is_email_input(el: lxml.html.HtmlElement) -> bool:
 
 def sign_up_forms(email_inputs: Iterable[lxml.html.HtmlElement]) -> list[lxml.html.HtmlElement]:
     """The forms that ask for an e-mail address and nothing else a person types (one text
-    field, no text area): a newsletter or account sign-up, never part of the terms. A contact
-    form (a name, a message) is not one. Read before the controls are dropped."""
-    forms = []
+    field, no text area): a newsletter or account sign-up. A contact form (a name, a message)
+    is not one. Read before the controls are dropped; a short block around one that ends the
+    container is dropped (:func:`extractors.locate.trim_trailing_menus`)."""
+    forms: list[lxml.html.HtmlElement] = []
+    seen: set[lxml.html.HtmlElement] = set()
     for field_ in email_inputs:
         form = next(field_.iterancestors("form"), None)
-        if form is None or form in forms:
+        if form is None or form in seen:
             continue
-        typed = [
-            i
-            for i in form.iter("input", "textarea")
-            if i.tag == "textarea" or (i.get("type") or "text").lower() in _TYPED_INPUTS
-        ]
-        if len(typed) == 1:
+        seen.add(form)
+        typed = 0
+        for i in form.iter("input", "textarea"):
+            if i.tag == "textarea" or (i.get("type") or "text").lower() in _TYPED_INPUTS:
+                typed += 1
+                if typed > 1:
+                    break
+        if typed == 1:
             forms.append(form)
     return forms
 
 
 _TYPED_INPUTS = frozenset({"text", "email", "tel", "number", "search", "url", "password"})
-# A sign-up block: the form and its pitch ("Join us", "10% off your first order").
-SIGN_UP_MAX_CHARS = 700
 
 
-def _sign_up_block(
-    form: lxml.html.HtmlElement, body: lxml.html.HtmlElement
-) -> lxml.html.HtmlElement:
-    """The largest ancestor of a sign-up form (or the form) below ``body`` with at most
-    :data:`SIGN_UP_MAX_CHARS` of text, at most one heading and no ``<h1>``: the pitch around
-    the form, never the document it sits in."""
-    block = form
-    for ancestor in form.iterancestors():
-        if ancestor is body or size(ancestor) > SIGN_UP_MAX_CHARS:
-            break
-        if next(ancestor.iter("h1"), None) is not None:
-            break
-        if sum(1 for _ in ancestor.iter(*HEADING_TAGS)) > 1:
-            break
-        block = ancestor
-    return block
-
-
-def names_related(own_text: str) -> bool:
-    """Whether an element's own text is, all of it, the title of a related-article list
-    ("Related articles", "Articles connexes": :data:`_RELATED`), a colon allowed."""
-    text = own_text.strip().rstrip(":").strip()
-    return 0 < len(text) <= RELATED_HEADING_MAX_CHARS and _RELATED.fullmatch(text) is not None
+def names_related(el: lxml.html.HtmlElement) -> bool:
+    """Whether an element's text is, all of it, the title of a related-article list
+    ("Related articles", "Articles connexes": :data:`_RELATED`), a colon allowed: its own
+    text says so and nothing inside it adds words."""
+    text = (el.text or "").strip().rstrip(":").strip()
+    if not 0 < len(text) <= RELATED_HEADING_MAX_CHARS or _RELATED.fullmatch(text) is None:
+        return False
+    whole = " ".join(el.text_content().split()).rstrip(":").strip()
+    return whole == " ".join(text.split())
 
 
 def says_feedback(text: str) -> bool:
@@ -212,7 +194,14 @@ def _link_lists(body: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
         texts = [" ".join(li.text_content().split()) for li in items]
         if any(len(t) >= LINK_ITEM_MAX_CHARS for t in texts):
             continue
-        if _mostly_links(listing, LINK_LIST_LINK_SHARE) and _links_within_site(listing):
+        if (
+            _mostly_links(listing, LINK_LIST_LINK_SHARE)
+            and _links_within_site(listing)
+            # "ACME SAS, Paris": a list of text, unless it leads to the page's sections
+            and not any(
+                "," in t and not _leads_in_page(li) for t, li in zip(texts, items, strict=True)
+            )
+        ):
             found.append(listing)
             continue
         if headings is None:
@@ -244,37 +233,69 @@ _FEEDBACK_HINT = re.compile(
 )
 
 
-def _widget_around(el: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+class _Sizes(dict[lxml.html.HtmlElement, int]):
+    """Text sizes read while widgets are looked for (nothing is dropped until all are found):
+    many widgets under one container must not each measure the container."""
+
+    def of(self, el: lxml.html.HtmlElement) -> int:
+        known = self.get(el)
+        if known is None:
+            known = self[el] = size(el)
+        return known
+
+
+def _widget_around(
+    el: lxml.html.HtmlElement, body: lxml.html.HtmlElement, sizes: _Sizes
+) -> lxml.html.HtmlElement:
     """The largest ancestor of ``el`` (or ``el``) below ``body`` with at most
     :data:`WIDGET_MAX_CHARS` characters of text, each step up adding less than a sentence
     (:data:`WIDGET_STEP_CHARS`): the widget's buttons and thank-you note, never the text
     around it."""
-    widget, widget_size = el, size(el)
+    widget, widget_size = el, sizes.of(el)
     for ancestor in el.iterancestors():
         if ancestor is body:
             break
-        ancestor_size = size(ancestor)
+        ancestor_size = sizes.of(ancestor)
         if ancestor_size > WIDGET_MAX_CHARS or ancestor_size - widget_size >= WIDGET_STEP_CHARS:
             break
         widget, widget_size = ancestor, ancestor_size
     return widget
 
 
-def _related_list(heading: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+def _related_list(
+    heading: lxml.html.HtmlElement, sizes: _Sizes, inline_title: bool = True
+) -> list[lxml.html.HtmlElement]:
     """The heading and the link-dense blocks right after it; nothing if none follows. A
-    heading wrapped in elements that hold nothing else is taken with its wrappers."""
-    heading_size = size(heading)
+    heading wrapped in elements that hold nothing else is taken with its wrappers; without
+    ``inline_title`` (a title styled, not tagged as a heading), a title that is still inline
+    once so wrapped (a ``<strong>`` in a sentence) names nothing, and a block holding a linked
+    sentence (:func:`extractors.locate.sentence_link`) is not part of the list."""
+    heading_size = sizes.of(heading)
     parent = heading.getparent()
-    while parent is not None and parent.tag != "body" and size(parent) == heading_size:
+    while parent is not None and parent.tag != "body" and sizes.of(parent) == heading_size:
         heading, parent = parent, parent.getparent()
+    if not inline_title and heading.tag in _INLINE_TAGS:
+        return []
     found = []
     sibling = heading.getnext()
     while sibling is not None and isinstance(sibling.tag, str):
         if sibling.tag in HEADING_TAGS or not _mostly_links(sibling):
             break
+        if not inline_title and any(sentence_link(a) for a in sibling.iter("a")):
+            break  # under a title that is not a heading, a linked sentence is text
         found.append(sibling)
         sibling = sibling.getnext()
     return [heading, *found] if found else []
+
+
+_INLINE_TAGS = frozenset(
+    "a abbr b cite code em font i label mark q s small span strong sub sup u".split()
+)
+
+
+def _leads_in_page(item: lxml.html.HtmlElement) -> bool:
+    links = list(item.iter("a"))
+    return bool(links) and all(in_page_link(a) for a in links)
 
 
 def _links_within_site(el: lxml.html.HtmlElement) -> bool:

@@ -438,7 +438,11 @@ def test_a_sidebar_that_repeats_the_menu_above_the_title_is_not_part_of_the_term
     """The same menu again after the document (a sidebar, linking to the same pages) is a
     menu even though its links read like sentences; an annex list that ends the terms links
     elsewhere and stays."""
-    sidebar = "<div class='side'>" + _site_menu(tail=" and what it covers for you") + "</div>"
+    labels = "".join(
+        f"<a href='/section/{k}'>Section {k} and what it covers for you and for us all</a>"
+        for k in range(6)
+    )  # labels as long as a sentence that counts as one, without a comma
+    sidebar = f"<div class='side'>{labels}</div>"
     texts = [c.text for c in extract(_in_wrapper(_site_menu(), sidebar)).clauses]
     assert texts[-1].startswith("We keep account data") and not any("Section" in t for t in texts)
     annexes = (
@@ -497,7 +501,7 @@ def test_a_sign_up_form_and_its_pitch_are_not_part_of_the_terms() -> None:
         assert not any("10% off" in t or "Thank you" in t for t in texts)
     trace = Recorder()
     extract(with_policy(_sign_up("<input type='email'>")), trace=trace)
-    assert [d.step for d in trace.dropped if d.reason.startswith("sign-up form")] == ["widget"]
+    assert [d.step for d in trace.dropped if "sign-up form" in d.reason] == ["edge"]
 
 
 def test_a_contact_form_and_the_text_around_a_sign_up_in_a_short_page_are_kept() -> None:

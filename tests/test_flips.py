@@ -171,3 +171,31 @@ def test_dates_are_read_in_the_forms_policy_pages_use() -> None:
         dt.date(2017, 12, 31),
     ]
     assert rest.count("\x00date\x00") == 6 and "31 Feb 2022 is no date" in rest
+
+
+def test_one_date_moved_in_several_places_is_not_a_time_zone() -> None:
+    """Found by an outside check: an effective date moved by a day, said three times (or three
+    times in one sentence, or in three forms), was folded as a time zone. Only different dates
+    all moving together are one."""
+    from clausewatch.changes.dates import shifted_a_day
+    from clausewatch.extractors import Clause, extract
+
+    def clauses(body: str) -> tuple[Clause, ...]:
+        return extract(f"<html><body><main><h1>Terms</h1>{body}</main></body></html>").clauses
+
+    pairs = [
+        (
+            "<p>Last updated: 12 January 2024.</p><p>These terms take effect on {d} March 2024."
+            "</p><p>Until {d} March 2024 the old terms apply.</p><p>Renewals after {d} March "
+            "2024 follow these terms.</p>"
+        ),
+        "<p>Effective 2024-03-0{d}: orders before 2024-03-0{d}; refunds until 2024-03-0{d}.</p>",
+        "<p>Effective March {d}, 2024.</p><p>Updated {d} March 2024.</p><p>Since 2024-03-0{d}.</p>",
+        # a date that did not move, in a clause that changed: not every date moved
+        "<p>Versions: {d} Feb 2022, {d} Nov 2021, {d} Oct 2020 and 9 May 2019.</p>",
+    ]
+    for body in pairs:
+        assert not shifted_a_day(clauses(body.format(d=1)), clauses(body.format(d=2))), body
+    log = "<p>Versions: {a} Feb 2022, {b} Nov 2021, {c} Oct 2020.</p>"
+    before, after = log.format(a=24, b=24, c=4), log.format(a=25, b=25, c=5)
+    assert shifted_a_day(clauses(before), clauses(after))  # three different dates moved

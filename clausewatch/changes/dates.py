@@ -78,18 +78,18 @@ def dates_and_rest(text: str) -> tuple[list[dt.date], str]:
     >>> dates_and_rest("Updated 24 févr. 2022, then March 3, 2023.")
     ([datetime.date(2022, 2, 24), datetime.date(2023, 3, 3)], 'Updated \\x00date\\x00, then \\x00date\\x00.')
     """
-    found: list[tuple[int, int, dt.date]] = []
-    taken: list[tuple[int, int]] = []
-    for pattern in (_DAY_FIRST, _MONTH_FIRST, _ISO):
+    spans: list[tuple[int, int, int, dt.date]] = []  # start, order of the form, end, date
+    for order, pattern in enumerate((_DAY_FIRST, _MONTH_FIRST, _ISO)):
         for match in pattern.finditer(text):
-            start, end = match.span()
-            if any(start < e and s < end for s, e in taken):
-                continue
             date = _date(match)
             if date is not None:
-                found.append((start, end, date))
-                taken.append((start, end))
-    found.sort()
+                spans.append((match.start(), order, match.end(), date))
+    spans.sort()
+    found: list[tuple[int, int, dt.date]] = []
+    for start, _, end, date in spans:
+        if found and start < found[-1][1]:
+            continue  # overlaps a date already read (one pass: the spans are sorted)
+        found.append((start, end, date))
     rest, last = [], 0
     for start, end, _ in found:
         rest.append(text[last:start])
@@ -100,13 +100,14 @@ def dates_and_rest(text: str) -> tuple[list[dt.date], str]:
 
 
 def shifted_a_day(old: Sequence[Clause], new: Sequence[Clause]) -> bool:
-    """Whether ``new`` differs from ``old`` only in dates, and at least :data:`MIN_SHIFTED` of
-    them moved, every one by the same single day (the same instants shown in another time
-    zone); dates that did not move are allowed (dates typed in the text, not rendered)."""
+    """Whether ``new`` differs from ``old`` only in dates, every date of each clause that
+    differs moved, all by the same single day, and at least :data:`MIN_SHIFTED` different
+    dates moved: the same instants shown in another time zone. One date repeated ("from 1
+    March", "until 1 March") counts once: an edit of an effective date is not a time zone."""
     if len(old) != len(new):
         return False
     moves: set[int] = set()
-    moved = 0
+    moved: set[dt.date] = set()
     for a, b in zip(old, new, strict=True):
         if a == b:
             continue
@@ -121,10 +122,8 @@ def shifted_a_day(old: Sequence[Clause], new: Sequence[Clause]) -> bool:
                 return False
             for before, after in zip(a_dates, b_dates, strict=True):
                 days = (after - before).days
-                if days == 0:
-                    continue
                 if abs(days) != 1:
-                    return False
+                    return False  # a date that kept its day, or moved by more
                 moves.add(days)
-                moved += 1 if a_text == a.text else 0
-    return len(moves) == 1 and moved >= MIN_SHIFTED
+                moved.add(before)
+    return len(moves) == 1 and len(moved) >= MIN_SHIFTED
