@@ -27,12 +27,14 @@ from clausewatch.extractors.locate import FURNITURE_TAGS, named_like_furniture
 from clausewatch.extractors.widgets import (
     FEEDBACK_TAGS,
     HEADING_TAGS,
+    RELATED_HEADING_MAX_CHARS,
     asks_for_feedback,
     is_email_input,
     names_related,
     names_screen_reader_only,
 )
 
+RELATED_OWN_MAX_CHARS = 2 * RELATED_HEADING_MAX_CHARS  # white space around the title allowed
 _CONTROL_ROLES = frozenset({"button", "switch", "checkbox"})
 _LANDMARK_TAGS = frozenset({"main", "article"})
 _NOT_ELEMENTS = (etree.Comment, etree.ProcessingInstruction)
@@ -93,7 +95,7 @@ def survey(doc: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> Survey:
             if own:
                 if asks_for_feedback(own):
                     found.feedback.append(el)
-                elif names_related(el):
+                elif len(el) == 0 and len(own) <= RELATED_OWN_MAX_CHARS and names_related(el):
                     found.related.append(el)
         names = el.keys()
         if not names:
