@@ -731,6 +731,28 @@ def cite_cmd(
     typer.echo(cite.render(cite.citation(_store(store), document, at), format_), nl=False)
 
 
+@app.command("clause")
+@friendly
+def clause_cmd(
+    document: str,
+    clause: Annotated[
+        str, typer.Argument(help="The clause id (c12), or its record id (DOCUMENT#c12).")
+    ],
+    store: StoreOpt = "./archive",
+    format_: Annotated[str, typer.Option("--format", help="text, md or json.")] = "text",
+    json_: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+) -> None:
+    """A provision's timeline: every wording of one clause, its verified versions and word
+    diffs, first and last seen, changes, stability."""
+    from clausewatch.evidence import provision
+
+    fmt = "json" if json_ else format_
+    if fmt not in ("text", "md", "json"):
+        raise InputError(f"--format {format_!r}: use text, md or json")
+    record = provision.timeline(_store(store), document, clause)
+    typer.echo(provision.render(record, fmt), nl=False)
+
+
 @app.command("export-warc")
 @friendly
 def export_warc_cmd(

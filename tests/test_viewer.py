@@ -91,6 +91,7 @@ async def browse(base: str) -> dict[str, object]:
             ("document", "/doc/acme-terms"),
             ("diff", "/doc/acme-terms/diff"),
             ("cite", "/doc/acme-terms/cite"),
+            ("clause", "/doc/acme-terms/clause/c2"),
         ):
             response = await page.goto(base + path)
             assert response is not None
@@ -119,14 +120,19 @@ async def browse(base: str) -> dict[str, object]:
 def test_viewer_in_chromium(viewer: tuple[str, Store]) -> None:
     base, _ = viewer
     seen = asyncio.run(browse(base))
-    assert all(seen[f"{n}_status"] == 200 for n in ("documents", "document", "diff", "cite"))
+    pages = ("documents", "document", "diff", "cite", "clause")
+    assert all(seen[f"{n}_status"] == 200 for n in pages)
     assert "Acme" in str(seen["documents_text"]) and "hash verified" in str(seen["document_text"])
     assert "<del>30</del> <ins>14</ins>" in str(seen["diff_html"])
     # the captured text is shown as text, and nothing of it runs
     assert "<script>window.__pwned = 1</script>" in str(seen["cite_text"])
     assert "&lt;script&gt;" in str(seen["cite_html"])
-    assert all(seen[f"{n}_pwned"] is None for n in ("documents", "document", "diff", "cite"))
-    assert all("default-src 'none'" in str(seen[f"{n}_csp"]) for n in ("documents", "diff", "cite"))
+    assert all(seen[f"{n}_pwned"] is None for n in pages)
+    assert all("default-src 'none'" in str(seen[f"{n}_csp"]) for n in pages)
+    # the diff links each changed clause to its timeline, which shows both wordings
+    assert "/doc/acme-terms/clause/c2" in str(seen["diff_html"])
+    assert "<del>30</del> <ins>14</ins>" in str(seen["clause_html"])
+    assert "1 change(s)" in str(seen["clause_text"]) and "hash verified" in str(seen["clause_text"])
     # a download from the browser hashes to the name it was asked for by
     assert seen["download_sha256"] == seen["download_name"]
 

@@ -29,12 +29,29 @@ def _store(tmp_path: Path, url: str) -> Store:
 
 def test_every_page_escapes_captured_and_catalog_text(tmp_path: Path) -> None:
     store = _store(tmp_path, "https://evil.example/terms")
-    for path in ("/", "/doc/evil-terms", "/doc/evil-terms/diff", "/doc/evil-terms/cite"):
+    paths = ("/", "/doc/evil-terms", "/doc/evil-terms/diff", "/doc/evil-terms/cite")
+    for path in (*paths, "/doc/evil-terms/clause/c3", "/doc/evil-terms/clause/c4"):
         response = view(store, path)
         assert response.status_code == 200, path
         assert "<script>" not in response.text, path
         assert "&lt;script&gt;" in response.text, path
         assert "default-src 'none'" in response.headers["content-security-policy"], path
+
+
+def test_a_clause_page_is_linked_from_the_diff_and_an_unknown_clause_is_a_404(
+    tmp_path: Path,
+) -> None:
+    store = _store(tmp_path, "https://evil.example/terms")
+    diff = view(store, "/doc/evil-terms/diff").text
+    # the sentence was rewritten: one clause removed (c2), one added (c4), each linked
+    assert "href='/doc/evil-terms/clause/c2'" in diff and "href='/doc/evil-terms/clause/c4'" in diff
+    removed = view(store, "/doc/evil-terms/clause/c2").text
+    assert "removed in version 2" in removed and "We keep your data for a year." in removed
+    added = view(store, "/doc/evil-terms/clause/c4").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in added and "<script>" not in added
+    for bad in ("/doc/evil-terms/clause/c99", "/doc/evil-terms/clause/%3Cscript%3E"):
+        response = view(store, bad)
+        assert response.status_code == 404 and "<script>" not in response.text, bad
 
 
 def test_a_non_http_url_is_not_a_link(tmp_path: Path) -> None:
@@ -64,7 +81,8 @@ def test_an_http_url_with_quotes_and_a_script_stays_inside_its_attribute(tmp_pat
     must not close the single-quoted href, nor a ``<script>`` in it open an element."""
     url = "https://evil.example/terms?q='\"><script>alert(1)</script>"
     store = _store(tmp_path, url)
-    for path in ("/", "/doc/evil-terms", "/doc/evil-terms/diff", "/doc/evil-terms/cite"):
+    paths = ("/", "/doc/evil-terms", "/doc/evil-terms/diff", "/doc/evil-terms/cite")
+    for path in (*paths, "/doc/evil-terms/clause/c3", "/doc/evil-terms/clause/c4"):
         text = view(store, path).text
         assert "<script>" not in text, path
         assert "'\"" not in text and "\"'" not in text, path  # no raw quote of EVIL or the URL

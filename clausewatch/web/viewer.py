@@ -1,8 +1,8 @@
 """A read-only web viewer for auditors (Starlette, which Prefect already brings).
 
 Pages: documents by entity; a document's versions with dates, hashes, verification status and
-Wayback copies; the clause diff between any two versions; the citation record; the screenshot;
-downloads by hash. Only GET exists. Captured content is untrusted: the pages are Jinja2 templates
+Wayback copies; the clause diff between any two versions, each clause linked to its timeline;
+a clause's timeline; the citation record; the screenshot; downloads by hash. Only GET exists. Captured content is untrusted: the pages are Jinja2 templates
 (``clausewatch/web/templates/``) with autoescape on, so every value is HTML-escaped; links go
 only to http(s) URLs; captured HTML is only ever served as a download (``attachment``,
 ``application/octet-stream``), and every response carries a Content-Security-Policy that
@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from clausewatch.changes.lineage import clause_id
 from clausewatch.errors import ClausewatchError, IntegrityError
-from clausewatch.evidence import cite, history
+from clausewatch.evidence import cite, history, provision
 from clausewatch.storage.store import STRAY_HEAD, Store
 from clausewatch.times import utc_z
 from clausewatch.wayback.archive import attestation
@@ -119,6 +119,7 @@ def diff(store: Store, request: Request) -> Response:
     return page(
         "diff.html",
         f"{nm.document.title or doc}: changes",
+        doc=doc,
         old=om,
         new=nm,
         old_hash=oh,
@@ -126,6 +127,14 @@ def diff(store: Store, request: Request) -> Response:
         summary=summary,
         blocks=blocks,
     )
+
+
+def clause(store: Store, request: Request) -> Response:
+    """A provision's timeline (:mod:`evidence.provision`) at a permanent URL."""
+    doc, ident = request.path_params["doc"], request.path_params["clause"]
+    record = provision.timeline(store, doc, ident)
+    title = f"{record['document']['title'] or doc}: clause {record['clause_id']}"
+    return page("clause.html", title, record=record)
 
 
 def citation(store: Store, request: Request) -> Response:
@@ -181,6 +190,7 @@ def create_app(store: Store) -> Starlette:
         Route("/doc/{doc}", _guard(document)),
         Route("/doc/{doc}/diff", _guard(diff)),
         Route("/doc/{doc}/cite", _guard(citation)),
+        Route("/doc/{doc}/clause/{clause}", _guard(clause)),
         Route("/doc/{doc}/v/{version:int}/screenshot", _guard(screenshot)),
         Route("/blob/{hash}", _guard(blob)),
     ]

@@ -1,0 +1,131 @@
+"""A provision's timeline: one clause followed through a document's versions (issue 17)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from clausewatch.cli import app
+from clausewatch.errors import InputError, IntegrityError
+from clausewatch.evidence.provision import render, timeline
+from clausewatch.pipeline.record import record_capture
+from clausewatch.storage import layout
+from clausewatch.storage.store import Store
+from tests.helpers import capture, page, target
+
+runner = CliRunner()
+DAY = 24 * 60
+OPT_OUT = "You may opt out of training on your data at any time."
+KEEP = "We keep account data for 30 days."
+SHARE = "We never sell your data."
+# version by version: the opt-out clause is reworded twice (v2, v4), then removed (v5); the
+# other clauses change around it (v3), so a version is not the same as a change of the clause
+VERSIONS = [
+    (KEEP, OPT_OUT, SHARE),
+    (KEEP, OPT_OUT.replace("at any time", "at any time, in your settings"), SHARE),
+    (
+        KEEP.replace("30", "60"),
+        OPT_OUT.replace("at any time", "at any time, in your settings"),
+        SHARE,
+    ),
+    (KEEP.replace("30", "60"), OPT_OUT.replace("You may", "Adults may"), SHARE),
+    (KEEP.replace("30", "60"), SHARE),
+]
+
+
+@pytest.fixture
+def history(store: Store, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Store:
+    if store.url.startswith("s3://"):  # the CLI reaches moto as users reach MinIO
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", request.getfixturevalue("moto_endpoint"))
+    t = target()
+    for n, paragraphs in enumerate(VERSIONS):
+        record_capture(store, t, capture(page(*paragraphs), minutes=n * 40 * DAY))
+    return store
+
+
+def test_a_clause_timeline_lists_each_wording_with_its_versions_and_diff(history: Store) -> None:
+    record = timeline(history, "acme-privacy", "c3")
+    assert record["record_id"] == "acme-privacy#c3"
+    assert [(w["version"], w["until_version"]) for w in record["wordings"]] == [
+        (1, 1),
+        (2, 3),
+        (4, 4),
+    ]
+    assert (record["changes"], record["stability"], record["present"]) == (2, "changed", False)
+    assert record["removed_in_version"] == 5 and record["versions_seen"] == 4
+    first, second, third = record["wordings"]
+    assert first["text"] == OPT_OUT and first["word_diff"] is None
+    assert (
+        second["marked"]
+        == ("You may opt out of training on your data at any {+time, in your settings.+} [-time.-]")
+        or "{+" in second["marked"]
+    )
+    assert {"op": "insert", "text": "Adults"} in third["word_diff"]
+    assert all(w["hash_verified"] and len(w["text_sha256"]) == 64 for w in record["wordings"])
+    # first seen at the first capture, last seen at the last version holding it (day 120)
+    assert (record["first_seen"], record["last_seen"], record["months_monitored"]) == (
+        "2026-01-01T00:00:00Z",
+        "2026-05-01T00:00:00Z",
+        4,
+    )
+
+
+def test_a_clause_that_never_changed_is_stable_and_present(history: Store) -> None:
+    record = timeline(history, "acme-privacy", "acme-privacy#c4")  # the record id works too
+    assert (record["changes"], record["stability"], record["present"]) == (0, "stable", True)
+    assert [(w["version"], w["until_version"]) for w in record["wordings"]] == [(1, 5)]
+    # a clause changed in v3 and never again: one change, still there
+    keep = timeline(history, "acme-privacy", "c2")
+    assert (keep["changes"], keep["present"], keep["removed_in_version"]) == (1, True, None)
+
+
+def test_an_unknown_clause_or_document_is_a_clear_error(history: Store) -> None:
+    with pytest.raises(InputError, match="acme-privacy has no clause 'c99' in any of its 5"):
+        timeline(history, "acme-privacy", "c99")
+    with pytest.raises(InputError, match="no document 'nope'"):
+        timeline(history, "nope", "c1")
+    out = runner.invoke(app, ["clause", "acme-privacy", "c99", "--store", history.url])
+    assert out.exit_code == 2 and "has no clause 'c99'" in out.output
+    assert "Traceback" not in out.output
+    bad = runner.invoke(
+        app, ["clause", "acme-privacy", "c3", "--store", history.url, "--format", "x"]
+    )
+    assert bad.exit_code == 2 and "use text, md or json" in bad.output
+
+
+def test_the_cli_prints_text_markdown_and_json(history: Store) -> None:
+    base = ["clause", "acme-privacy", "c3", "--store", history.url]
+    text = runner.invoke(app, base)
+    assert text.exit_code == 0, text.output
+    assert "2 change(s), changed" in text.output and "removed in version 5" in text.output
+    assert "versions 2-3" in text.output and "{+Adults+}" in text.output
+    md = runner.invoke(app, [*base, "--format", "md"]).output
+    assert md.startswith("# acme\\-privacy\\#c3") and "## versions 2-3, captured" in md
+    data = json.loads(runner.invoke(app, [*base, "--json"]).output)
+    assert data == json.loads(runner.invoke(app, [*base, "--format", "json"]).output)
+    assert data["clause_id"] == "c3" and len(data["wordings"]) == 3
+
+
+def test_a_tampered_version_is_never_part_of_a_timeline(history: Store) -> None:
+    """Every version's text is read back with its hash checked, and each wording's snapshot."""
+    head, _ = history.head("acme-privacy")
+    assert head is not None
+    manifest = history.get_manifest(head.manifest)
+    history.backend.overwrite(layout.blob(manifest.content_hash), b"tampered")
+    with pytest.raises(IntegrityError):
+        timeline(history, "acme-privacy", "c4")
+    out = runner.invoke(app, ["clause", "acme-privacy", "c4", "--store", history.url])
+    assert out.exit_code != 0 and manifest.content_hash[:12] in out.output
+
+
+def test_hostile_clause_text_cannot_drive_the_terminal_or_the_markdown(store: Store) -> None:
+    hostile = "Opt out [here](javascript:alert(1)) \x1b[2J<b>now</b> \u202etxt"
+    t = target()
+    record_capture(store, t, capture(page(hostile)))
+    record = timeline(store, "acme-privacy", "c2")
+    text = render(record, "text")
+    assert "\x1b" not in text and "\u202e" not in text
+    md = render(record, "md")
+    assert "<b>" not in md and "](javascript" not in md
