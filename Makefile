@@ -7,7 +7,7 @@ STORE  ?= ./archive
 # Prefect: no telemetry, quiet logs for the demo (the Prefect UI keeps the details)
 PREFECT_ENV := PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_LOGGING_LEVEL=WARNING
 
-.PHONY: install browser postgresql demo test test-fast check format schemas score corpus-hashes bench bench-accuracy bench-history bench-webhooks server deploy worker clean
+.PHONY: install browser postgresql demo test test-fast check format schemas score corpus-hashes bench bench-accuracy bench-history bench-index bench-webhooks server deploy worker clean
 
 install: $(STAMP) browser
 
@@ -64,6 +64,10 @@ bench-accuracy: $(STAMP)
 # A day's work on a store with a year of history against one with a day of it (ratios, one JSON)
 bench-history: $(STAMP)
 	$(BIN)/python scripts/bench_history.py --docs $(or $(DOCS),1000) --s3-docs $(or $(S3_DOCS),20) --repeat $(or $(REPEAT),3)
+
+# The search index on the corpus: the import's overhead of keeping it, build cost, search latency
+bench-index: $(STAMP)
+	$(BIN)/python scripts/bench_index.py $(CORPUS) --cli "$(BIN)/clausewatch" --rounds $(or $(ROUNDS),2)
 
 # Webhook delivery cost to a healthy local receiver (deliveries per second)
 bench-webhooks: $(STAMP)

@@ -16,6 +16,7 @@ import os
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +73,13 @@ StoreOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+IndexOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--index",
+        help="The search index file (default: CLAUSEWATCH_INDEX, else one per store in ~/.cache).",
+    ),
+]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -149,8 +157,31 @@ def run_cmd(
             typer.echo(
                 f"{r['document']:40s} {r['status']:9s} {r.get('error') or r.get('content_hash') or ''}"
             )
+    _update_index(store, {r["document"] for r in results if r["status"] in NEW_VERSION})
     if any(r["status"] == "error" for r in results):
         raise typer.Exit(1)
+
+
+NEW_VERSION = ("first", "changed")  # the outcomes that record a version
+
+
+def _update_index(store: str, documents: set[str]) -> None:
+    """Apply the versions just recorded to the search index (unless CLAUSEWATCH_INDEX=off).
+    The index is derived: a failure is a warning, never a failed run, and `search` catches up
+    from the store anyway."""
+    from clausewatch.evidence.index import maintained, open_index
+    from clausewatch.storage.store import open_store
+
+    if not documents or not maintained():
+        return
+    try:
+        open_index(open_store(store)).refresh(sorted(documents))
+    except ClausewatchError as exc:
+        typer.echo(
+            f"warning: the search index was not updated ({exc}); `clausewatch index` rebuilds "
+            "it, and `clausewatch search` catches up by itself",
+            err=True,
+        )
 
 
 # Prefect's message when its ephemeral API server does not answer in time (a RuntimeError)
@@ -257,7 +288,10 @@ def import_cmd(
             workers or default_workers(),
             group or settings().import_group,
         )
+        recorded: set[str] = set()
         for outcome in outcomes:
+            if outcome.status in NEW_VERSION:
+                recorded.add(outcome.document)
             failed = failed or (outcome.status == "error" and outcome.error_type != "extraction")
             if as_json:
                 _echo_json(outcome.as_json())
@@ -265,6 +299,7 @@ def import_cmd(
                 detail = outcome.error or outcome.content_hash
                 typer.echo(f"{outcome.document:40s} {outcome.status:9s} {detail}")
             sys.stdout.flush()
+    _update_index(store, recorded)
     # every line was still processed and printed; 1 when a line could not be recorded (a bad
     # line, an unreadable file, a store error). A saved page with no legal text is reported on
     # its line (error_type "extraction") but does not fail the batch: it is a fact about the
@@ -751,6 +786,134 @@ def clause_cmd(
         raise InputError(f"--format {format_!r}: use text, md or json")
     record = provision.timeline(_store(store), document, clause)
     typer.echo(provision.render(record, fmt), nl=False)
+
+
+@app.command("index")
+@friendly
+def index_cmd(
+    store: StoreOpt = "./archive",
+    index: IndexOpt = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Drop the index and build it again from the store.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Bring the search index up to the store (or rebuild it): every clause wording, derived
+    from the store and never trusted over it."""
+    from clausewatch.evidence import index as search_index
+
+    idx = search_index.open_index(_store(store), index)
+    started = time.monotonic()
+    done = search_index.rebuild(idx) if rebuild else idx.refresh()
+    seconds = round(time.monotonic() - started, 3)
+    record = {**done.__dict__, **idx.stats(), "seconds": seconds, "path": str(idx.path)}
+    if as_json:
+        _echo_json(record)
+    else:
+        typer.echo(
+            f"{idx.path}: {record['documents']} document(s), {record['current_clauses']} current "
+            f"clause(s), {record['wordings']} wording(s); {done.updated} updated, {done.rebuilt} "
+            f"indexed from the start, {done.versions} version(s) applied, {done.dropped} "
+            f"dropped, in {seconds} s"
+        )
+
+
+def _at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--at {value!r}: give an ISO date or time (2026-05-01)") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@app.command("search")
+@friendly
+def search_cmd(
+    query: Annotated[
+        str, typer.Argument(help='FTS5 query: words, "a phrase", AND, OR, NOT, prefix*.')
+    ],
+    store: StoreOpt = "./archive",
+    index: IndexOpt = None,
+    entity: Annotated[str | None, typer.Option(help="Only this entity's documents.")] = None,
+    type_: Annotated[
+        str | None, typer.Option("--type", help="Only documents of this type.")
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option(help="The versions in force at this ISO date (default: now).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many results.", min=1, max=1000)] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find clauses across every document's current versions (or those in force at a date):
+    document, clause id, heading path, a snippet and the verified hash to cite."""
+    from clausewatch.evidence import index as search_index
+    from clausewatch.markdown import printable
+
+    idx = search_index.open_index(_store(store), index)
+    hits = idx.search(query, entity, type_, _at(at), limit)
+    if as_json:
+        for hit in hits:
+            _echo_json(hit.as_json())
+        return
+    if not hits:
+        typer.echo(f"no clause matches {query!r}", err=True)
+    for hit in hits:
+        where = " > ".join(hit.path) or "(top)"
+        typer.echo(
+            printable(
+                f"{hit.document}#{hit.clause}  {hit.entity or '(no entity)'} · {hit.title}  "
+                f"v{hit.version} text {hit.content_hash[:16]} (verified)"
+            )
+        )
+        typer.echo(printable(f"  in {where}"))
+        typer.echo(printable(f"  {hit.snippet}"))
+
+
+@app.command("compare")
+@friendly
+def compare_cmd(
+    query: Annotated[
+        str, typer.Argument(help='FTS5 query: words, "a phrase", AND, OR, NOT, prefix*.')
+    ],
+    store: StoreOpt = "./archive",
+    index: IndexOpt = None,
+    type_: Annotated[
+        str | None, typer.Option("--type", help="Only documents of this type.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """How each entity words the same provision: per entity, the best-matching current clause
+    and its stability (the seed record's "how other platforms handle this")."""
+    from clausewatch.evidence import index as search_index
+    from clausewatch.evidence.provision import stability
+    from clausewatch.markdown import printable
+
+    idx = search_index.open_index(_store(store), index)
+    best: dict[str, search_index.Hit] = {}
+    for hit in idx.search(query, type_=type_, limit=1000):
+        # best first: the first hit of each entity is its best (a document with no entity
+        # stands for itself)
+        best.setdefault(hit.entity or hit.document, hit)
+    rows = []
+    for entity in sorted(best):
+        hit = best[entity]
+        changes = idx.changes_of(hit.document, hit.clause)
+        rows.append({**hit.as_json(), "changes": changes, "stability": stability(changes)})
+    if as_json:
+        for row in rows:
+            _echo_json(row)
+        return
+    if not rows:
+        typer.echo(f"no clause matches {query!r}", err=True)
+    for row in rows:
+        typer.echo(
+            printable(
+                f"{row['entity'] or '(no entity)'}: {row['clause_record_id']} ({row['stability']}, "
+                f"{row['changes']} change(s)) {row['text'][:300]}"
+            )
+        )
 
 
 @app.command("export-warc")

@@ -249,6 +249,14 @@ class Settings(BaseSettings):
             "(`1`: a sync per write), as `import --group`"
         ),
     )
+    index: str | None = Field(
+        default=None,
+        description=(
+            "the search index file (SQLite, derived from the store and rebuilt from it when "
+            "lost or stale; unset: one per store URL under `~/.cache/clausewatch/index/`); "
+            "`off`: `import` and `run` do not keep it up to date (`search` still does)"
+        ),
+    )
     webhook_urls: str = Field(
         default="",
         description="webhook endpoints, comma separated (named `hook-<hash of the URL>`)",

@@ -23,6 +23,9 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
 # the tests' sites run on 127.0.0.1; test_security turns the refusal back on where it is tested
 os.environ["CLAUSEWATCH_ALLOW_PRIVATE_URLS"] = "1"
+# the search index is kept by `import` and `run` in ~/.cache unless told otherwise: tests that
+# are about the index give it a file of their own (tests/test_index.py)
+os.environ["CLAUSEWATCH_INDEX"] = "off"
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -97,7 +97,7 @@ def timeline(store: Store, document: str, clause: str) -> dict[str, Any]:
         "last_seen": utc_z(last_seen, "seconds"),
         "months_monitored": max(0, months),
         "changes": changes,
-        "stability": _stability(changes),
+        "stability": stability(changes),
         "versions_seen": sum(w.versions for w in walk.wordings),
         "wordings": [_wording_record(store, walk.wordings, i) for i in range(len(walk.wordings))],
     }
@@ -134,7 +134,7 @@ def _last_seen(store: Store, document: str, holder: Version) -> datetime:
     return max([m.captured_at, *checks])
 
 
-def _stability(changes: int) -> str:
+def stability(changes: int) -> str:
     if changes == 0:
         return "stable"
     return "volatile" if changes >= VOLATILE_CHANGES else "changed"
