@@ -129,6 +129,8 @@ def test_viewer_in_chromium(viewer: tuple[str, Store]) -> None:
     assert "&lt;script&gt;" in str(seen["cite_html"])
     assert all(seen[f"{n}_pwned"] is None for n in pages)
     assert all("default-src 'none'" in str(seen[f"{n}_csp"]) for n in pages)
+    # the history at a glance: an inline SVG, a mark per version, each but the first linked
+    assert str(seen["document_html"]).count("<rect") == 2 and "<svg" in str(seen["clause_html"])
     # the diff links each changed clause to its timeline, which shows both wordings
     assert "/doc/acme-terms/clause/c2" in str(seen["diff_html"])
     assert "<del>30</del> <ins>14</ins>" in str(seen["clause_html"])

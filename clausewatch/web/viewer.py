@@ -22,12 +22,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from clausewatch.changes.diff import diff_clauses
 from clausewatch.changes.lineage import clause_id
 from clausewatch.errors import ClausewatchError, IntegrityError
 from clausewatch.evidence import cite, history, provision
 from clausewatch.storage.store import STRAY_HEAD, Store
 from clausewatch.times import utc_z
 from clausewatch.wayback.archive import attestation
+from clausewatch.web import timeline
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
@@ -107,7 +109,37 @@ def document(store: Store, request: Request) -> Response:
         latest=latest,
         rows=rows,
         now=datetime.now(UTC),
+        chart=timeline.layout(_document_marks(store, doc, chain), f"{len(chain)} version(s)"),
     )
+
+
+def _document_marks(store: Store, doc: str, chain: list[history.Version]) -> list[timeline.Mark]:
+    """A mark per version (the newest :data:`timeline.MAX_MARKS`), the words each changed
+    against the version before (the first version: all its words)."""
+    drawn = list(reversed(chain[: timeline.MAX_MARKS]))
+    baseline = chain[timeline.MAX_MARKS] if len(chain) > timeline.MAX_MARKS else None
+    try:
+        previous = history.clauses_of(store, baseline[1]) if baseline else None
+    except ClausewatchError:
+        previous = None
+    marks = []
+    for _, m in drawn:
+        try:
+            clauses = history.clauses_of(store, m)
+        except ClausewatchError:
+            # a version whose text does not verify is drawn as damaged (the table says why);
+            # the next one is compared with the last one that verified
+            marks.append(timeline.Mark(m.version, "damaged", 0, None))
+            continue
+        if previous is None:
+            words = len(" ".join(c.text for c in clauses).split())
+            marks.append(timeline.Mark(m.version, m.change_class, words, None))
+        else:
+            words = timeline.words_changed(diff_clauses(previous, clauses))
+            href = f"/doc/{doc}/diff?new={m.version}"
+            marks.append(timeline.Mark(m.version, m.change_class, words, href))
+        previous = clauses
+    return marks
 
 
 def diff(store: Store, request: Request) -> Response:
@@ -134,7 +166,28 @@ def clause(store: Store, request: Request) -> Response:
     doc, ident = request.path_params["doc"], request.path_params["clause"]
     record = provision.timeline(store, doc, ident)
     title = f"{record['document']['title'] or doc}: clause {record['clause_id']}"
-    return page("clause.html", title, record=record)
+    chart = timeline.layout(_clause_marks(doc, record), f"clause {record['clause_id']}")
+    return page("clause.html", title, record=record, chart=chart)
+
+
+def _clause_marks(doc: str, record: dict[str, Any]) -> list[timeline.Mark]:
+    """A mark per document version holding the clause: high where its words changed."""
+    marks = []
+    before: str | None = None
+    for w in record["wordings"]:
+        words = timeline.clause_words(before, w["text"])
+        kind = "first" if before is None else "substantive"
+        href = None if before is None else f"/doc/{doc}/diff?new={w['version']}"
+        marks.append(timeline.Mark(w["version"], kind, words, href))
+        for v in range(w["version"] + 1, w["until_version"] + 1):
+            marks.append(timeline.Mark(v, "unchanged", 0, None))
+        before = w["text"]
+    if record["removed_in_version"] is not None:
+        v = record["removed_in_version"]
+        marks.append(
+            timeline.Mark(v, "removed", len((before or "").split()), f"/doc/{doc}/diff?new={v}")
+        )
+    return marks
 
 
 def citation(store: Store, request: Request) -> Response:
