@@ -781,6 +781,8 @@ def clause_cmd(
     diffs, first and last seen, changes, stability."""
     from clausewatch.evidence import provision
 
+    if json_ and format_ not in ("text", "json"):
+        raise InputError(f"--json and --format {format_!r} say different things: give one")
     fmt = "json" if json_ else format_
     if fmt not in ("text", "md", "json"):
         raise InputError(f"--format {format_!r}: use text, md or json")

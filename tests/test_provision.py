@@ -102,7 +102,7 @@ def test_the_cli_prints_text_markdown_and_json(history: Store) -> None:
     assert "2 change(s), changed" in text.output and "removed in version 5" in text.output
     assert "versions 2-3" in text.output and "{+Adults+}" in text.output
     md = runner.invoke(app, [*base, "--format", "md"]).output
-    assert md.startswith("# acme\\-privacy\\#c3") and "## versions 2-3, captured" in md
+    assert md.startswith("# acme\\-privacy\\#c3") and "## versions 2-3, reworded, captured" in md
     data = json.loads(runner.invoke(app, [*base, "--json"]).output)
     assert data == json.loads(runner.invoke(app, [*base, "--format", "json"]).output)
     assert data["clause_id"] == "c3" and len(data["wordings"]) == 3
@@ -129,3 +129,69 @@ def test_hostile_clause_text_cannot_drive_the_terminal_or_the_markdown(store: St
     assert "\x1b" not in text and "\u202e" not in text
     md = render(record, "md")
     assert "<b>" not in md and "](javascript" not in md
+
+
+def test_every_version_a_wording_lasted_through_is_re_hashed(history: Store) -> None:
+    """Found by an outside check: only the first version of a span had its snapshot checked,
+    and the span still said verified."""
+    record = timeline(history, "acme-privacy", "c4")
+    assert [v["version"] for v in record["wordings"][0]["versions"]] == [1, 2, 3, 4, 5]
+    head, _ = history.head("acme-privacy")
+    assert head is not None
+    latest = history.get_manifest(head.manifest)
+    history.backend.overwrite(layout.blob(latest.blobs["response"].sha256), b"tampered")
+    with pytest.raises(IntegrityError):
+        timeline(history, "acme-privacy", "c4")
+
+
+def test_a_move_and_a_change_of_form_are_entries_but_not_changes(store: Store) -> None:
+    """Found by an outside check: a clause moved under another heading kept its old heading,
+    and a change of case and punctuation counted as a change."""
+    t = target()
+    texts = [
+        "<h2>Privacy</h2><p>We keep data for ninety days and then delete it.</p><h2>Payments</h2><p>Pay monthly.</p>",
+        "<h2>Privacy</h2><p>Other text here.</p><h2>Payments</h2><p>Pay monthly.</p><p>We keep data for ninety days and then delete it.</p>",
+        "<h2>Privacy</h2><p>Other text here.</p><h2>Payments</h2><p>Pay monthly.</p><p>We keep data for Ninety days, and then delete it</p>",
+    ]
+    for n, body in enumerate(texts):
+        html = f"<html><body><main><h1>Terms</h1>{body}</main></body></html>".encode()
+        record_capture(store, t, capture(html, n * DAY))
+    record = timeline(store, "acme-privacy", "c3")
+    assert [(w["change"], w["path"][-1]) for w in record["wordings"]] == [
+        ("first", "Privacy"),
+        ("moved", "Payments"),
+        ("cosmetic", "Payments"),
+    ]
+    assert (record["changes"], record["stability"]) == (0, "stable")
+
+
+def test_last_seen_trusts_only_check_records_that_verify(history: Store) -> None:
+    """Found by an outside check: an edited check record moved "last seen" to 2099."""
+    t = target()
+    record_capture(history, t, capture(page(*VERSIONS[-1]), 300 * DAY))  # a check, no version
+    key = next(iter(history.backend.list(layout.checks("acme-privacy"))))
+    data = history.backend.read(key).replace(b"2026-", b"2099-")
+    history.backend.overwrite(key, data)
+    with pytest.raises(IntegrityError, match="check record"):
+        timeline(history, "acme-privacy", "c4")
+
+
+def test_clause_ids_are_read_as_people_type_them(history: Store) -> None:
+    assert timeline(history, "acme-privacy", "C04")["clause_id"] == "c4"
+    with pytest.raises(InputError) as caught:
+        timeline(history, "acme-privacy", "x" * 5000)
+    assert len(str(caught.value)) < 600 and "--store" in str(caught.value)
+    both = runner.invoke(
+        app, ["clause", "acme-privacy", "c4", "--store", history.url, "--json", "--format", "md"]
+    )
+    assert both.exit_code == 2 and "say different things" in both.output
+
+
+def test_json_output_escapes_bidi_overrides(store: Store) -> None:
+    from clausewatch.pipeline.model import Target
+    from clausewatch.storage.models import DocumentRef
+
+    ref = DocumentRef(id="acme-privacy", url="https://acme.example/p", title="T\u202eerms")
+    record_capture(store, Target(ref=ref), capture(page("We keep data.")))
+    out = render(timeline(store, "acme-privacy", "c2"), "json")
+    assert "\u202e" not in out and "\\u202e" in out

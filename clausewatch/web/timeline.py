@@ -25,6 +25,7 @@ COLOURS = {
     "flapping": "#8a3ab9",
     "language": "#36c",
     "cosmetic": "#aaa",
+    "moved": "#6bd",
     "unchanged": "#ddd",
     "removed": "#555",
     "damaged": "#000",

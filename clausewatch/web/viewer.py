@@ -172,21 +172,20 @@ def clause(store: Store, request: Request) -> Response:
 
 def _clause_marks(doc: str, record: dict[str, Any]) -> list[timeline.Mark]:
     """A mark per document version holding the clause: high where its words changed."""
+    classes = {"first": "first", "reworded": "substantive", "cosmetic": "cosmetic"}
     marks = []
     before: str | None = None
     for w in record["wordings"]:
         words = timeline.clause_words(before, w["text"])
-        kind = "first" if before is None else "substantive"
+        kind = classes.get(w["change"], "moved")
         href = None if before is None else f"/doc/{doc}/diff?new={w['version']}"
         marks.append(timeline.Mark(w["version"], kind, words, href))
-        for v in range(w["version"] + 1, w["until_version"] + 1):
-            marks.append(timeline.Mark(v, "unchanged", 0, None))
+        marks += [timeline.Mark(v["version"], "unchanged", 0, None) for v in w["versions"][1:]]
         before = w["text"]
     if record["removed_in_version"] is not None:
         v = record["removed_in_version"]
-        marks.append(
-            timeline.Mark(v, "removed", len((before or "").split()), f"/doc/{doc}/diff?new={v}")
-        )
+        words = len((before or "").split())
+        marks.append(timeline.Mark(v, "removed", words, f"/doc/{doc}/diff?new={v}"))
     return marks
 
 
