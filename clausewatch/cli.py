@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import os
+import sqlite3
 import stat
 import sys
 import tempfile
@@ -176,7 +177,7 @@ def _update_index(store: str, documents: set[str]) -> None:
         return
     try:
         open_index(open_store(store)).refresh(sorted(documents))
-    except ClausewatchError as exc:
+    except (ClausewatchError, sqlite3.Error, OSError) as exc:
         typer.echo(
             f"warning: the search index was not updated ({exc}); `clausewatch index` rebuilds "
             "it, and `clausewatch search` catches up by itself",
@@ -825,9 +826,10 @@ def _at(value: str | None) -> datetime | None:
         return None
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        return when.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InputError(f"--at {value!r}: give an ISO date or time (2026-05-01)") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @app.command("search")
@@ -853,11 +855,13 @@ def search_cmd(
     from clausewatch.evidence import index as search_index
     from clausewatch.markdown import printable
 
+    when = _at(at)  # a bad date fails before the store is opened
     idx = search_index.open_index(_store(store), index)
-    hits = idx.search(query, entity, type_, _at(at), limit)
+    hits = idx.search(query, entity, type_, when, limit)
     if as_json:
         for hit in hits:
-            _echo_json(hit.as_json())
+            # \u escapes outside ASCII: a bidi override in a page never reaches a terminal raw
+            typer.echo(json.dumps(hit.as_json(), ensure_ascii=True))
         return
     if not hits:
         typer.echo(f"no clause matches {query!r}", err=True)
@@ -893,19 +897,13 @@ def compare_cmd(
     from clausewatch.markdown import printable
 
     idx = search_index.open_index(_store(store), index)
-    best: dict[str, search_index.Hit] = {}
-    for hit in idx.search(query, type_=type_, limit=1000):
-        # best first: the first hit of each entity is its best (a document with no entity
-        # stands for itself)
-        best.setdefault(hit.entity or hit.document, hit)
     rows = []
-    for entity in sorted(best):
-        hit = best[entity]
+    for hit in idx.best_per_entity(query, type_=type_):
         changes = idx.changes_of(hit.document, hit.clause)
         rows.append({**hit.as_json(), "changes": changes, "stability": stability(changes)})
     if as_json:
         for row in rows:
-            _echo_json(row)
+            typer.echo(json.dumps(row, ensure_ascii=True))
         return
     if not rows:
         typer.echo(f"no clause matches {query!r}", err=True)

@@ -3,6 +3,7 @@ trusted over it; clauses found across documents, now or at a date, diacritics fo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from datetime import timedelta
@@ -12,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clausewatch.cli import app
-from clausewatch.errors import InputError, IntegrityError
+from clausewatch.errors import InputError, IntegrityError, StoreError
 from clausewatch.evidence.index import Index, rebuild
 from clausewatch.pipeline.model import Target
 from clausewatch.pipeline.record import record_capture
@@ -103,12 +104,15 @@ def test_a_stale_index_catches_up_and_a_lost_or_broken_one_is_rebuilt(
     # a document the store no longer has is dropped
     corpus.backend.delete(layout.head("beta-terms"))
     assert index.search("kind") == []
-    # lost, unreadable, or another store's: rebuilt from the store
-    for damage in ("lost", "garbage", "other store"):
+    # lost, damaged inside, or another store's: rebuilt from the store
+    for damage in ("lost", "damaged pages", "other store"):
         if damage == "lost":
             path.unlink()
-        elif damage == "garbage":
-            path.write_bytes(b"not a database" * 100)
+        elif damage == "damaged pages":
+            data = bytearray(path.read_bytes())
+            assert len(data) > 4 * 4096
+            data[2 * 4096 :] = b"\xff" * (len(data) - 2 * 4096)  # the header and meta kept
+            path.write_bytes(bytes(data))
         else:
             with sqlite3.connect(path) as db:
                 db.execute("UPDATE meta SET value = 'file:///elsewhere' WHERE key = 'store'")
@@ -263,3 +267,89 @@ def test_two_processes_refreshing_at_once_index_each_version_once(
                 "SELECT count(*) FROM (SELECT document, clause, version_from FROM wordings "
                 "GROUP BY 1, 2, 3 HAVING count(*) > 1)"
             ).fetchone() == (0,)
+
+
+def test_a_file_that_is_not_an_index_is_never_deleted_or_written(
+    corpus: Store, tmp_path: Path
+) -> None:
+    """Found by an outside check: --index pointed at a text file, another program's SQLite
+    file or a store's own file replaced it with an index."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    other = tmp_path / "app.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE users (name TEXT)")
+        db.execute("CREATE TABLE meta (id INTEGER, blob TEXT)")
+    for path in (notes, other):
+        before = path.read_bytes()
+        with pytest.raises(StoreError, match="is not a clausewatch search index"):
+            Index(corpus, path).search("donnees")
+        assert path.read_bytes() == before
+    if corpus.url.startswith("file://"):
+        inside = Path(corpus.url.removeprefix("file://")) / "heads" / "index.sqlite"
+        with pytest.raises(InputError, match="inside the store"):
+            Index(corpus, inside)
+
+
+def test_text_the_store_does_not_hold_is_never_shown(corpus: Store, tmp_path: Path) -> None:
+    """Found by an outside check: text altered in the index was printed as verified."""
+    path = tmp_path / "i.sqlite"
+    index = Index(corpus, path)
+    assert index.search("gardons")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE wordings SET text = replace(text, 'un an', 'dix ans')")
+    hits = Index(corpus, path).search("gardons")
+    assert [h.text for h in hits] == ["Nous gardons vos données un an."]
+
+
+def test_compare_keeps_every_entity_and_plain_words_are_searched_as_words(
+    store: Store, tmp_path: Path
+) -> None:
+    big = _target("big-terms", "Big")
+    rules = "".join(f"<p>Arbitration rule {n} applies.</p>" for n in range(1100))
+    record_capture(
+        store, big, capture(f"<html><body><main><h1>T</h1>{rules}</main></body></html>".encode())
+    )
+    small = _target("small-terms", "Small")
+    record_capture(
+        store,
+        small,
+        capture(page("Disputes go to arbitration in Paris, and the opt-out form is here.")),
+    )
+    index = Index(store, tmp_path / "i.sqlite")
+    assert [h.entity for h in index.best_per_entity("arbitration")] == ["Big", "Small"]
+    for plain in ("opt-out", "don't", "U.S.", "e-mail"):
+        index.search(plain)  # no error: read as quoted words
+    assert [h.document for h in index.search("opt-out")] == ["small-terms"]
+    with pytest.raises(InputError, match="at most 1000"):
+        index.search("a* " * 1000)
+
+
+def test_times_keep_their_fraction_and_odd_dates_are_clear_errors(
+    store: Store, tmp_path: Path
+) -> None:
+    t = _target("quick-terms", "Quick")
+    first = capture(page("We keep data for a year."))
+    record_capture(store, t, first)
+    second = capture(page("We keep data for a month."))
+    second = dataclasses.replace(
+        second, captured_at=first.captured_at + timedelta(milliseconds=700)
+    )
+    record_capture(store, t, second)
+    index = Index(store, tmp_path / "i.sqlite")
+    at = first.captured_at + timedelta(milliseconds=300)
+    assert [h.version for h in index.search("keep", at=at)] == [1]
+    out = runner.invoke(
+        app,
+        [
+            "search",
+            "keep",
+            "--store",
+            store.url,
+            "--index",
+            str(tmp_path / "i.sqlite"),
+            "--at",
+            "9999-12-31T23:00:00-05:00",
+        ],
+    )
+    assert out.exit_code == 2 and "--at" in out.output and "Traceback" not in out.output
