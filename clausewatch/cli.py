@@ -94,6 +94,12 @@ def friendly(fn: F) -> F:
         except ClausewatchError as exc:
             typer.echo(f"error: {_one_line(str(exc))}", err=True)
             raise typer.Exit(2) from None
+        except OSError as exc:
+            # the output could not be written (a full disk, a closed pipe), or another I/O
+            # failure no layer named: one line, not a traceback
+            what = exc.strerror or str(exc) or type(exc).__name__
+            typer.echo(f"error: {_one_line(what)} (the output may be incomplete)", err=True)
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -195,3 +196,40 @@ def test_json_output_escapes_bidi_overrides(store: Store) -> None:
     record_capture(store, Target(ref=ref), capture(page("We keep data.")))
     out = render(timeline(store, "acme-privacy", "c2"), "json")
     assert "\u202e" not in out and "\\u202e" in out
+
+
+def test_markdown_keeps_apostrophes_readable(store: Store) -> None:
+    """Found by an outside check: every apostrophe came out as `&\\#x27;`."""
+    record_capture(store, target(), capture(page("We don't sell your data.")))
+    md = render(timeline(store, "acme-privacy", "c2"), "md")
+    assert "We don't sell your data." in md and "x27" not in md
+
+
+def test_an_output_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """Found by an outside check: `clause ... > /dev/full` ended in a traceback."""
+    import subprocess
+    import sys
+
+    from clausewatch.storage.local import LocalBackend
+
+    local = Store(LocalBackend(tmp_path / "store"))
+    record_capture(local, target(), capture(page(KEEP, OPT_OUT)))
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "clausewatch.cli",
+                "clause",
+                "acme-privacy",
+                "c2",
+                "--store",
+                local.url,
+                "--json",
+            ],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "No space left on device" in done.stderr

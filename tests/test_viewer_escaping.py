@@ -88,3 +88,12 @@ def test_an_http_url_with_quotes_and_a_script_stays_inside_its_attribute(tmp_pat
         assert "'\"" not in text and "\"'" not in text, path  # no raw quote of EVIL or the URL
     text = view(store, "/doc/evil-terms").text
     assert "href='https://evil.example/terms?q=&#39;&#34;&gt;&lt;script&gt;" in text
+
+
+def test_a_path_no_route_serves_carries_the_security_headers(tmp_path: Path) -> None:
+    """Found by an outside check: Starlette's own 404 had no Content-Security-Policy."""
+    store = _store(tmp_path, "https://evil.example/terms")
+    for path in ("/doc/evil-terms/clause/a%2Fb", "/doc/evil-terms/clause/c3/x", "/nothing"):
+        response = view(store, path)
+        assert response.status_code == 404, path
+        assert "default-src 'none'" in response.headers["content-security-policy"], path

@@ -246,9 +246,28 @@ def create_app(store: Store) -> Starlette:
         Route("/doc/{doc}/v/{version:int}/screenshot", _guard(screenshot)),
         Route("/blob/{hash}", _guard(blob)),
     ]
-    app = Starlette(routes=routes)  # Route defaults to GET (and HEAD) only: no write endpoint
+    app = Starlette(  # Route defaults to GET (and HEAD) only: no write endpoint
+        routes=routes,
+        exception_handlers={404: _not_routed, 405: _not_routed},
+    )
     app.state.store = store
     return app
+
+
+async def _not_routed(request: Request, exc: Exception) -> Response:
+    """A path no route serves, or a method none allows: the same headers as every page."""
+    status = getattr(exc, "status_code", 404)
+    message = "no such page" if status == 404 else "this viewer is read-only: GET and HEAD only"
+    response = page(
+        "message.html",
+        "Not found" if status == 404 else "Not allowed",
+        status,
+        message=message,
+        bad=False,
+    )
+    if status == 405:
+        response.headers["Allow"] = "GET, HEAD"
+    return response
 
 
 def _failure(store: Store, m: Any) -> str | None:
