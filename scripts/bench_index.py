@@ -9,7 +9,8 @@
    both per 1,000 clause wordings.
 3. Search latency over QUERIES queries (two words each, drawn from the indexed text with a
    fixed seed): median and p95 of `Index.search` as `clausewatch search` runs it (the store's
-   heads compared first, hits' text re-hashed), and of the query alone.
+   heads compared first, each hit's text checked against its version read back from the
+   store), and without comparing the heads (`query_only_*`: the query and that check).
 
 usage: bench_index.py CORPUS [--cli PATH] [--rounds N] [--queries N]
 Prints one JSON object.
@@ -122,7 +123,7 @@ def main() -> None:
         started = time.monotonic()
         hits += len(index.search(q))
         full.append(time.monotonic() - started)
-    # the query alone: the heads are not compared (refresh skipped)
+    # without comparing the heads (refresh skipped): the query and the check of its hits
     index.refresh = lambda documents=None: None  # type: ignore[method-assign,assignment,misc,return-value]
     for q in queries:
         started = time.monotonic()
