@@ -237,6 +237,31 @@ class Store:
                 continue
             yield check
 
+    def verified_checks(self, document: str) -> Iterator[CheckRecord]:
+        """The document's check records, oldest first, each re-hashed against the hash its name
+        carries (``<time>-<SHA-256[:8]>.json``) and read as a check of this document: what
+        evidence built on them ("last seen") may trust. A record that fails raises
+        :class:`IntegrityError` naming its key (``clausewatch verify`` lists them all)."""
+        for key in self.backend.list(layout.checks(document)):
+            name = layout.CHECK_NAME.fullmatch(key.rsplit("/", 1)[-1])
+            data = self.backend.read(key)
+            try:
+                check = CheckRecord.model_validate_json(data)
+            except ValueError:
+                check = None
+            if (
+                name is None
+                or sha256(data)[:8] != name[2]
+                or check is None
+                or check.document != document
+            ):
+                raise IntegrityError(
+                    f"check record {key} in {self.url} does not verify (its bytes do not hash to "
+                    "its name, or it is not a check of this document): do not use it; restore "
+                    "it from a replica, and run `clausewatch verify`"
+                )
+            yield check
+
     def chain(self, document: str) -> Iterator[tuple[str, Manifest]]:
         """(manifest hash, manifest) from the head back to the first version."""
         head, _ = self.head(document)
