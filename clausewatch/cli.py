@@ -838,18 +838,20 @@ def _at(value: str | None) -> datetime | None:
         raise InputError(f"--at {value!r}: give an ISO date or time (2026-05-01)") from None
 
 
+QueryArg = Annotated[
+    str, typer.Argument(help='FTS5 query: words, "a phrase", AND, OR, NOT, prefix*.')
+]
+TypeOpt = Annotated[str | None, typer.Option("--type", help="Only documents of this type.")]
+
+
 @app.command("search")
 @friendly
 def search_cmd(
-    query: Annotated[
-        str, typer.Argument(help='FTS5 query: words, "a phrase", AND, OR, NOT, prefix*.')
-    ],
+    query: QueryArg,
     store: StoreOpt = "./archive",
     index: IndexOpt = None,
     entity: Annotated[str | None, typer.Option(help="Only this entity's documents.")] = None,
-    type_: Annotated[
-        str | None, typer.Option("--type", help="Only documents of this type.")
-    ] = None,
+    type_: TypeOpt = None,
     at: Annotated[
         str | None, typer.Option(help="The versions in force at this ISO date (default: now).")
     ] = None,
@@ -886,14 +888,10 @@ def search_cmd(
 @app.command("compare")
 @friendly
 def compare_cmd(
-    query: Annotated[
-        str, typer.Argument(help='FTS5 query: words, "a phrase", AND, OR, NOT, prefix*.')
-    ],
+    query: QueryArg,
     store: StoreOpt = "./archive",
     index: IndexOpt = None,
-    type_: Annotated[
-        str | None, typer.Option("--type", help="Only documents of this type.")
-    ] = None,
+    type_: TypeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """How each entity words the same provision: per entity, the best-matching current clause
