@@ -1001,6 +1001,7 @@ def viewer_cmd(
     store: StoreOpt = "./archive",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8600,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    index: IndexOpt = None,
 ) -> None:
     """A read-only web viewer for auditors: documents, versions, diffs, citations, downloads."""
     import uvicorn
@@ -1011,7 +1012,8 @@ def viewer_cmd(
     typer.echo(
         f"clausewatch viewer on http://{host}:{port}/ (read-only; Ctrl-C stops it)", err=True
     )
-    uvicorn.run(create_app(st), host=host, port=port, log_level="warning")
+    app_ = create_app(st, Path(index).expanduser() if index else None)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
 @app.command("schema")

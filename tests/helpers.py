@@ -152,11 +152,12 @@ def client_for(base: str) -> WaybackClient:
     return WaybackClient(settings, httpx.Client(), sleep=lambda s: None)
 
 
-def view(store: Store, path: str) -> httpx.Response:
-    """GET a viewer page in-process (the ASGI app through httpx, no socket)."""
+def view(store: Store, path: str, index: Path | None = None) -> httpx.Response:
+    """GET a viewer page in-process (the ASGI app through httpx, no socket); ``index`` is the
+    search index file its search page uses."""
 
     async def get() -> httpx.Response:
-        transport = httpx.ASGITransport(app=create_app(store))
+        transport = httpx.ASGITransport(app=create_app(store, index))
         async with httpx.AsyncClient(transport=transport, base_url="http://viewer") as client:
             return await client.get(path)
 

@@ -50,7 +50,12 @@ def viewer(tmp_path: Path) -> Iterator[tuple[str, Store]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(store, tmp_path / "index.sqlite"),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -92,6 +97,7 @@ async def browse(base: str) -> dict[str, object]:
             ("diff", "/doc/acme-terms/diff"),
             ("cite", "/doc/acme-terms/cite"),
             ("clause", "/doc/acme-terms/clause/c2"),
+            ("search", "/search?q=script"),
         ):
             response = await page.goto(base + path)
             assert response is not None
@@ -120,7 +126,7 @@ async def browse(base: str) -> dict[str, object]:
 def test_viewer_in_chromium(viewer: tuple[str, Store]) -> None:
     base, _ = viewer
     seen = asyncio.run(browse(base))
-    pages = ("documents", "document", "diff", "cite", "clause")
+    pages = ("documents", "document", "diff", "cite", "clause", "search")
     assert all(seen[f"{n}_status"] == 200 for n in pages)
     assert "Acme" in str(seen["documents_text"]) and "hash verified" in str(seen["document_text"])
     assert "<del>30</del> <ins>14</ins>" in str(seen["diff_html"])
@@ -129,6 +135,8 @@ def test_viewer_in_chromium(viewer: tuple[str, Store]) -> None:
     assert "&lt;script&gt;" in str(seen["cite_html"])
     assert all(seen[f"{n}_pwned"] is None for n in pages)
     assert all("default-src 'none'" in str(seen[f"{n}_csp"]) for n in pages)
+    # the search page lists the clause holding the hostile text, as text, nothing of it run
+    assert "<[script]>window.__pwned = 1</[script]>" in str(seen["search_text"])  # [match]
     # the history at a glance: an inline SVG, a mark per version, each but the first linked
     assert str(seen["document_html"]).count("<rect") == 2 and "<svg" in str(seen["clause_html"])
     # the diff links each changed clause to its timeline, which shows both wordings

@@ -97,3 +97,18 @@ def test_a_path_no_route_serves_carries_the_security_headers(tmp_path: Path) -> 
         response = view(store, path)
         assert response.status_code == 404, path
         assert "default-src 'none'" in response.headers["content-security-policy"], path
+
+
+def test_the_search_page_finds_clauses_links_them_and_escapes_them(tmp_path: Path) -> None:
+    store = _store(tmp_path, "https://evil.example/terms")
+    index = tmp_path / "index.sqlite"
+    assert "action='/search'" in view(store, "/", index).text  # the search box
+    found = view(store, "/search?q=sell", index)
+    assert found.status_code == 200 and "href='/doc/evil-terms/clause/c4'" in found.text
+    assert "<script>" not in found.text and "&lt;script&gt;" in found.text
+    assert "default-src 'none'" in found.headers["content-security-policy"]
+    early = view(store, "/search?q=keep&at=2026-01-01T00:01:00Z", index).text
+    assert "href='/doc/evil-terms/clause/c2'" in early  # the first version's wording
+    for bad in ("/search?q=%22unclosed", "/search?q=keep&at=yesterday"):
+        response = view(store, bad, index)
+        assert response.status_code == 400 and "class=bad" in response.text, bad

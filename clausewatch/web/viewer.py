@@ -2,7 +2,8 @@
 
 Pages: documents by entity; a document's versions with dates, hashes, verification status and
 Wayback copies; the clause diff between any two versions, each clause linked to its timeline;
-a clause's timeline; the citation record; the screenshot; downloads by hash. Only GET exists. Captured content is untrusted: the pages are Jinja2 templates
+a clause's timeline; a search of every clause (the search index); the citation record; the
+screenshot; downloads by hash. Only GET exists. Captured content is untrusted: the pages are Jinja2 templates
 (``clausewatch/web/templates/``) with autoescape on, so every value is HTML-escaped; links go
 only to http(s) URLs; captured HTML is only ever served as a download (``attachment``,
 ``application/octet-stream``), and every response carries a Content-Security-Policy that
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -24,7 +26,7 @@ from starlette.routing import Route
 
 from clausewatch.changes.diff import diff_clauses
 from clausewatch.changes.lineage import clause_id
-from clausewatch.errors import ClausewatchError, IntegrityError
+from clausewatch.errors import ClausewatchError, InputError, IntegrityError
 from clausewatch.evidence import cite, history, provision
 from clausewatch.storage.store import STRAY_HEAD, Store
 from clausewatch.times import utc_z
@@ -161,6 +163,34 @@ def diff(store: Store, request: Request) -> Response:
     )
 
 
+def search(store: Store, request: Request) -> Response:
+    """Clauses across every document (:mod:`evidence.index`), each linked to its timeline."""
+    from clausewatch.evidence.index import Index
+
+    query = request.query_params.get("q", "")
+    at = request.query_params.get("at", "")
+    hits: list[Any] = []
+    message = ""
+    if query.strip():
+        try:
+            when = _when(at) if at.strip() else None
+            hits = Index(store, request.app.state.index).search(query, at=when)
+        except InputError as exc:
+            message = str(exc)
+    status = 400 if message else 200
+    return page(
+        "search.html", "Search clauses", status, query=query, at=at, hits=hits, message=message
+    )
+
+
+def _when(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InputError(f"in force at {value[:40]!r}: give an ISO date (2026-05-01)") from None
+
+
 def clause(store: Store, request: Request) -> Response:
     """A provision's timeline (:mod:`evidence.provision`) at a permanent URL."""
     doc, ident = request.path_params["doc"], request.path_params["clause"]
@@ -236,13 +266,16 @@ def blob(store: Store, request: Request) -> Response:
     return Response(data, media_type="application/octet-stream", headers=headers)
 
 
-def create_app(store: Store) -> Starlette:
+def create_app(store: Store, index: Path | None = None) -> Starlette:
+    """The viewer of ``store``; ``index`` is the search index file (default: the store's own,
+    :func:`evidence.index.default_path`)."""
     routes = [
         Route("/", _guard(documents)),
         Route("/doc/{doc}", _guard(document)),
         Route("/doc/{doc}/diff", _guard(diff)),
         Route("/doc/{doc}/cite", _guard(citation)),
         Route("/doc/{doc}/clause/{clause}", _guard(clause)),
+        Route("/search", _guard(search)),
         Route("/doc/{doc}/v/{version:int}/screenshot", _guard(screenshot)),
         Route("/blob/{hash}", _guard(blob)),
     ]
@@ -251,6 +284,7 @@ def create_app(store: Store) -> Starlette:
         exception_handlers={404: _not_routed, 405: _not_routed},
     )
     app.state.store = store
+    app.state.index = index
     return app
 
 
