@@ -29,6 +29,7 @@ from typer.core import TyperGroup
 from clausewatch.errors import ClausewatchError, InputError, SettingsError
 from clausewatch.settings import IMPORT_GROUP_MAX, settings
 from clausewatch.storage import layout
+from clausewatch.times import parse_instant
 
 
 class _Commands(TyperGroup):
@@ -828,14 +829,7 @@ def index_cmd(
 
 
 def _at(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        when = when if when.tzinfo else when.replace(tzinfo=UTC)
-        return when.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise InputError(f"--at {value!r}: give an ISO date or time (2026-05-01)") from None
+    return None if value is None else parse_instant(value, "--at")
 
 
 QueryArg = Annotated[

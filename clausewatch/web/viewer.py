@@ -29,7 +29,7 @@ from clausewatch.changes.lineage import clause_id
 from clausewatch.errors import ClausewatchError, InputError, IntegrityError
 from clausewatch.evidence import cite, history, provision
 from clausewatch.storage.store import STRAY_HEAD, Store
-from clausewatch.times import utc_z
+from clausewatch.times import parse_instant, utc_z
 from clausewatch.wayback.archive import attestation
 from clausewatch.web import timeline
 
@@ -173,7 +173,7 @@ def search(store: Store, request: Request) -> Response:
     message = ""
     if query.strip():
         try:
-            when = _when(at) if at.strip() else None
+            when = parse_instant(at, "in force at") if at.strip() else None
             hits = Index(store, request.app.state.index).search(query, at=when)
         except InputError as exc:
             message = str(exc)
@@ -181,14 +181,6 @@ def search(store: Store, request: Request) -> Response:
     return page(
         "search.html", "Search clauses", status, query=query, at=at, hits=hits, message=message
     )
-
-
-def _when(value: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise InputError(f"in force at {value[:40]!r}: give an ISO date (2026-05-01)") from None
 
 
 def clause(store: Store, request: Request) -> Response:
