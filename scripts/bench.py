@@ -515,7 +515,7 @@ def main() -> int:
         if large is not None:
             large_s, large_rss, big = run_monitor(large, work / "store-large", env)
         # the server's log up to here: not what it prints while it is being stopped
-        problems = server.problems() if server is not None else []
+        problems, races = server.problems() if server is not None else ([], [])
 
     def figures(key: str) -> list[float]:
         return [x[key] for x in per_round]
@@ -578,6 +578,7 @@ def main() -> int:
     if server is not None:
         summary["prefect"]["server_log_problems"] = len(problems)
         summary["prefect"]["server_log_problem_lines"] = problems[:10]
+        summary["prefect"]["postgres_task_run_races"] = len(races)  # Prefect's, retried by it
     print(json.dumps(summary))
     return 0
 
